@@ -1,0 +1,281 @@
+//! The accounts service: sign-up, sign-in, profile, password change and instance settings
+//! that govern accounts. Every security-relevant outcome is written to the audit log, in
+//! the same transaction as the change it describes where there is one.
+
+use crate::error::{AuthError, FieldErrors};
+use crate::password;
+use crate::throttle::{SignInThrottle, ThrottleLimits};
+use aura_store::{AuditFilter, AuditPage, NewAuditEvent, NewUser, Outcome, Role, Store, StoreError, User};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Audit action names, shared with the audit page's filter.
+pub mod actions {
+    pub const SIGN_UP: &str = "auth.sign_up";
+    pub const SIGN_IN: &str = "auth.sign_in";
+    pub const SIGN_OUT: &str = "auth.sign_out";
+    pub const PASSWORD_CHANGE: &str = "auth.password_change";
+    pub const PROFILE_UPDATE: &str = "profile.update";
+    pub const SETTING_CHANGE: &str = "settings.change";
+    pub const ALL: [&str; 6] = [SIGN_UP, SIGN_IN, SIGN_OUT, PASSWORD_CHANGE, PROFILE_UPDATE, SETTING_CHANGE];
+}
+
+/// The setting that closes public sign-up once the first admin exists.
+pub const SIGNUP_OPEN_SETTING: &str = "signup_open";
+
+/// Who is making a request, for throttling and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+/// Sign-up form input, as typed.
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AccountsConfig {
+    pub account_limits: ThrottleLimits,
+    pub ip_limits: ThrottleLimits,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            account_limits: ThrottleLimits { max_failures: 5, window: Duration::from_secs(15 * 60) },
+            ip_limits: ThrottleLimits { max_failures: 50, window: Duration::from_secs(15 * 60) },
+        }
+    }
+}
+
+/// Cheap to clone; holds the store and the in-process throttle.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    store: Store,
+    throttle: Arc<SignInThrottle>,
+}
+
+const MAX_DISPLAY_NAME: usize = 80;
+
+fn check_display_name(input: &str) -> Result<String, String> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err("Enter a display name.".into());
+    }
+    if name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(format!("Use at most {MAX_DISPLAY_NAME} characters."));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Display names cannot contain control characters.".into());
+    }
+    Ok(name.to_owned())
+}
+
+impl Accounts {
+    pub fn new(store: Store, config: AccountsConfig) -> Self {
+        // Compute the dummy hash now so the first unknown-email sign-in is not faster.
+        let _ = password::dummy_hash();
+        Self {
+            store,
+            throttle: Arc::new(SignInThrottle::new(config.account_limits, config.ip_limits)),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn event(&self, action: &str, outcome: Outcome, ctx: &RequestContext) -> NewAuditEvent {
+        NewAuditEvent {
+            action: action.to_owned(),
+            outcome: Some(outcome),
+            ip: Some(ctx.ip.clone()),
+            user_agent: ctx.user_agent.clone(),
+            ..NewAuditEvent::default()
+        }
+    }
+
+    pub async fn signup_open(&self) -> Result<bool, AuthError> {
+        Ok(self.store.setting(SIGNUP_OPEN_SETTING).await?.as_deref() != Some("false"))
+    }
+
+    pub async fn sign_up(&self, input: SignUp, ctx: &RequestContext) -> Result<User, AuthError> {
+        let mut errors = FieldErrors::new();
+        let email = normalise_or_record(&input.email, &mut errors);
+        match check_display_name(&input.display_name) {
+            Ok(_) => {}
+            Err(e) => {
+                errors.insert("display_name".into(), e);
+            }
+        }
+        if let Err(e) = password::check_policy(&input.password, email.as_deref().unwrap_or("")) {
+            errors.insert("password".into(), e);
+        }
+        if !errors.is_empty() {
+            return Err(AuthError::Validation(errors));
+        }
+        let email = email.unwrap_or_default();
+        if !self.signup_open().await? {
+            return Err(AuthError::SignUpClosed);
+        }
+        let password_hash = password::hash(input.password).await?;
+        let new_user = NewUser {
+            email: email.clone(),
+            display_name: check_display_name(&input.display_name).unwrap_or_default(),
+            password_hash,
+        };
+        let mut audit = self.event(actions::SIGN_UP, Outcome::Success, ctx);
+        audit.actor_email = Some(email);
+        match self.store.create_user(&new_user, audit).await {
+            Ok(user) => Ok(user),
+            Err(StoreError::Conflict(c)) if c == "users_email_key" => Err(AuthError::field(
+                "email",
+                "An account with this email already exists. Sign in instead.",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks credentials. Unknown emails are verified against a dummy hash so they take as
+    /// long as a wrong password, and both give `InvalidCredentials`.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        ctx: &RequestContext,
+    ) -> Result<User, AuthError> {
+        let email = email.trim().to_lowercase();
+        let mut failure = self.event(actions::SIGN_IN, Outcome::Failure, ctx);
+        failure.actor_email = Some(email.clone());
+        if let Err(wait) = self.throttle.check(&email, &ctx.ip, Instant::now()) {
+            failure.detail = Some(serde_json::json!({ "reason": "throttled" }));
+            self.store.record_audit(&failure).await?;
+            return Err(AuthError::Throttled { retry_after_secs: wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0) });
+        }
+        let found = self.store.find_user_credentials(&email).await?;
+        let (user, ok) = match found {
+            Some((user, hash)) => {
+                let ok = password::verify(password.to_owned(), hash).await?;
+                (Some(user), ok)
+            }
+            None => {
+                password::verify(password.to_owned(), password::dummy_hash().to_owned()).await?;
+                (None, false)
+            }
+        };
+        match user {
+            Some(user) if ok => {
+                self.throttle.record_success(&email);
+                let mut success = self.event(actions::SIGN_IN, Outcome::Success, ctx);
+                success.actor_id = Some(user.id.clone());
+                success.actor_email = Some(user.email.clone());
+                self.store.record_audit(&success).await?;
+                Ok(user)
+            }
+            user => {
+                self.throttle.record_failure(&email, &ctx.ip, Instant::now());
+                failure.actor_id = user.map(|u| u.id);
+                failure.detail = Some(serde_json::json!({ "reason": "invalid_credentials" }));
+                self.store.record_audit(&failure).await?;
+                Err(AuthError::InvalidCredentials)
+            }
+        }
+    }
+
+    pub async fn record_sign_out(&self, user: &User, ctx: &RequestContext) -> Result<(), AuthError> {
+        let mut event = self.event(actions::SIGN_OUT, Outcome::Success, ctx);
+        event.actor_id = Some(user.id.clone());
+        event.actor_email = Some(user.email.clone());
+        self.store.record_audit(&event).await?;
+        Ok(())
+    }
+
+    pub async fn user(&self, user_id: &str) -> Result<Option<User>, AuthError> {
+        Ok(self.store.find_user(user_id).await?)
+    }
+
+    pub async fn update_display_name(
+        &self,
+        user: &User,
+        display_name: &str,
+        ctx: &RequestContext,
+    ) -> Result<User, AuthError> {
+        let name = check_display_name(display_name).map_err(|e| AuthError::field("display_name", e))?;
+        let updated = self.store.update_display_name(&user.id, &name).await?;
+        let mut event = self.event(actions::PROFILE_UPDATE, Outcome::Success, ctx);
+        event.actor_id = Some(user.id.clone());
+        event.actor_email = Some(user.email.clone());
+        self.store.record_audit(&event).await?;
+        Ok(updated)
+    }
+
+    /// Changes the password after re-checking the current one, and ends every other
+    /// session of the user. Returns how many sessions were ended.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+        ctx: &RequestContext,
+    ) -> Result<u64, AuthError> {
+        let stored = self.store.password_hash(&user.id).await?;
+        let mut event = self.event(actions::PASSWORD_CHANGE, Outcome::Failure, ctx);
+        event.actor_id = Some(user.id.clone());
+        event.actor_email = Some(user.email.clone());
+        if !password::verify(current.to_owned(), stored).await? {
+            event.detail = Some(serde_json::json!({ "reason": "wrong_current_password" }));
+            self.store.record_audit(&event).await?;
+            return Err(AuthError::field("current_password", "Your current password is not correct."));
+        }
+        password::check_policy(new, &user.email).map_err(|e| AuthError::field("new_password", e))?;
+        if new == current {
+            return Err(AuthError::field("new_password", "Choose a password different from the current one."));
+        }
+        let hash = password::hash(new.to_owned()).await?;
+        event.outcome = Some(Outcome::Success);
+        let ended = self.store.change_password(&user.id, &hash, keep_session, &event).await?;
+        Ok(ended)
+    }
+
+    pub async fn set_signup_open(
+        &self,
+        admin: &User,
+        open: bool,
+        ctx: &RequestContext,
+    ) -> Result<(), AuthError> {
+        if admin.role != Role::Admin {
+            return Err(AuthError::Forbidden);
+        }
+        let mut event = self.event(actions::SETTING_CHANGE, Outcome::Success, ctx);
+        event.actor_id = Some(admin.id.clone());
+        event.actor_email = Some(admin.email.clone());
+        event.detail = Some(serde_json::json!({ "key": SIGNUP_OPEN_SETTING, "value": open }));
+        self.store
+            .put_setting(SIGNUP_OPEN_SETTING, if open { "true" } else { "false" }, &admin.id, &event)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn audit_log(&self, viewer: &User, filter: &AuditFilter) -> Result<AuditPage, AuthError> {
+        if viewer.role != Role::Admin {
+            return Err(AuthError::Forbidden);
+        }
+        Ok(self.store.list_audit_events(filter).await?)
+    }
+}
+
+fn normalise_or_record(input: &str, errors: &mut FieldErrors) -> Option<String> {
+    match crate::email::normalise_email(input) {
+        Ok(email) => Some(email),
+        Err(e) => {
+            errors.insert("email".into(), e.to_owned());
+            None
+        }
+    }
+}
