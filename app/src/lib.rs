@@ -1,1 +1,69 @@
+//! Aura's user interface: routes, pages, components and the `#[server]` functions they
+//! call. Rendered on the server (feature `ssr`) and hydrated in the browser (feature
+//! `hydrate`). Server functions stay thin: they read the caller and call one service.
 
+pub mod audit;
+pub mod auth;
+mod dashboard;
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod settings;
+pub mod shell;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/aura.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Aura".to_owned() } else { format!("{page} · Aura") }/>
+        <shell::toast::ToastRegion>
+            <Router>
+                <Routes fallback=shell::NotFound>
+                    <Route path=path!("/login") view=auth::LoginPage/>
+                    <Route path=path!("/signup") view=auth::SignupPage/>
+                    <ParentRoute path=path!("") view=shell::AppLayout>
+                        <Route path=path!("") view=dashboard::DashboardPage/>
+                        <Route path=path!("projects") view=|| view! {
+                            <dashboard::UpcomingSection title="Projects" text="Projects with files, the code editor and analysis arrive with the editor release."/>
+                        }/>
+                        <Route path=path!("workflows") view=|| view! {
+                            <dashboard::UpcomingSection title="Workflows" text="Workflow definitions arrive with the workflow engine."/>
+                        }/>
+                        <Route path=path!("runs") view=|| view! {
+                            <dashboard::UpcomingSection title="Runs" text="Runs and their live progress arrive with the workflow engine."/>
+                        }/>
+                        <Route path=path!("audit") view=audit::AuditPage/>
+                        <Route path=path!("settings") view=settings::SettingsPage/>
+                        <Route path=path!("profile") view=auth::ProfilePage/>
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </shell::toast::ToastRegion>
+    }
+}

@@ -1,1 +1,7 @@
+//! The WASM entry point: hydrates the server-rendered page with `aura_app::App`.
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(aura_app::App);
+}

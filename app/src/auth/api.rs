@@ -1,0 +1,122 @@
+//! Server functions for accounts. Each reads the caller, calls one `Accounts` method and
+//! maps the result; see `crate::server` for the shared plumbing.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::server::{SESSION_SIGNED_IN_AT, SESSION_USER_ID, app_context, caller, redirect_plain_form, respond, session, signed_in};
+
+/// The signed-in user as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl From<aura_store::User> for CurrentUser {
+    fn from(user: aura_store::User) -> Self {
+        CurrentUser {
+            is_admin: user.role == aura_store::Role::Admin,
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+        }
+    }
+}
+
+#[server(prefix = "/api", endpoint = "auth/me")]
+pub async fn fetch_current_user() -> Result<Option<CurrentUser>, AppError> {
+    Ok(caller().user.map(CurrentUser::from))
+}
+
+#[server(prefix = "/api", endpoint = "auth/signup_open")]
+pub async fn signup_open() -> Result<bool, AppError> {
+    respond(async { Ok(app_context().accounts.signup_open().await?) }).await
+}
+
+/// Starts a fresh session for `user`: a new session id (so a planted id is useless) and
+/// the sign-in time that bounds the session's absolute lifetime.
+#[cfg(feature = "ssr")]
+async fn start_session(user: &aura_store::User) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await?;
+    session.insert(SESSION_USER_ID, &user.id).await?;
+    session.insert(SESSION_SIGNED_IN_AT, aura_store::now_millis()).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "auth/sign_up")]
+pub async fn sign_up(email: String, display_name: String, password: String) -> Result<String, AppError> {
+    respond(async move {
+        let caller = caller();
+        let input = aura_auth::SignUp { email, display_name, password };
+        let user = app_context().accounts.sign_up(input, &caller.request_context()).await?;
+        start_session(&user).await?;
+        redirect_plain_form("/");
+        Ok("/".to_owned())
+    })
+    .await
+}
+
+/// Returns the same-site path to land on.
+#[server(prefix = "/api", endpoint = "auth/sign_in")]
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
+    respond(async move {
+        let caller = caller();
+        let user = app_context().accounts.sign_in(&email, &password, &caller.request_context()).await?;
+        start_session(&user).await?;
+        let next = super::safe_next(next.as_deref());
+        redirect_plain_form(&next);
+        Ok(next)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "auth/sign_out")]
+pub async fn sign_out() -> Result<String, AppError> {
+    respond(async move {
+        let caller = caller();
+        let session = session().await?;
+        // Deletes the server-side record, so the old cookie is worthless even if kept.
+        session.flush().await?;
+        if let Some(user) = &caller.user {
+            app_context().accounts.record_sign_out(user, &caller.request_context()).await?;
+        }
+        redirect_plain_form("/login");
+        Ok("/login".to_owned())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "profile/display_name")]
+pub async fn update_display_name(display_name: String) -> Result<CurrentUser, AppError> {
+    respond(async move {
+        let (user, caller) = signed_in()?;
+        let updated = app_context()
+            .accounts
+            .update_display_name(&user, &display_name, &caller.request_context())
+            .await?;
+        Ok(updated.into())
+    })
+    .await
+}
+
+/// Changes the password and ends every other session; returns how many were ended.
+#[server(prefix = "/api", endpoint = "profile/password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<u64, AppError> {
+    respond(async move {
+        let (user, caller) = signed_in()?;
+        let keep = session().await?.id().map(|id| id.to_string());
+        let ended = app_context()
+            .accounts
+            .change_password(&user, &current_password, &new_password, keep.as_deref(), &caller.request_context())
+            .await?;
+        Ok(ended)
+    })
+    .await
+}
