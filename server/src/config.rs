@@ -1,0 +1,209 @@
+//! Typed configuration, layered: built-in defaults, then `Leptos.toml`, then `.env`, then
+//! the process environment (`LEPTOS_*` for the Leptos options, `AURA_*` for ours).
+//! Any invalid value stops start-up with a message naming the variable or key.
+
+use leptos::config::LeptosOptions;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub leptos: LeptosOptions,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub log_format: LogFormat,
+    /// Set when Aura is served over HTTPS (directly or behind a TLS-terminating proxy):
+    /// the session cookie becomes `__Host-`-prefixed and `Secure`, and HSTS is sent.
+    pub secure_cookies: bool,
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy you control).
+    pub trust_proxy: bool,
+    /// The origin browsers use to reach Aura, e.g. `https://aura.example.com`. Requests
+    /// whose `Origin` matches it are same-origin even if a proxy rewrote `Host`.
+    pub public_origin: Option<String>,
+    pub session_idle_timeout: Duration,
+    pub session_absolute_lifetime: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// Where settings come from; a map so tests can load a config without touching the
+/// process environment.
+pub struct Sources {
+    pub file_text: Option<String>,
+    pub env: HashMap<String, String>,
+}
+
+impl Sources {
+    /// `Leptos.toml` (or the file in `AURA_CONFIG`), `.env`, and the process environment.
+    pub fn from_process() -> Result<Self, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError(format!(".env could not be read: {e}"))),
+        }
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let path = env.get("AURA_CONFIG").cloned().unwrap_or_else(|| "Leptos.toml".into());
+        let file_text = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !env.contains_key("AURA_CONFIG") => None,
+            Err(e) => return Err(ConfigError(format!("AURA_CONFIG: cannot read {path}: {e}"))),
+        };
+        Ok(Sources { file_text, env })
+    }
+}
+
+impl Config {
+    pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
+        let file: toml::Table = match &sources.file_text {
+            Some(text) => text.parse().map_err(|e| ConfigError(format!("Leptos.toml: {e}")))?,
+            None => toml::Table::new(),
+        };
+        let leptos = leptos_options(&file, &sources.env)?;
+        let aura = match file.get("aura") {
+            Some(toml::Value::Table(t)) => t.clone(),
+            Some(_) => return Err(ConfigError("Leptos.toml: [aura] must be a table".into())),
+            None => toml::Table::new(),
+        };
+        let setting = |key: &str| -> Option<String> {
+            let var = format!("AURA_{}", key.to_uppercase().replace('-', "_"));
+            sources.env.get(&var).cloned().or_else(|| {
+                aura.get(key).map(|v| match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            })
+        };
+        let database_url = setting("database-url")
+            .or_else(|| sources.env.get("DATABASE_URL").cloned())
+            .unwrap_or_else(|| "sqlite://data/aura.db".into());
+        aura_store::Backend::from_url(&database_url)
+            .map_err(|e| ConfigError(format!("AURA_DATABASE_URL (or DATABASE_URL) {e}")))?;
+        let log_format = match setting("log-format").as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(ConfigError(format!("AURA_LOG_FORMAT must be text or json, not {other:?}"))),
+        };
+        let public_origin = setting("public-origin").filter(|s| !s.is_empty());
+        if let Some(origin) = &public_origin
+            && !(origin.starts_with("http://") || origin.starts_with("https://"))
+        {
+            return Err(ConfigError("AURA_PUBLIC_ORIGIN must start with http:// or https://".into()));
+        }
+        let config = Config {
+            leptos,
+            database_url,
+            database_max_connections: parse(&setting, "database-max-connections", 10)?,
+            log_format,
+            secure_cookies: parse(&setting, "secure-cookies", false)?,
+            trust_proxy: parse(&setting, "trust-proxy", false)?,
+            public_origin: public_origin.map(|o| o.trim_end_matches('/').to_owned()),
+            session_idle_timeout: Duration::from_secs(parse(&setting, "session-idle-timeout-secs", 12 * 3600)?),
+            session_absolute_lifetime: Duration::from_secs(parse(
+                &setting,
+                "session-absolute-lifetime-secs",
+                7 * 24 * 3600,
+            )?),
+        };
+        if config.session_idle_timeout.is_zero() || config.session_absolute_lifetime.is_zero() {
+            return Err(ConfigError("AURA_SESSION_*_SECS must be greater than zero".into()));
+        }
+        if config.database_max_connections == 0 {
+            return Err(ConfigError("AURA_DATABASE_MAX_CONNECTIONS must be at least 1".into()));
+        }
+        Ok(config)
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    setting: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match setting(key) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|_| {
+            ConfigError(format!(
+                "AURA_{} (or `{key}` in Leptos.toml) has an invalid value: {raw:?}",
+                key.to_uppercase().replace('-', "_")
+            ))
+        }),
+    }
+}
+
+/// The `[leptos]` table of Leptos.toml with `LEPTOS_*` overrides. Leptos' own loader does
+/// the layering; it expects a Cargo-style section header, so we hand it one.
+fn leptos_options(file: &toml::Table, env: &HashMap<String, String>) -> Result<LeptosOptions, ConfigError> {
+    let mut table = match file.get("leptos") {
+        Some(toml::Value::Table(t)) => t.clone(),
+        Some(_) => return Err(ConfigError("Leptos.toml: [leptos] must be a table".into())),
+        None => toml::Table::new(),
+    };
+    table.entry("output-name").or_insert_with(|| "aura".into());
+    // Environment overrides are applied here rather than by Leptos' loader, which reads the
+    // real process environment; this keeps `Config::load` a pure function of `Sources`.
+    for (name, value) in env {
+        if let Some(key) = name.strip_prefix("LEPTOS_") {
+            let key = key.to_lowercase().replace('_', "-");
+            table.insert(key, toml::Value::String(value.clone()));
+        }
+    }
+    let text = format!("[package.metadata.leptos]\n{}", toml::to_string(&table).map_err(|e| ConfigError(e.to_string()))?);
+    leptos::config::get_config_from_str(&text).map_err(|e| ConfigError(format!("Leptos options (LEPTOS_* / [leptos]): {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(file: &str, env: &[(&str, &str)]) -> Sources {
+        Sources {
+            file_text: Some(file.to_owned()),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_without_a_file() {
+        let config = Config::load(&Sources { file_text: None, env: HashMap::new() }).unwrap();
+        assert_eq!(config.database_url, "sqlite://data/aura.db");
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(43_200));
+        assert_eq!(config.leptos.output_name.as_ref(), "aura");
+        assert!(!config.secure_cookies);
+    }
+
+    #[test]
+    fn env_overrides_the_file() {
+        let file = "[leptos]\nsite-addr = \"127.0.0.1:4000\"\n[aura]\nlog-format = \"text\"\nsecure-cookies = false\n";
+        let config = Config::load(&sources(file, &[
+            ("AURA_LOG_FORMAT", "json"),
+            ("AURA_SECURE_COOKIES", "true"),
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:5000"),
+            ("DATABASE_URL", "postgres://localhost/aura"),
+        ])).unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.secure_cookies);
+        assert_eq!(config.leptos.site_addr.to_string(), "127.0.0.1:5000");
+        assert_eq!(config.database_url, "postgres://localhost/aura");
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let err = Config::load(&sources("", &[("AURA_SESSION_IDLE_TIMEOUT_SECS", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("AURA_SESSION_IDLE_TIMEOUT_SECS"), "{err}");
+        let err = Config::load(&sources("", &[("AURA_DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("AURA_DATABASE_URL"), "{err}");
+        let err = Config::load(&sources("", &[("AURA_LOG_FORMAT", "xml")])).unwrap_err();
+        assert!(err.to_string().contains("AURA_LOG_FORMAT"), "{err}");
+        let err = Config::load(&sources("", &[("LEPTOS_SITE_ADDR", "not an address")])).unwrap_err();
+        assert!(err.to_string().contains("LEPTOS"), "{err}");
+        assert!(Config::load(&sources("[aura\n", &[])).is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! The Aura server: configuration, wiring, middleware and the HTTP listener.
+//!
+//! `main.rs` only parses the environment and calls [`run`]; integration tests call
+//! [`build`] and [`serve`] directly with their own config and a port-0 listener.
+
+pub mod config;
+mod middleware;
+mod sessions;
+
+use anyhow::Context as _;
+use aura_app::server::AppContext;
+use aura_app::{App, shell};
+use aura_auth::{Accounts, AccountsConfig, SessionPolicy};
+use aura_store::{PoolSettings, Store};
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use config::{Config, LogFormat};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Shared state of the router.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub app: AppContext,
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Connects the database (running migrations) and builds the router.
+pub async fn build(config: Config) -> anyhow::Result<(Router, Store)> {
+    let store = Store::connect(
+        &config.database_url,
+        &PoolSettings { max_connections: config.database_max_connections, ..PoolSettings::default() },
+    )
+    .await
+    .context("could not open the database (AURA_DATABASE_URL)")?;
+    let sessions = SessionPolicy {
+        idle_timeout: config.session_idle_timeout,
+        absolute_lifetime: config.session_absolute_lifetime,
+    };
+    let app = AppContext { accounts: Accounts::new(store.clone(), AccountsConfig::default()), sessions };
+    let state = AppState {
+        leptos_options: config.leptos.clone(),
+        app: app.clone(),
+        store: store.clone(),
+        config: Arc::new(config),
+    };
+    Ok((router(state), store))
+}
+
+fn leptos_context(app: AppContext) -> impl Fn() + Clone + Send + Sync + 'static {
+    move || {
+        provide_context(app.clone());
+        let nonce = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<middleware::CspNonce>().cloned());
+        if let Some(middleware::CspNonce(nonce)) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        }
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = leptos_context(state.app.clone());
+    let options = state.leptos_options.clone();
+    let config = state.config.clone();
+
+    let cookie_name = if config.secure_cookies { "__Host-aura_session" } else { "aura_session" };
+    let idle = time::Duration::try_from(config.session_idle_timeout).unwrap_or(time::Duration::hours(12));
+    let session_layer = SessionManagerLayer::new(sessions::DbSessionStore::new(state.store.clone()))
+        .with_name(cookie_name)
+        .with_path("/")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(idle));
+
+    let request_id = HeaderName::from_static(middleware::REQUEST_ID);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req.headers().get(middleware::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_only))
+                .layer(session_layer)
+                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_caller)),
+        )
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests and closes the pool.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let cleaner = tokio::spawn(delete_expired_sessions(store.clone()));
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    cleaner.abort();
+    store.close().await;
+    Ok(())
+}
+
+async fn delete_expired_sessions(store: Store) {
+    let mut every = tokio::time::interval(Duration::from_secs(15 * 60));
+    loop {
+        every.tick().await;
+        match store.delete_expired_sessions(aura_store::now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired sessions removed"),
+            Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining requests");
+}
+
+/// Loads the configuration from the process and runs until a shutdown signal.
+pub async fn run() -> anyhow::Result<()> {
+    let sources = config::Sources::from_process()?;
+    let config = Config::load(&sources)?;
+    init_tracing(config.log_format);
+    let addr = config.leptos.site_addr;
+    let (router, store) = build(config).await?;
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("could not listen on {addr} (LEPTOS_SITE_ADDR)"))?;
+    tracing::info!("Aura listening on http://{}", listener.local_addr()?);
+    serve(listener, router, store, shutdown_signal()).await
+}

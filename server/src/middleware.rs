@@ -1,0 +1,210 @@
+//! Request middleware, outermost first: request ids, security headers, the same-origin
+//! check for state-changing requests, and resolving the caller (session → user) with the
+//! sign-in redirect for protected pages.
+
+use crate::AppState;
+use aura_app::server::{Caller, SESSION_SIGNED_IN_AT, SESSION_USER_ID};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// A per-request CSP nonce, shared by the header and Leptos' hydration script.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
+    };
+    format!(
+        "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Adds the security headers to every response. HTML pages get a CSP carrying the nonce
+/// that Leptos put on its inline hydration script; everything else gets the same policy
+/// without one.
+pub async fn security_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new().as_inner().to_string();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let csp = content_security_policy(is_html.then_some(nonce.as_str()));
+    let headers = res.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if state.config.secure_cookies {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    }
+    if is_html {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Whether a request comes from one of our own pages, judged by the headers browsers set
+/// on every cross-site request. Requests with neither header are not from a browser (the
+/// CLI, curl, tests) and cannot carry a victim's cookies by accident, so they pass.
+fn is_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if public_origin.is_some_and(|o| o == origin) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin_host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    !host.is_empty() && origin_host == Some(host)
+}
+
+/// CSRF defence: refuses state-changing requests (including server functions, which are
+/// POSTs) that a browser reports as coming from another site.
+pub async fn same_origin_only(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !is_same_origin(req.headers(), state.config.public_origin.as_deref()) {
+        tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"code":"forbidden","message":"Cross-site requests are not allowed."}"#,
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn client_ip(req: &Request, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(forwarded) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|s| !s.is_empty())
+    {
+        return first.to_owned();
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Pages anyone may see; every other page needs a signed-in user.
+fn is_public_path(path: &str) -> bool {
+    matches!(path, "/login" | "/signup" | "/healthz" | "/readyz" | "/favicon.svg" | "/favicon.ico" | "/robots.txt")
+        || path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+}
+
+/// Resolves the session to a user (ending sessions past their absolute lifetime), stores
+/// the [`Caller`] in the request extensions, and redirects anonymous page views to sign-in.
+pub async fn resolve_caller(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let user = match signed_in_user(&state, &session).await {
+        Ok(user) => user,
+        Err(err) => {
+            tracing::error!(request_id = %request_id, error = %err, "could not resolve the session");
+            return (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please retry.").into_response();
+        }
+    };
+    let caller = Caller {
+        ip: client_ip(&req, state.config.trust_proxy),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        request_id,
+        user,
+    };
+    let path = req.uri().path();
+    let is_page_view = matches!(*req.method(), Method::GET | Method::HEAD);
+    if is_page_view && caller.user.is_none() && !is_public_path(path) {
+        let here = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let target = if here == "/" {
+            "/login".to_owned()
+        } else {
+            format!("/login?next={}", aura_app::shell::encode_query_value(here))
+        };
+        return Redirect::to(&target).into_response();
+    }
+    if is_page_view && caller.user.is_some() && matches!(path, "/login" | "/signup") {
+        return Redirect::to("/").into_response();
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+async fn signed_in_user(state: &AppState, session: &Session) -> anyhow::Result<Option<aura_store::User>> {
+    let Some(user_id) = session.get::<String>(SESSION_USER_ID).await? else {
+        return Ok(None);
+    };
+    let signed_in_at = session.get::<i64>(SESSION_SIGNED_IN_AT).await?.unwrap_or(0);
+    if state.app.sessions.is_past_lifetime(signed_in_at, aura_store::now_millis()) {
+        session.flush().await?;
+        return Ok(None);
+    }
+    match state.app.accounts.user(&user_id).await? {
+        Some(user) => Ok(Some(user)),
+        None => {
+            session.flush().await?;
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+    }
+
+    #[test]
+    fn same_origin_rules() {
+        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")]), None));
+        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "cross-site")]), None));
+        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "same-site")]), None));
+        assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]), None));
+        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "https://evil.example")]), None));
+        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]), None));
+        assert!(is_same_origin(&headers(&[("host", "internal:8080"), ("origin", "https://aura.example")]), Some("https://aura.example")));
+        assert!(is_same_origin(&headers(&[]), None), "non-browser clients send neither header");
+    }
+
+    #[test]
+    fn public_paths() {
+        assert!(is_public_path("/login"));
+        assert!(is_public_path("/pkg/aura.wasm"));
+        assert!(is_public_path("/api/auth/sign_in"));
+        assert!(!is_public_path("/"));
+        assert!(!is_public_path("/runs"));
+        assert!(!is_public_path("/login/../runs"));
+    }
+
+    #[test]
+    fn csp_allows_only_self_wasm_and_the_nonce() {
+        let csp = content_security_policy(Some("abc"));
+        assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+    }
+}
