@@ -2,6 +2,9 @@
 //! call. Rendered on the server (feature `ssr`) and hydrated in the browser (feature
 //! `hydrate`). Server functions stay thin: they read the caller and call one service.
 
+// Leptos view types nest deeply; the layout of the signed-in frame exceeds the default.
+#![recursion_limit = "512"]
+
 pub mod audit;
 pub mod auth;
 mod dashboard;

@@ -1,0 +1,129 @@
+//! Test harness: starts the real app on port 0 with a fresh database and talks HTTP to it.
+//!
+//! The database is SQLite in a temporary file, or, when `AURA_TEST_POSTGRES_URL` points at
+//! a PostgreSQL server (the test command starts a throwaway cluster), a new database
+//! created for this test alone.
+
+#![allow(dead_code)]
+
+use aura_server::config::{Config, Sources};
+use aura_store::Store;
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Response, StatusCode, redirect};
+use serde_json::Value;
+use sqlx::Connection;
+use std::collections::HashMap;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn fresh_database_url() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match std::env::var("AURA_TEST_POSTGRES_URL") {
+        Ok(admin_url) => {
+            let name = format!("aura_test_{id}");
+            let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect to test PostgreSQL");
+            sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+            let (base, _) = admin_url.rsplit_once('/').expect("AURA_TEST_POSTGRES_URL has a database path");
+            format!("{base}/{name}")
+        }
+        Err(_) => {
+            let dir = std::env::temp_dir().join("aura-tests");
+            format!("sqlite://{}/{id}.db", dir.display())
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the app with extra `AURA_*` settings.
+pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
+    let mut env: HashMap<String, String> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    env.insert("AURA_DATABASE_URL".into(), fresh_database_url().await);
+    env.insert("AURA_DATABASE_MAX_CONNECTIONS".into(), "4".into());
+    let config = Config::load(&Sources { file_text: None, env }).expect("test config is valid");
+    let (router, store) = aura_server::build(config).await.expect("app builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(aura_server::serve(listener, router, store.clone(), async move {
+        let _ = rx.await;
+    }));
+    TestApp { address, store, shutdown: Some(tx) }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects, sends a user agent.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .user_agent("aura-tests/1.0")
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        client.post(self.url(endpoint)).form(form).send().await.expect("request sent")
+    }
+
+    pub async fn sign_up(&self, client: &Client, email: &str, name: &str, password: &str) -> Response {
+        self.post(client, "/api/auth/sign_up", &[("email", email), ("display_name", name), ("password", password)]).await
+    }
+
+    pub async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
+        self.post(client, "/api/auth/sign_in", &[("email", email), ("password", password)]).await
+    }
+
+    /// Signs up a new account on a fresh client and returns the client, signed in.
+    pub async fn signed_in_client(&self, email: &str) -> Client {
+        let c = client();
+        let res = self.sign_up(&c, email, "Test User", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "sign-up of {email}: {}", res.text().await.unwrap());
+        c
+    }
+
+    pub async fn audit_actions(&self) -> Vec<(String, String, Option<String>)> {
+        let page = self
+            .store
+            .list_audit_events(&aura_store::AuditFilter { limit: 200, ..Default::default() })
+            .await
+            .unwrap();
+        page.events.into_iter().map(|e| (e.action, e.outcome, e.actor_email)).collect()
+    }
+}
+
+pub async fn json(res: Response) -> Value {
+    let text = res.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// The value of our session cookie in a `Set-Cookie` header, if one was set.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("aura_session=") || v.starts_with("__Host-aura_session="))
+        .map(str::to_owned)
+}
