@@ -20,7 +20,10 @@ pub enum AppError {
     Unauthenticated { message: String },
     /// 429: too many attempts.
     #[error("{message}")]
-    Throttled { message: String, retry_after_secs: u64 },
+    Throttled {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// 403
     #[error("{message}")]
     Forbidden { message: String },
@@ -28,7 +31,9 @@ pub enum AppError {
     #[error("That page or record does not exist.")]
     NotFound,
     /// 500: details are in the server log under this request id.
-    #[error("Something went wrong on our side. Please try again; if it keeps happening, quote request id {request_id}.")]
+    #[error(
+        "Something went wrong on our side. Please try again; if it keeps happening, quote request id {request_id}."
+    )]
     Internal { request_id: String },
     /// The request never got a proper answer (network down, malformed response).
     #[error("Could not reach the server: {message}")]
@@ -45,11 +50,15 @@ impl AppError {
     }
 
     pub fn unauthenticated() -> Self {
-        AppError::Unauthenticated { message: "Please sign in to continue.".into() }
+        AppError::Unauthenticated {
+            message: "Please sign in to continue.".into(),
+        }
     }
 
     pub fn forbidden() -> Self {
-        AppError::Forbidden { message: "You do not have permission to do that.".into() }
+        AppError::Forbidden {
+            message: "You do not have permission to do that.".into(),
+        }
     }
 }
 
@@ -57,6 +66,8 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport { message: value.to_string() }
+        AppError::Transport {
+            message: value.to_string(),
+        }
     }
 }

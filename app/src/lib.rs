@@ -42,6 +42,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, after hydration: mark the page as interactive so
+    // end-to-end tests (and anyone debugging) can tell SSR-only from hydrated.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/aura.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Aura".to_owned() } else { format!("{page} · Aura") }/>

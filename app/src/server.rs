@@ -34,7 +34,10 @@ pub struct Caller {
 
 impl Caller {
     pub fn request_context(&self) -> RequestContext {
-        RequestContext { ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+        RequestContext {
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
     }
 }
 
@@ -90,7 +93,9 @@ impl From<AuthError> for AppError {
                 retry_after_secs,
             },
             AuthError::SignUpClosed => AppError::Forbidden {
-                message: "Sign-up is closed on this Aura instance. Ask an administrator for an account.".into(),
+                message:
+                    "Sign-up is closed on this Aura instance. Ask an administrator for an account."
+                        .into(),
             },
             AuthError::Forbidden => AppError::forbidden(),
             AuthError::NotFound => AppError::NotFound,
@@ -123,7 +128,9 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
         let status = match err {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            AppError::Throttled { retry_after_secs, .. } => {
+            AppError::Throttled {
+                retry_after_secs, ..
+            } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     response.insert_header(header::RETRY_AFTER, value);
                 }
@@ -143,11 +150,18 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
 /// from the hydrated app get the path in the response body and navigate themselves.
 pub fn redirect_plain_form(path: &str) {
     let accepts_html = use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .and_then(|p| {
+            p.headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
         .unwrap_or(false);
-    if let (true, Some(response), Ok(location)) =
-        (accepts_html, use_context::<ResponseOptions>(), HeaderValue::from_str(path))
-    {
+    if let (true, Some(response), Ok(location)) = (
+        accepts_html,
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(path),
+    ) {
         response.insert_header(header::LOCATION, location);
         response.set_status(StatusCode::SEE_OTHER);
     }

@@ -50,10 +50,17 @@ impl Sources {
             Err(e) => return Err(ConfigError(format!(".env could not be read: {e}"))),
         }
         let env: HashMap<String, String> = std::env::vars().collect();
-        let path = env.get("AURA_CONFIG").cloned().unwrap_or_else(|| "Leptos.toml".into());
+        let path = env
+            .get("AURA_CONFIG")
+            .cloned()
+            .unwrap_or_else(|| "Leptos.toml".into());
         let file_text = match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !env.contains_key("AURA_CONFIG") => None,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound && !env.contains_key("AURA_CONFIG") =>
+            {
+                None
+            }
             Err(e) => return Err(ConfigError(format!("AURA_CONFIG: cannot read {path}: {e}"))),
         };
         Ok(Sources { file_text, env })
@@ -63,7 +70,9 @@ impl Sources {
 impl Config {
     pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
         let file: toml::Table = match &sources.file_text {
-            Some(text) => text.parse().map_err(|e| ConfigError(format!("Leptos.toml: {e}")))?,
+            Some(text) => text
+                .parse()
+                .map_err(|e| ConfigError(format!("Leptos.toml: {e}")))?,
             None => toml::Table::new(),
         };
         let leptos = leptos_options(&file, &sources.env)?;
@@ -89,13 +98,19 @@ impl Config {
         let log_format = match setting("log-format").as_deref().unwrap_or("text") {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(ConfigError(format!("AURA_LOG_FORMAT must be text or json, not {other:?}"))),
+            other => {
+                return Err(ConfigError(format!(
+                    "AURA_LOG_FORMAT must be text or json, not {other:?}"
+                )));
+            }
         };
         let public_origin = setting("public-origin").filter(|s| !s.is_empty());
         if let Some(origin) = &public_origin
             && !(origin.starts_with("http://") || origin.starts_with("https://"))
         {
-            return Err(ConfigError("AURA_PUBLIC_ORIGIN must start with http:// or https://".into()));
+            return Err(ConfigError(
+                "AURA_PUBLIC_ORIGIN must start with http:// or https://".into(),
+            ));
         }
         let config = Config {
             leptos,
@@ -105,7 +120,11 @@ impl Config {
             secure_cookies: parse(&setting, "secure-cookies", false)?,
             trust_proxy: parse(&setting, "trust-proxy", false)?,
             public_origin: public_origin.map(|o| o.trim_end_matches('/').to_owned()),
-            session_idle_timeout: Duration::from_secs(parse(&setting, "session-idle-timeout-secs", 12 * 3600)?),
+            session_idle_timeout: Duration::from_secs(parse(
+                &setting,
+                "session-idle-timeout-secs",
+                12 * 3600,
+            )?),
             session_absolute_lifetime: Duration::from_secs(parse(
                 &setting,
                 "session-absolute-lifetime-secs",
@@ -113,10 +132,14 @@ impl Config {
             )?),
         };
         if config.session_idle_timeout.is_zero() || config.session_absolute_lifetime.is_zero() {
-            return Err(ConfigError("AURA_SESSION_*_SECS must be greater than zero".into()));
+            return Err(ConfigError(
+                "AURA_SESSION_*_SECS must be greater than zero".into(),
+            ));
         }
         if config.database_max_connections == 0 {
-            return Err(ConfigError("AURA_DATABASE_MAX_CONNECTIONS must be at least 1".into()));
+            return Err(ConfigError(
+                "AURA_DATABASE_MAX_CONNECTIONS must be at least 1".into(),
+            ));
         }
         Ok(config)
     }
@@ -140,7 +163,10 @@ fn parse<T: std::str::FromStr>(
 
 /// The `[leptos]` table of Leptos.toml with `LEPTOS_*` overrides. Leptos' own loader does
 /// the layering; it expects a Cargo-style section header, so we hand it one.
-fn leptos_options(file: &toml::Table, env: &HashMap<String, String>) -> Result<LeptosOptions, ConfigError> {
+fn leptos_options(
+    file: &toml::Table,
+    env: &HashMap<String, String>,
+) -> Result<LeptosOptions, ConfigError> {
     let mut table = match file.get("leptos") {
         Some(toml::Value::Table(t)) => t.clone(),
         Some(_) => return Err(ConfigError("Leptos.toml: [leptos] must be a table".into())),
@@ -155,8 +181,12 @@ fn leptos_options(file: &toml::Table, env: &HashMap<String, String>) -> Result<L
             table.insert(key, toml::Value::String(value.clone()));
         }
     }
-    let text = format!("[package.metadata.leptos]\n{}", toml::to_string(&table).map_err(|e| ConfigError(e.to_string()))?);
-    leptos::config::get_config_from_str(&text).map_err(|e| ConfigError(format!("Leptos options (LEPTOS_* / [leptos]): {e}")))
+    let text = format!(
+        "[package.metadata.leptos]\n{}",
+        toml::to_string(&table).map_err(|e| ConfigError(e.to_string()))?
+    );
+    leptos::config::get_config_from_str(&text)
+        .map_err(|e| ConfigError(format!("Leptos options (LEPTOS_* / [leptos]): {e}")))
 }
 
 #[cfg(test)]
@@ -166,13 +196,20 @@ mod tests {
     fn sources(file: &str, env: &[(&str, &str)]) -> Sources {
         Sources {
             file_text: Some(file.to_owned()),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
     #[test]
     fn defaults_apply_without_a_file() {
-        let config = Config::load(&Sources { file_text: None, env: HashMap::new() }).unwrap();
+        let config = Config::load(&Sources {
+            file_text: None,
+            env: HashMap::new(),
+        })
+        .unwrap();
         assert_eq!(config.database_url, "sqlite://data/aura.db");
         assert_eq!(config.session_idle_timeout, Duration::from_secs(43_200));
         assert_eq!(config.leptos.output_name.as_ref(), "aura");
@@ -182,12 +219,16 @@ mod tests {
     #[test]
     fn env_overrides_the_file() {
         let file = "[leptos]\nsite-addr = \"127.0.0.1:4000\"\n[aura]\nlog-format = \"text\"\nsecure-cookies = false\n";
-        let config = Config::load(&sources(file, &[
-            ("AURA_LOG_FORMAT", "json"),
-            ("AURA_SECURE_COOKIES", "true"),
-            ("LEPTOS_SITE_ADDR", "127.0.0.1:5000"),
-            ("DATABASE_URL", "postgres://localhost/aura"),
-        ])).unwrap();
+        let config = Config::load(&sources(
+            file,
+            &[
+                ("AURA_LOG_FORMAT", "json"),
+                ("AURA_SECURE_COOKIES", "true"),
+                ("LEPTOS_SITE_ADDR", "127.0.0.1:5000"),
+                ("DATABASE_URL", "postgres://localhost/aura"),
+            ],
+        ))
+        .unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.secure_cookies);
         assert_eq!(config.leptos.site_addr.to_string(), "127.0.0.1:5000");
@@ -196,13 +237,18 @@ mod tests {
 
     #[test]
     fn invalid_values_name_the_variable() {
-        let err = Config::load(&sources("", &[("AURA_SESSION_IDLE_TIMEOUT_SECS", "soon")])).unwrap_err();
-        assert!(err.to_string().contains("AURA_SESSION_IDLE_TIMEOUT_SECS"), "{err}");
+        let err =
+            Config::load(&sources("", &[("AURA_SESSION_IDLE_TIMEOUT_SECS", "soon")])).unwrap_err();
+        assert!(
+            err.to_string().contains("AURA_SESSION_IDLE_TIMEOUT_SECS"),
+            "{err}"
+        );
         let err = Config::load(&sources("", &[("AURA_DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("AURA_DATABASE_URL"), "{err}");
         let err = Config::load(&sources("", &[("AURA_LOG_FORMAT", "xml")])).unwrap_err();
         assert!(err.to_string().contains("AURA_LOG_FORMAT"), "{err}");
-        let err = Config::load(&sources("", &[("LEPTOS_SITE_ADDR", "not an address")])).unwrap_err();
+        let err =
+            Config::load(&sources("", &[("LEPTOS_SITE_ADDR", "not an address")])).unwrap_err();
         assert!(err.to_string().contains("LEPTOS"), "{err}");
         assert!(Config::load(&sources("[aura\n", &[])).is_err());
     }

@@ -48,7 +48,8 @@ impl FromRef<AppState> for LeptosOptions {
 
 pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -60,7 +61,10 @@ pub fn init_tracing(format: LogFormat) {
 pub async fn build(config: Config) -> anyhow::Result<(Router, Store)> {
     let store = Store::connect(
         &config.database_url,
-        &PoolSettings { max_connections: config.database_max_connections, ..PoolSettings::default() },
+        &PoolSettings {
+            max_connections: config.database_max_connections,
+            ..PoolSettings::default()
+        },
     )
     .await
     .context("could not open the database (AURA_DATABASE_URL)")?;
@@ -68,7 +72,10 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Store)> {
         idle_timeout: config.session_idle_timeout,
         absolute_lifetime: config.session_absolute_lifetime,
     };
-    let app = AppContext { accounts: Accounts::new(store.clone(), AccountsConfig::default()), sessions };
+    let app = AppContext {
+        accounts: Accounts::new(store.clone(), AccountsConfig::default()),
+        sessions,
+    };
     let state = AppState {
         leptos_options: config.leptos.clone(),
         app: app.clone(),
@@ -95,15 +102,21 @@ fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let config = state.config.clone();
 
-    let cookie_name = if config.secure_cookies { "__Host-aura_session" } else { "aura_session" };
-    let idle = time::Duration::try_from(config.session_idle_timeout).unwrap_or(time::Duration::hours(12));
-    let session_layer = SessionManagerLayer::new(sessions::DbSessionStore::new(state.store.clone()))
-        .with_name(cookie_name)
-        .with_path("/")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(idle));
+    let cookie_name = if config.secure_cookies {
+        "__Host-aura_session"
+    } else {
+        "aura_session"
+    };
+    let idle =
+        time::Duration::try_from(config.session_idle_timeout).unwrap_or(time::Duration::hours(12));
+    let session_layer =
+        SessionManagerLayer::new(sessions::DbSessionStore::new(state.store.clone()))
+            .with_name(cookie_name)
+            .with_path("/")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(config.secure_cookies)
+            .with_expiry(Expiry::OnInactivity(idle));
 
     let request_id = HeaderName::from_static(middleware::REQUEST_ID);
     Router::new()
@@ -149,9 +162,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let cleaner = tokio::spawn(delete_expired_sessions(store.clone()));
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     cleaner.abort();
     store.close().await;
     Ok(())
@@ -161,7 +177,10 @@ async fn delete_expired_sessions(store: Store) {
     let mut every = tokio::time::interval(Duration::from_secs(15 * 60));
     loop {
         every.tick().await;
-        match store.delete_expired_sessions(aura_store::now_millis()).await {
+        match store
+            .delete_expired_sessions(aura_store::now_millis())
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired sessions removed"),
             Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
@@ -199,7 +218,9 @@ pub async fn run() -> anyhow::Result<()> {
     init_tracing(config.log_format);
     let addr = config.leptos.site_addr;
     let (router, store) = build(config).await?;
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("could not listen on {addr} (LEPTOS_SITE_ADDR)"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr} (LEPTOS_SITE_ADDR)"))?;
     tracing::info!("Aura listening on http://{}", listener.local_addr()?);
     serve(listener, router, store, shutdown_signal()).await
 }

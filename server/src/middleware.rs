@@ -31,7 +31,11 @@ fn content_security_policy(nonce: Option<&str>) -> String {
 /// Adds the security headers to every response. HTML pages get a CSP carrying the nonce
 /// that Leptos put on its inline hydration script; everything else gets the same policy
 /// without one.
-pub async fn security_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let nonce = leptos::nonce::Nonce::new().as_inner().to_string();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
@@ -45,12 +49,24 @@ pub async fn security_headers(State(state): State<AppState>, mut req: Request, n
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if state.config.secure_cookies {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
     }
     if is_html {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -71,8 +87,13 @@ fn is_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
     if public_origin.is_some_and(|o| o == origin) {
         return true;
     }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let origin_host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
     !host.is_empty() && origin_host == Some(host)
 }
 
@@ -94,8 +115,15 @@ pub async fn same_origin_only(State(state): State<AppState>, req: Request, next:
 
 fn client_ip(req: &Request, trust_proxy: bool) -> String {
     if trust_proxy
-        && let Some(forwarded) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|s| !s.is_empty())
+        && let Some(forwarded) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+        && let Some(first) = forwarded
+            .split(',')
+            .next()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
     {
         return first.to_owned();
     }
@@ -107,14 +135,27 @@ fn client_ip(req: &Request, trust_proxy: bool) -> String {
 
 /// Pages anyone may see; every other page needs a signed-in user.
 fn is_public_path(path: &str) -> bool {
-    matches!(path, "/login" | "/signup" | "/healthz" | "/readyz" | "/favicon.svg" | "/favicon.ico" | "/robots.txt")
-        || path.starts_with("/api/")
+    matches!(
+        path,
+        "/login"
+            | "/signup"
+            | "/healthz"
+            | "/readyz"
+            | "/favicon.svg"
+            | "/favicon.ico"
+            | "/robots.txt"
+    ) || path.starts_with("/api/")
         || path.starts_with("/pkg/")
 }
 
 /// Resolves the session to a user (ending sessions past their absolute lifetime), stores
 /// the [`Caller`] in the request extensions, and redirects anonymous page views to sign-in.
-pub async fn resolve_caller(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+pub async fn resolve_caller(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let request_id = req
         .headers()
         .get(REQUEST_ID)
@@ -125,19 +166,31 @@ pub async fn resolve_caller(State(state): State<AppState>, session: Session, mut
         Ok(user) => user,
         Err(err) => {
             tracing::error!(request_id = %request_id, error = %err, "could not resolve the session");
-            return (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please retry.").into_response();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unavailable. Please retry.",
+            )
+                .into_response();
         }
     };
     let caller = Caller {
         ip: client_ip(&req, state.config.trust_proxy),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         request_id,
         user,
     };
     let path = req.uri().path();
     let is_page_view = matches!(*req.method(), Method::GET | Method::HEAD);
     if is_page_view && caller.user.is_none() && !is_public_path(path) {
-        let here = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let here = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let target = if here == "/" {
             "/login".to_owned()
         } else {
@@ -152,12 +205,19 @@ pub async fn resolve_caller(State(state): State<AppState>, session: Session, mut
     next.run(req).await
 }
 
-async fn signed_in_user(state: &AppState, session: &Session) -> anyhow::Result<Option<aura_store::User>> {
+async fn signed_in_user(
+    state: &AppState,
+    session: &Session,
+) -> anyhow::Result<Option<aura_store::User>> {
     let Some(user_id) = session.get::<String>(SESSION_USER_ID).await? else {
         return Ok(None);
     };
     let signed_in_at = session.get::<i64>(SESSION_SIGNED_IN_AT).await?.unwrap_or(0);
-    if state.app.sessions.is_past_lifetime(signed_in_at, aura_store::now_millis()) {
+    if state
+        .app
+        .sessions
+        .is_past_lifetime(signed_in_at, aura_store::now_millis())
+    {
         session.flush().await?;
         return Ok(None);
     }
@@ -175,19 +235,60 @@ mod tests {
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn same_origin_rules() {
-        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")]), None));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "cross-site")]), None));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "same-site")]), None));
-        assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]), None));
-        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "https://evil.example")]), None));
-        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]), None));
-        assert!(is_same_origin(&headers(&[("host", "internal:8080"), ("origin", "https://aura.example")]), Some("https://aura.example")));
-        assert!(is_same_origin(&headers(&[]), None), "non-browser clients send neither header");
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            None
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            None
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            None
+        ));
+        assert!(is_same_origin(
+            &headers(&[
+                ("host", "127.0.0.1:3000"),
+                ("origin", "http://127.0.0.1:3000")
+            ]),
+            None
+        ));
+        assert!(!is_same_origin(
+            &headers(&[
+                ("host", "127.0.0.1:3000"),
+                ("origin", "https://evil.example")
+            ]),
+            None
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]),
+            None
+        ));
+        assert!(is_same_origin(
+            &headers(&[
+                ("host", "internal:8080"),
+                ("origin", "https://aura.example")
+            ]),
+            Some("https://aura.example")
+        ));
+        assert!(
+            is_same_origin(&headers(&[]), None),
+            "non-browser clients send neither header"
+        );
     }
 
     #[test]

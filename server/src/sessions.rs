@@ -30,9 +30,19 @@ fn millis(at: OffsetDateTime) -> i64 {
 }
 
 fn columns(record: &Record) -> Result<(String, Option<String>, String, i64), session_store::Error> {
-    let user_id = record.data.get(SESSION_USER_ID).and_then(|v| v.as_str()).map(str::to_owned);
-    let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-    Ok((record.id.to_string(), user_id, data, millis(record.expiry_date)))
+    let user_id = record
+        .data
+        .get(SESSION_USER_ID)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    let data = serde_json::to_string(&record.data)
+        .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    Ok((
+        record.id.to_string(),
+        user_id,
+        data,
+        millis(record.expiry_date),
+    ))
 }
 
 #[async_trait]
@@ -42,7 +52,12 @@ impl SessionStore for DbSessionStore {
         // overwrite someone else's session if one happens.
         loop {
             let (id, user_id, data, expires_at) = columns(record)?;
-            if self.store.insert_session(&id, user_id.as_deref(), &data, expires_at).await.map_err(backend)? {
+            if self
+                .store
+                .insert_session(&id, user_id.as_deref(), &data, expires_at)
+                .await
+                .map_err(backend)?
+            {
                 return Ok(());
             }
             record.id = Id::default();
@@ -51,21 +66,38 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let (id, user_id, data, expires_at) = columns(record)?;
-        self.store.upsert_session(&id, user_id.as_deref(), &data, expires_at).await.map_err(backend)
+        self.store
+            .upsert_session(&id, user_id.as_deref(), &data, expires_at)
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         let now = aura_store::now_millis();
-        let Some(row) = self.store.load_session(&session_id.to_string(), now).await.map_err(backend)? else {
+        let Some(row) = self
+            .store
+            .load_session(&session_id.to_string(), now)
+            .await
+            .map_err(backend)?
+        else {
             return Ok(None);
         };
-        let data = serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.expires_at) * 1_000_000)
+        let data = serde_json::from_str(&row.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record { id: *session_id, data, expiry_date }))
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.expires_at) * 1_000_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *session_id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        self.store.delete_session(&session_id.to_string()).await.map_err(backend)
+        self.store
+            .delete_session(&session_id.to_string())
+            .await
+            .map_err(backend)
     }
 }

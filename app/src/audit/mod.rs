@@ -32,22 +32,34 @@ pub struct AuditView {
 pub const PAGE_SIZE: u32 = 50;
 
 #[server(prefix = "/api", endpoint = "audit/events")]
-pub async fn audit_events(actor: String, action: String, before: Option<i64>) -> Result<AuditView, AppError> {
+pub async fn audit_events(
+    actor: String,
+    action: String,
+    before: Option<i64>,
+) -> Result<AuditView, AppError> {
     use crate::server::{app_context, respond, signed_in};
     respond(async move {
         let (user, _) = signed_in()?;
-        let filter = aura_store::AuditFilter { actor, action, before, limit: PAGE_SIZE };
+        let filter = aura_store::AuditFilter {
+            actor,
+            action,
+            before,
+            limit: PAGE_SIZE,
+        };
         let page = app_context().accounts.audit_log(&user, &filter).await?;
-        let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+        let format =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
         let rows = page
             .events
             .into_iter()
             .map(|e| AuditRow {
                 id: e.id,
-                occurred_at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.occurred_at) * 1_000_000)
-                    .ok()
-                    .and_then(|t| t.format(format).ok())
-                    .unwrap_or_default(),
+                occurred_at: time::OffsetDateTime::from_unix_timestamp_nanos(
+                    i128::from(e.occurred_at) * 1_000_000,
+                )
+                .ok()
+                .and_then(|t| t.format(format).ok())
+                .unwrap_or_default(),
                 actor: e.actor_email.unwrap_or_else(|| "—".into()),
                 action: e.action,
                 outcome: e.outcome,
@@ -59,7 +71,10 @@ pub async fn audit_events(actor: String, action: String, before: Option<i64>) ->
         Ok(AuditView {
             rows,
             next_before: page.next_before,
-            actions: aura_auth::actions::ALL.iter().map(|a| (*a).to_owned()).collect(),
+            actions: aura_auth::actions::ALL
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
         })
     })
     .await
@@ -76,7 +91,9 @@ pub fn AuditPage() -> impl IntoView {
             q.get("before").and_then(|b| b.parse::<i64>().ok()),
         )
     };
-    let events = Resource::new(params, |(actor, action, before)| audit_events(actor, action, before));
+    let events = Resource::new(params, |(actor, action, before)| {
+        audit_events(actor, action, before)
+    });
     view! {
         <Title text="Audit log"/>
         <h1 class="text-2xl font-semibold">"Audit log"</h1>
@@ -109,13 +126,24 @@ pub fn AuditPage() -> impl IntoView {
 /// The action names offered in the filter; mirrors `aura_auth::actions::ALL`, which the
 /// WASM bundle cannot link against.
 fn aura_actions() -> [&'static str; 6] {
-    ["auth.sign_up", "auth.sign_in", "auth.sign_out", "auth.password_change", "profile.update", "settings.change"]
+    [
+        "auth.sign_up",
+        "auth.sign_in",
+        "auth.sign_out",
+        "auth.password_change",
+        "profile.update",
+        "settings.change",
+    ]
 }
 
 #[component]
 fn AuditTable(view: AuditView, filter: (String, String, Option<i64>)) -> impl IntoView {
     let (actor, action, before) = filter;
-    let base = format!("/audit?actor={}&action={}", encode_query_value(&actor), encode_query_value(&action));
+    let base = format!(
+        "/audit?actor={}&action={}",
+        encode_query_value(&actor),
+        encode_query_value(&action)
+    );
     let older = view.next_before.map(|id| format!("{base}&before={id}"));
     let newest = before.is_some().then(|| base.clone());
     if view.rows.is_empty() {

@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::server::{SESSION_SIGNED_IN_AT, SESSION_USER_ID, app_context, caller, redirect_plain_form, respond, session, signed_in};
+use crate::server::{
+    SESSION_SIGNED_IN_AT, SESSION_USER_ID, app_context, caller, redirect_plain_form, respond,
+    session, signed_in,
+};
 
 /// The signed-in user as the UI sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,16 +49,29 @@ async fn start_session(user: &aura_store::User) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await?;
     session.insert(SESSION_USER_ID, &user.id).await?;
-    session.insert(SESSION_SIGNED_IN_AT, aura_store::now_millis()).await?;
+    session
+        .insert(SESSION_SIGNED_IN_AT, aura_store::now_millis())
+        .await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "auth/sign_up")]
-pub async fn sign_up(email: String, display_name: String, password: String) -> Result<String, AppError> {
+pub async fn sign_up(
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<String, AppError> {
     respond(async move {
         let caller = caller();
-        let input = aura_auth::SignUp { email, display_name, password };
-        let user = app_context().accounts.sign_up(input, &caller.request_context()).await?;
+        let input = aura_auth::SignUp {
+            email,
+            display_name,
+            password,
+        };
+        let user = app_context()
+            .accounts
+            .sign_up(input, &caller.request_context())
+            .await?;
         start_session(&user).await?;
         redirect_plain_form("/");
         Ok("/".to_owned())
@@ -65,10 +81,17 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
 
 /// Returns the same-site path to land on.
 #[server(prefix = "/api", endpoint = "auth/sign_in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<String, AppError> {
     respond(async move {
         let caller = caller();
-        let user = app_context().accounts.sign_in(&email, &password, &caller.request_context()).await?;
+        let user = app_context()
+            .accounts
+            .sign_in(&email, &password, &caller.request_context())
+            .await?;
         start_session(&user).await?;
         let next = super::safe_next(next.as_deref());
         redirect_plain_form(&next);
@@ -85,7 +108,10 @@ pub async fn sign_out() -> Result<String, AppError> {
         // Deletes the server-side record, so the old cookie is worthless even if kept.
         session.flush().await?;
         if let Some(user) = &caller.user {
-            app_context().accounts.record_sign_out(user, &caller.request_context()).await?;
+            app_context()
+                .accounts
+                .record_sign_out(user, &caller.request_context())
+                .await?;
         }
         redirect_plain_form("/login");
         Ok("/login".to_owned())
@@ -108,13 +134,22 @@ pub async fn update_display_name(display_name: String) -> Result<CurrentUser, Ap
 
 /// Changes the password and ends every other session; returns how many were ended.
 #[server(prefix = "/api", endpoint = "profile/password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<u64, AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<u64, AppError> {
     respond(async move {
         let (user, caller) = signed_in()?;
         let keep = session().await?.id().map(|id| id.to_string());
         let ended = app_context()
             .accounts
-            .change_password(&user, &current_password, &new_password, keep.as_deref(), &caller.request_context())
+            .change_password(
+                &user,
+                &current_password,
+                &new_password,
+                keep.as_deref(),
+                &caller.request_context(),
+            )
             .await?;
         Ok(ended)
     })

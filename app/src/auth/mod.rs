@@ -30,9 +30,20 @@ mod tests {
 
     #[test]
     fn next_must_stay_on_this_site() {
-        assert_eq!(safe_next(Some("/runs?status=failed")), "/runs?status=failed");
+        assert_eq!(
+            safe_next(Some("/runs?status=failed")),
+            "/runs?status=failed"
+        );
         assert_eq!(safe_next(Some("/")), "/");
-        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "runs", "", "/a\nb", "/a\\b"] {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "runs",
+            "",
+            "/a\nb",
+            "/a\\b",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");

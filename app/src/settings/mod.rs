@@ -13,7 +13,10 @@ pub async fn set_signup_open(open: bool) -> Result<bool, AppError> {
     use crate::server::{app_context, respond, signed_in};
     respond(async move {
         let (user, caller) = signed_in()?;
-        app_context().accounts.set_signup_open(&user, open, &caller.request_context()).await?;
+        app_context()
+            .accounts
+            .set_signup_open(&user, open, &caller.request_context())
+            .await?;
         Ok(open)
     })
     .await
@@ -28,7 +31,11 @@ pub fn SettingsPage() -> impl IntoView {
     let current = Resource::new(move || save.version().get(), |_| signup_open());
     Effect::new(move |_| {
         if let Some(Ok(open)) = save.value().get() {
-            toasts.show(if open { "Sign-up is now open." } else { "Sign-up is now closed." });
+            toasts.show(if open {
+                "Sign-up is now open."
+            } else {
+                "Sign-up is now closed."
+            });
         }
     });
     view! {

@@ -73,7 +73,11 @@ fn Sidebar() -> impl IntoView {
     let location = use_location();
     let is_current = move |href: &str| {
         let path = location.pathname.get();
-        if href == "/" { path == "/" } else { path == href || path.starts_with(&format!("{href}/")) }
+        if href == "/" {
+            path == "/"
+        } else {
+            path == href || path.starts_with(&format!("{href}/"))
+        }
     };
     view! {
         <nav aria-label="Main" class="hidden w-56 shrink-0 border-r border-slate-200 bg-white px-3 py-6 md:block dark:border-slate-800 dark:bg-slate-900">
@@ -99,7 +103,11 @@ fn Sidebar() -> impl IntoView {
 fn crumb_title(segment: &str) -> String {
     let mut chars = segment.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>().replace(['-', '_'], " "),
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars)
+            .collect::<String>()
+            .replace(['-', '_'], " "),
         None => String::new(),
     }
 }

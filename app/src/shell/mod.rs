@@ -11,7 +11,9 @@ pub fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -22,6 +24,9 @@ pub fn encode_query_value(value: &str) -> String {
 mod tests {
     #[test]
     fn query_values_are_encoded() {
-        assert_eq!(super::encode_query_value("/runs?a=1&b=é"), "/runs%3Fa%3D1%26b%3D%C3%A9");
+        assert_eq!(
+            super::encode_query_value("/runs?a=1&b=é"),
+            "/runs%3Fa%3D1%26b%3D%C3%A9"
+        );
     }
 }

@@ -19,7 +19,12 @@ impl Toasts {
     pub fn show(&self, message: impl Into<String>) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
-        self.items.update(|items| items.push(Toast { id, message: message.into() }));
+        self.items.update(|items| {
+            items.push(Toast {
+                id,
+                message: message.into(),
+            })
+        });
         let items = self.items;
         set_timeout(
             move || items.update(|items| items.retain(|t| t.id != id)),
@@ -35,7 +40,10 @@ pub fn use_toasts() -> Toasts {
 /// Provides [`Toasts`] to its children and renders them in a live region.
 #[component]
 pub fn ToastRegion(children: Children) -> impl IntoView {
-    let toasts = Toasts { items: RwSignal::new(Vec::new()), next_id: StoredValue::new(0) };
+    let toasts = Toasts {
+        items: RwSignal::new(Vec::new()),
+        next_id: StoredValue::new(0),
+    };
     provide_context(toasts);
     view! {
         {children()}

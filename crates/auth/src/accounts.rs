@@ -5,7 +5,9 @@
 use crate::error::{AuthError, FieldErrors};
 use crate::password;
 use crate::throttle::{SignInThrottle, ThrottleLimits};
-use aura_store::{AuditFilter, AuditPage, NewAuditEvent, NewUser, Outcome, Role, Store, StoreError, User};
+use aura_store::{
+    AuditFilter, AuditPage, NewAuditEvent, NewUser, Outcome, Role, Store, StoreError, User,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,14 @@ pub mod actions {
     pub const PASSWORD_CHANGE: &str = "auth.password_change";
     pub const PROFILE_UPDATE: &str = "profile.update";
     pub const SETTING_CHANGE: &str = "settings.change";
-    pub const ALL: [&str; 6] = [SIGN_UP, SIGN_IN, SIGN_OUT, PASSWORD_CHANGE, PROFILE_UPDATE, SETTING_CHANGE];
+    pub const ALL: [&str; 6] = [
+        SIGN_UP,
+        SIGN_IN,
+        SIGN_OUT,
+        PASSWORD_CHANGE,
+        PROFILE_UPDATE,
+        SETTING_CHANGE,
+    ];
 }
 
 /// The setting that closes public sign-up once the first admin exists.
@@ -47,8 +56,14 @@ pub struct AccountsConfig {
 impl Default for AccountsConfig {
     fn default() -> Self {
         Self {
-            account_limits: ThrottleLimits { max_failures: 5, window: Duration::from_secs(15 * 60) },
-            ip_limits: ThrottleLimits { max_failures: 50, window: Duration::from_secs(15 * 60) },
+            account_limits: ThrottleLimits {
+                max_failures: 5,
+                window: Duration::from_secs(15 * 60),
+            },
+            ip_limits: ThrottleLimits {
+                max_failures: 50,
+                window: Duration::from_secs(15 * 60),
+            },
         }
     }
 }
@@ -155,7 +170,9 @@ impl Accounts {
         if let Err(wait) = self.throttle.check(&email, &ctx.ip, Instant::now()) {
             failure.detail = Some(serde_json::json!({ "reason": "throttled" }));
             self.store.record_audit(&failure).await?;
-            return Err(AuthError::Throttled { retry_after_secs: wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0) });
+            return Err(AuthError::Throttled {
+                retry_after_secs: wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0),
+            });
         }
         let found = self.store.find_user_credentials(&email).await?;
         let (user, ok) = match found {
@@ -178,7 +195,8 @@ impl Accounts {
                 Ok(user)
             }
             user => {
-                self.throttle.record_failure(&email, &ctx.ip, Instant::now());
+                self.throttle
+                    .record_failure(&email, &ctx.ip, Instant::now());
                 failure.actor_id = user.map(|u| u.id);
                 failure.detail = Some(serde_json::json!({ "reason": "invalid_credentials" }));
                 self.store.record_audit(&failure).await?;
@@ -187,7 +205,11 @@ impl Accounts {
         }
     }
 
-    pub async fn record_sign_out(&self, user: &User, ctx: &RequestContext) -> Result<(), AuthError> {
+    pub async fn record_sign_out(
+        &self,
+        user: &User,
+        ctx: &RequestContext,
+    ) -> Result<(), AuthError> {
         let mut event = self.event(actions::SIGN_OUT, Outcome::Success, ctx);
         event.actor_id = Some(user.id.clone());
         event.actor_email = Some(user.email.clone());
@@ -205,7 +227,8 @@ impl Accounts {
         display_name: &str,
         ctx: &RequestContext,
     ) -> Result<User, AuthError> {
-        let name = check_display_name(display_name).map_err(|e| AuthError::field("display_name", e))?;
+        let name =
+            check_display_name(display_name).map_err(|e| AuthError::field("display_name", e))?;
         let updated = self.store.update_display_name(&user.id, &name).await?;
         let mut event = self.event(actions::PROFILE_UPDATE, Outcome::Success, ctx);
         event.actor_id = Some(user.id.clone());
@@ -231,15 +254,25 @@ impl Accounts {
         if !password::verify(current.to_owned(), stored).await? {
             event.detail = Some(serde_json::json!({ "reason": "wrong_current_password" }));
             self.store.record_audit(&event).await?;
-            return Err(AuthError::field("current_password", "Your current password is not correct."));
+            return Err(AuthError::field(
+                "current_password",
+                "Your current password is not correct.",
+            ));
         }
-        password::check_policy(new, &user.email).map_err(|e| AuthError::field("new_password", e))?;
+        password::check_policy(new, &user.email)
+            .map_err(|e| AuthError::field("new_password", e))?;
         if new == current {
-            return Err(AuthError::field("new_password", "Choose a password different from the current one."));
+            return Err(AuthError::field(
+                "new_password",
+                "Choose a password different from the current one.",
+            ));
         }
         let hash = password::hash(new.to_owned()).await?;
         event.outcome = Some(Outcome::Success);
-        let ended = self.store.change_password(&user.id, &hash, keep_session, &event).await?;
+        let ended = self
+            .store
+            .change_password(&user.id, &hash, keep_session, &event)
+            .await?;
         Ok(ended)
     }
 
@@ -257,12 +290,21 @@ impl Accounts {
         event.actor_email = Some(admin.email.clone());
         event.detail = Some(serde_json::json!({ "key": SIGNUP_OPEN_SETTING, "value": open }));
         self.store
-            .put_setting(SIGNUP_OPEN_SETTING, if open { "true" } else { "false" }, &admin.id, &event)
+            .put_setting(
+                SIGNUP_OPEN_SETTING,
+                if open { "true" } else { "false" },
+                &admin.id,
+                &event,
+            )
             .await?;
         Ok(())
     }
 
-    pub async fn audit_log(&self, viewer: &User, filter: &AuditFilter) -> Result<AuditPage, AuthError> {
+    pub async fn audit_log(
+        &self,
+        viewer: &User,
+        filter: &AuditFilter,
+    ) -> Result<AuditPage, AuthError> {
         if viewer.role != Role::Admin {
             return Err(AuthError::Forbidden);
         }

@@ -45,15 +45,29 @@ mod tests {
 
     #[test]
     fn accepts_and_lowercases_ordinary_addresses() {
-        assert_eq!(normalise_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
-        assert_eq!(normalise_email("a.b+tag@mail.example.org").unwrap(), "a.b+tag@mail.example.org");
+        assert_eq!(
+            normalise_email("  Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        assert_eq!(
+            normalise_email("a.b+tag@mail.example.org").unwrap(),
+            "a.b+tag@mail.example.org"
+        );
     }
 
     #[test]
     fn rejects_malformed_addresses() {
         for bad in [
-            "", "plain", "@example.com", "ada@", "ada@localhost", "ada@@example.com",
-            "ada@exa mple.com", "a..b@example.com", ".a@example.com", "ada@-x.com",
+            "",
+            "plain",
+            "@example.com",
+            "ada@",
+            "ada@localhost",
+            "ada@@example.com",
+            "ada@exa mple.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "ada@-x.com",
             "ada@example..com",
         ] {
             assert!(normalise_email(bad).is_err(), "{bad:?} should be rejected");

@@ -4,8 +4,10 @@
 //! tokio's blocking pool. Parameters are the argon2 crate defaults (argon2id, m=19 MiB,
 //! t=2, p=1), the OWASP-recommended minimum.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -91,16 +93,39 @@ mod tests {
 
     #[test]
     fn the_common_list_is_large_enough() {
-        assert!(common_password_count() >= 10_000, "{}", common_password_count());
+        assert!(
+            common_password_count() >= 10_000,
+            "{}",
+            common_password_count()
+        );
     }
 
     #[test]
     fn policy_enforces_length_and_common_passwords() {
-        assert!(check_policy("short1!", "").unwrap_err().contains("at least 8"));
-        assert!(check_policy(&"x".repeat(129), "").unwrap_err().contains("at most 128"));
-        assert!(check_policy(&"é".repeat(128), "").is_ok(), "length counts characters, not bytes");
-        assert!(check_policy("password", "").unwrap_err().contains("too common"));
-        assert!(check_policy("PassWord1", "").unwrap_err().contains("too common"));
+        assert!(
+            check_policy("short1!", "")
+                .unwrap_err()
+                .contains("at least 8")
+        );
+        assert!(
+            check_policy(&"x".repeat(129), "")
+                .unwrap_err()
+                .contains("at most 128")
+        );
+        assert!(
+            check_policy(&"é".repeat(128), "").is_ok(),
+            "length counts characters, not bytes"
+        );
+        assert!(
+            check_policy("password", "")
+                .unwrap_err()
+                .contains("too common")
+        );
+        assert!(
+            check_policy("PassWord1", "")
+                .unwrap_err()
+                .contains("too common")
+        );
         assert!(check_policy("ada@example.com", "ada@example.com").is_err());
         assert!(check_policy("correct horse battery staple", "ada@example.com").is_ok());
     }
@@ -108,16 +133,35 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_default_parameters_and_verify() {
         let hashed = hash("correct horse battery staple".into()).await.unwrap();
-        assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hashed}");
-        assert!(verify("correct horse battery staple".into(), hashed.clone()).await.unwrap());
-        assert!(!verify("correct horse battery stapler".into(), hashed.clone()).await.unwrap());
+        assert!(
+            hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hashed}"
+        );
+        assert!(
+            verify("correct horse battery staple".into(), hashed.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify("correct horse battery stapler".into(), hashed.clone())
+                .await
+                .unwrap()
+        );
         let again = hash("correct horse battery staple".into()).await.unwrap();
         assert_ne!(hashed, again, "each hash has its own salt");
     }
 
     #[tokio::test]
     async fn malformed_hashes_never_verify() {
-        assert!(!verify("anything".into(), "not-a-phc-string".into()).await.unwrap());
-        assert!(!verify("anything".into(), dummy_hash().to_owned()).await.unwrap());
+        assert!(
+            !verify("anything".into(), "not-a-phc-string".into())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify("anything".into(), dummy_hash().to_owned())
+                .await
+                .unwrap()
+        );
     }
 }

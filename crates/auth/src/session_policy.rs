@@ -50,7 +50,10 @@ mod tests {
         assert!(!policy.is_past_lifetime(t0, t0));
         assert!(!policy.is_past_lifetime(t0, t0 + 3_599_999));
         assert!(policy.is_past_lifetime(t0, t0 + 3_600_000));
-        assert!(policy.is_past_lifetime(t0, t0 - 1), "future sign-in time is rejected");
+        assert!(
+            policy.is_past_lifetime(t0, t0 - 1),
+            "future sign-in time is rejected"
+        );
         assert_eq!(policy.idle_expiry(t0), t0 + 60_000);
     }
 

@@ -41,9 +41,15 @@ impl Counters {
             // Bound memory under a spraying attack: forget windows that already closed.
             self.windows.retain(|_, w| now < w.opened + limits.window);
         }
-        let window = self.windows.entry(key).or_insert(Window { opened: now, failures: 0 });
+        let window = self.windows.entry(key).or_insert(Window {
+            opened: now,
+            failures: 0,
+        });
         if now >= window.opened + limits.window {
-            *window = Window { opened: now, failures: 0 };
+            *window = Window {
+                opened: now,
+                failures: 0,
+            };
         }
         window.failures += 1;
     }
@@ -60,7 +66,12 @@ pub struct SignInThrottle {
 
 impl SignInThrottle {
     pub fn new(account: ThrottleLimits, ip: ThrottleLimits) -> Self {
-        Self { account, ip, accounts: Mutex::default(), ips: Mutex::default() }
+        Self {
+            account,
+            ip,
+            accounts: Mutex::default(),
+            ips: Mutex::default(),
+        }
     }
 
     /// `Err(wait)` when this account or this IP must wait before trying again.
@@ -85,7 +96,9 @@ impl SignInThrottle {
 
 fn lock(counters: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
     // A panic while holding this lock cannot leave the map inconsistent; keep serving.
-    counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    counters
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
@@ -94,8 +107,14 @@ mod tests {
 
     fn throttle() -> SignInThrottle {
         SignInThrottle::new(
-            ThrottleLimits { max_failures: 3, window: Duration::from_secs(60) },
-            ThrottleLimits { max_failures: 5, window: Duration::from_secs(120) },
+            ThrottleLimits {
+                max_failures: 3,
+                window: Duration::from_secs(60),
+            },
+            ThrottleLimits {
+                max_failures: 5,
+                window: Duration::from_secs(120),
+            },
         )
     }
 
@@ -107,10 +126,20 @@ mod tests {
             assert!(t.check("ada", &format!("ip{i}"), start).is_ok());
             t.record_failure("ada", &format!("ip{i}"), start + Duration::from_secs(i));
         }
-        let wait = t.check("ada", "ip9", start + Duration::from_secs(10)).unwrap_err();
+        let wait = t
+            .check("ada", "ip9", start + Duration::from_secs(10))
+            .unwrap_err();
         assert_eq!(wait, Duration::from_secs(50));
-        assert!(t.check("bob", "ip9", start + Duration::from_secs(10)).is_ok(), "other accounts unaffected");
-        assert!(t.check("ada", "ip9", start + Duration::from_secs(60)).is_ok(), "window closed");
+        assert!(
+            t.check("bob", "ip9", start + Duration::from_secs(10))
+                .is_ok(),
+            "other accounts unaffected"
+        );
+        assert!(
+            t.check("ada", "ip9", start + Duration::from_secs(60))
+                .is_ok(),
+            "window closed"
+        );
     }
 
     #[test]
@@ -120,7 +149,10 @@ mod tests {
         t.record_failure("ada", "ip", start);
         t.record_failure("ada", "ip", start + Duration::from_secs(1));
         t.record_failure("ada", "ip", start + Duration::from_secs(61));
-        assert!(t.check("ada", "other", start + Duration::from_secs(62)).is_ok());
+        assert!(
+            t.check("ada", "other", start + Duration::from_secs(62))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -130,7 +162,9 @@ mod tests {
         for i in 0..5 {
             t.record_failure(&format!("user{i}"), "10.0.0.1", start);
         }
-        let wait = t.check("fresh", "10.0.0.1", start + Duration::from_secs(20)).unwrap_err();
+        let wait = t
+            .check("fresh", "10.0.0.1", start + Duration::from_secs(20))
+            .unwrap_err();
         assert_eq!(wait, Duration::from_secs(100));
         assert!(t.check("fresh", "10.0.0.2", start).is_ok());
     }
@@ -147,6 +181,9 @@ mod tests {
         assert!(t.check("ada", "elsewhere", start).is_ok());
         t.record_failure("x", "ip", start);
         t.record_failure("y", "ip", start);
-        assert!(t.check("ada", "ip", start).is_err(), "the IP reached its 5 failures");
+        assert!(
+            t.check("ada", "ip", start).is_err(),
+            "the IP reached its 5 failures"
+        );
     }
 }

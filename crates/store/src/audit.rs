@@ -72,10 +72,12 @@ pub struct AuditPage {
 const MAX_TEXT: usize = 512;
 
 fn clip(value: &Option<String>) -> Option<String> {
-    value.as_ref().map(|v| match v.char_indices().nth(MAX_TEXT) {
-        Some((cut, _)) => v[..cut].to_owned(),
-        None => v.clone(),
-    })
+    value
+        .as_ref()
+        .map(|v| match v.char_indices().nth(MAX_TEXT) {
+            Some((cut, _)) => v[..cut].to_owned(),
+            None => v.clone(),
+        })
 }
 
 pub(crate) async fn insert_audit(

@@ -58,12 +58,13 @@ impl Store {
 
     /// The session with this id, unless it has expired at `now` (UTC ms).
     pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(id)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|(data, expires_at)| SessionRow { data, expires_at }))
     }
 

@@ -17,7 +17,9 @@ impl Role {
         match text {
             "admin" => Ok(Role::Admin),
             "member" => Ok(Role::Member),
-            other => Err(StoreError::Unexpected(anyhow::anyhow!("unknown role {other:?}"))),
+            other => Err(StoreError::Unexpected(anyhow::anyhow!(
+                "unknown role {other:?}"
+            ))),
         }
     }
 }
@@ -161,12 +163,13 @@ impl Store {
         audit: &NewAuditEvent,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(password_hash)
-            .bind(now_millis())
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        let updated =
+            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(password_hash)
+                .bind(now_millis())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

@@ -36,9 +36,16 @@ async fn fresh_database_url() -> String {
     match std::env::var("AURA_TEST_POSTGRES_URL") {
         Ok(admin_url) => {
             let name = format!("aura_test_{id}");
-            let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect to test PostgreSQL");
-            sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
-            let (base, _) = admin_url.rsplit_once('/').expect("AURA_TEST_POSTGRES_URL has a database path");
+            let mut conn = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("connect to test PostgreSQL");
+            sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("AURA_TEST_POSTGRES_URL has a database path");
             format!("{base}/{name}")
         }
         Err(_) => {
@@ -54,18 +61,34 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with extra `AURA_*` settings.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
-    let mut env: HashMap<String, String> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut env: HashMap<String, String> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     env.insert("AURA_DATABASE_URL".into(), fresh_database_url().await);
     env.insert("AURA_DATABASE_MAX_CONNECTIONS".into(), "4".into());
-    let config = Config::load(&Sources { file_text: None, env }).expect("test config is valid");
+    let config = Config::load(&Sources {
+        file_text: None,
+        env,
+    })
+    .expect("test config is valid");
     let (router, store) = aura_server::build(config).await.expect("app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(aura_server::serve(listener, router, store.clone(), async move {
-        let _ = rx.await;
-    }));
-    TestApp { address, store, shutdown: Some(tx) }
+    tokio::spawn(aura_server::serve(
+        listener,
+        router,
+        store.clone(),
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    TestApp {
+        address,
+        store,
+        shutdown: Some(tx),
+    }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects, sends a user agent.
@@ -84,32 +107,68 @@ impl TestApp {
     }
 
     pub async fn post(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
-        client.post(self.url(endpoint)).form(form).send().await.expect("request sent")
+        client
+            .post(self.url(endpoint))
+            .form(form)
+            .send()
+            .await
+            .expect("request sent")
     }
 
-    pub async fn sign_up(&self, client: &Client, email: &str, name: &str, password: &str) -> Response {
-        self.post(client, "/api/auth/sign_up", &[("email", email), ("display_name", name), ("password", password)]).await
+    pub async fn sign_up(
+        &self,
+        client: &Client,
+        email: &str,
+        name: &str,
+        password: &str,
+    ) -> Response {
+        self.post(
+            client,
+            "/api/auth/sign_up",
+            &[
+                ("email", email),
+                ("display_name", name),
+                ("password", password),
+            ],
+        )
+        .await
     }
 
     pub async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
-        self.post(client, "/api/auth/sign_in", &[("email", email), ("password", password)]).await
+        self.post(
+            client,
+            "/api/auth/sign_in",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// Signs up a new account on a fresh client and returns the client, signed in.
     pub async fn signed_in_client(&self, email: &str) -> Client {
         let c = client();
         let res = self.sign_up(&c, email, "Test User", PASSWORD).await;
-        assert_eq!(res.status(), StatusCode::OK, "sign-up of {email}: {}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "sign-up of {email}: {}",
+            res.text().await.unwrap()
+        );
         c
     }
 
     pub async fn audit_actions(&self) -> Vec<(String, String, Option<String>)> {
         let page = self
             .store
-            .list_audit_events(&aura_store::AuditFilter { limit: 200, ..Default::default() })
+            .list_audit_events(&aura_store::AuditFilter {
+                limit: 200,
+                ..Default::default()
+            })
             .await
             .unwrap();
-        page.events.into_iter().map(|e| (e.action, e.outcome, e.actor_email)).collect()
+        page.events
+            .into_iter()
+            .map(|e| (e.action, e.outcome, e.actor_email))
+            .collect()
     }
 }
 

@@ -1,0 +1,43 @@
+import { test as base, expect, type Page } from "@playwright/test";
+
+type Problems = {
+  /** Tolerate browser problems matching `pattern` (for tests that provoke an error). */
+  allow(pattern: RegExp): void;
+};
+
+// Every test fails on a console error or warning, an uncaught exception, a failed request
+// or an HTTP error response: a flow that "works" while the console shouts is broken.
+export const test = base.extend<{ page: Page; problems: Problems }>({
+  problems: async ({}, use) => {
+    await use({ allow: () => {} });
+  },
+  page: async ({ page, problems }, use) => {
+    const seen: string[] = [];
+    const allowed: RegExp[] = [];
+    problems.allow = (pattern) => allowed.push(pattern);
+    page.on("console", (msg) => {
+      if (msg.type() === "error" || msg.type() === "warning") seen.push(`console ${msg.type()}: ${msg.text()}`);
+    });
+    page.on("pageerror", (err) => seen.push(`page error: ${err.message}`));
+    page.on("requestfailed", (req) =>
+      seen.push(`request failed: ${req.method()} ${req.url()} (${req.failure()?.errorText})`),
+    );
+    page.on("response", (res) => {
+      if (res.status() >= 400) seen.push(`HTTP ${res.status()}: ${res.request().method()} ${res.url()}`);
+    });
+    await use(page);
+    const unexpected = seen.filter((p) => !allowed.some((re) => re.test(p)));
+    expect(unexpected, "browser problems during the test").toEqual([]);
+  },
+});
+
+export { expect };
+
+/** Waits until the WASM app has hydrated the server-rendered page. */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body[data-hydrated]")).toBeAttached();
+}
+
+export function uniqueEmail(name: string) {
+  return `${name}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything Aura needs to build, run and test, on a machine that has the Rust
+# toolchain, Node.js and apt. Quick and idempotent when everything is already there.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v wasm-opt >/dev/null || missing+=(binaryen)
+command -v chromium >/dev/null || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+  step "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(cargo leptos --version 2>/dev/null)" != *" 0.3.7"* ]]; then
+  step "cargo install cargo-leptos 0.3.7 (about 11 minutes)"
+  cargo install cargo-leptos --version 0.3.7 --locked
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]]; then
+  step "cargo install wasm-bindgen-cli $wbg"
+  cargo install wasm-bindgen-cli --version "$wbg"
+fi
+
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,12 @@
+# Shared environment for Aura's scripts; source it, do not run it.
+# shellcheck shell=bash
+AURA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export AURA_ROOT
+# Build outside the clone so fresh clones on the same machine (CI) start warm.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/aura/target}
+export PATH="$AURA_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# cargo-leptos sets this while building; setting it for plain cargo too keeps leptos'
+# compile-time config identical, so `cargo test` and `cargo leptos build` share artefacts.
+export LEPTOS_OUTPUT_NAME=aura
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+cd "$AURA_ROOT"

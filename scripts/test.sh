@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every check Aura has: formatting, lints, Rust tests on SQLite and on PostgreSQL, and the
+# Playwright suite against a freshly built server. Fails on the first failure.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+scripts/bootstrap.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (server, crates and tests)"
+cargo clippy --all-targets -- -D warnings
+step "cargo clippy (WASM front end)"
+cargo clippy -p aura-frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test on SQLite"
+cargo test
+
+step "cargo test on PostgreSQL (throwaway cluster)"
+scripts/with-postgres.sh cargo test
+
+step "Playwright end-to-end tests in Chromium"
+scripts/e2e.sh
+
+step "all checks passed"
