@@ -147,13 +147,22 @@ fn Header() -> impl IntoView {
 fn UserMenu() -> impl IntoView {
     let user = use_current_user();
     let sign_out = ServerAction::<SignOut>::new();
+    // Close the menu whenever the page changes, so it never lingers over the next page.
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        if let Some(details) = menu.get_untracked() {
+            let _ = details.remove_attribute("open");
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(path)) = sign_out.value().get() {
             navigate_hard(&path);
         }
     });
     view! {
-        <details class="relative">
+        <details class="relative" node_ref=menu>
             <summary class="cursor-pointer list-none rounded-md px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800">
                 <span data-testid="user-name">{move || user.get().display_name}</span>
                 <span aria-hidden="true">" ▾"</span>
