@@ -1,0 +1,96 @@
+//! Store behaviour that HTTP cannot observe directly, on SQLite or PostgreSQL.
+
+mod common;
+
+use common::*;
+
+#[tokio::test]
+async fn tests_run_on_the_backend_the_test_command_asked_for() {
+    let app = spawn_app().await;
+    let expected = if std::env::var("AURA_TEST_POSTGRES_URL").is_ok() {
+        aura_store::Backend::Postgres
+    } else {
+        aura_store::Backend::Sqlite
+    };
+    assert_eq!(app.store.backend(), expected);
+}
+
+#[tokio::test]
+async fn expired_sessions_are_neither_loaded_nor_kept() {
+    let app = spawn_app().await;
+    let store = &app.store;
+    let now = aura_store::now_millis();
+    assert!(
+        store
+            .insert_session("live", None, "{}", now + 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_session("stale", None, "{}", now - 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store.insert_session("live", None, "{}", now).await.unwrap(),
+        "ids are never overwritten on create"
+    );
+
+    assert!(store.load_session("live", now).await.unwrap().is_some());
+    assert!(
+        store.load_session("stale", now).await.unwrap().is_none(),
+        "expired sessions do not load"
+    );
+    assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
+    assert!(!store.session_exists("stale").await.unwrap());
+    assert!(store.session_exists("live").await.unwrap());
+}
+
+#[tokio::test]
+async fn audit_pages_follow_the_cursor_without_gaps_or_repeats() {
+    let app = spawn_app().await;
+    for i in 0..7 {
+        let event = aura_store::NewAuditEvent {
+            action: "auth.sign_in".into(),
+            actor_email: Some(format!("user{i}@example.com")),
+            ..Default::default()
+        };
+        app.store.record_audit(&event).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = app
+            .store
+            .list_audit_events(&aura_store::AuditFilter {
+                before,
+                limit: 3,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        seen.extend(page.events.iter().map(|e| e.actor_email.clone().unwrap()));
+        match page.next_before {
+            Some(cursor) => before = Some(cursor),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..7)
+        .rev()
+        .map(|i| format!("user{i}@example.com"))
+        .collect();
+    assert_eq!(seen, expected);
+
+    // `%` and `_` in the actor filter are literal characters, not wildcards.
+    let page = app
+        .store
+        .list_audit_events(&aura_store::AuditFilter {
+            actor: "user_".into(),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(page.events.is_empty());
+}
