@@ -122,7 +122,10 @@ fn human_duration(secs: u64) -> String {
 /// Runs a server function body and sets the HTTP status (and `Retry-After`) from its error.
 pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
     let result = body.await;
+    // A plain form post is answered with a redirect back to the form, carrying the error
+    // in the URL (server_fn's form-redirects); an error status would replace that redirect.
     if let Err(err) = &result
+        && !is_plain_form_post()
         && let Some(response) = use_context::<ResponseOptions>()
     {
         let status = match err {
@@ -149,22 +152,27 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
 /// After a plain (pre-hydration) form post, send the browser to `path` with a 303. Calls
 /// from the hydrated app get the path in the response body and navigate themselves.
 pub fn redirect_plain_form(path: &str) {
-    let accepts_html = use_context::<axum::http::request::Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false);
     if let (true, Some(response), Ok(location)) = (
-        accepts_html,
+        is_plain_form_post(),
         use_context::<ResponseOptions>(),
         HeaderValue::from_str(path),
     ) {
         response.insert_header(header::LOCATION, location);
         response.set_status(StatusCode::SEE_OTHER);
     }
+}
+
+/// Whether the request is a browser's own form submission (before hydration), which
+/// expects an HTML answer, rather than a call from the hydrated app.
+fn is_plain_form_post() -> bool {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

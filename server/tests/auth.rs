@@ -257,6 +257,15 @@ async fn protected_pages_redirect_to_sign_in_with_next() {
 }
 
 #[tokio::test]
+async fn unknown_pages_get_a_404_page_for_signed_in_users() {
+    let app = spawn_app().await;
+    let c = app.signed_in_client("ada@example.com").await;
+    let res = c.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
 async fn cross_site_posts_are_refused() {
     let app = spawn_app().await;
     let c = app.signed_in_client("ada@example.com").await;
@@ -540,4 +549,50 @@ async fn admins_close_sign_up_and_every_step_is_audited() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+/// Before the WASM bundle loads, forms are plain HTML posts to the server functions. They
+/// must still sign people in and still show what went wrong.
+#[tokio::test]
+async fn forms_work_before_hydration() {
+    let app = spawn_app().await;
+    app.signed_in_client("ada@example.com").await;
+    let c = client();
+    let form_post = |form: Vec<(&'static str, &'static str)>| {
+        c.post(app.url("/api/auth/sign_in"))
+            .header("accept", "text/html")
+            .header("referer", app.url("/login?next=/runs"))
+            .form(&form)
+            .send()
+    };
+
+    let res = form_post(vec![
+        ("email", "ada@example.com"),
+        ("password", "wrong password!"),
+        ("next", "/runs"),
+    ])
+    .await
+    .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let back = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(back.contains("/login") && back.contains("__err="), "{back}");
+    let page = c.get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("The email or password is not correct."),
+        "the error is rendered on the page"
+    );
+
+    let res = form_post(vec![
+        ("email", "ada@example.com"),
+        ("password", PASSWORD),
+        ("next", "/runs"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/runs");
+    assert_eq!(
+        c.get(app.url("/runs")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 }

@@ -170,9 +170,9 @@ impl Accounts {
         if let Err(wait) = self.throttle.check(&email, &ctx.ip, Instant::now()) {
             failure.detail = Some(serde_json::json!({ "reason": "throttled" }));
             self.store.record_audit(&failure).await?;
-            return Err(AuthError::Throttled {
-                retry_after_secs: wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0),
-            });
+            // Round up: telling a client to come back early only earns it another 429.
+            let retry_after_secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            return Err(AuthError::Throttled { retry_after_secs });
         }
         let found = self.store.find_user_credentials(&email).await?;
         let (user, ok) = match found {
