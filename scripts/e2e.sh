@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Builds the app, starts it on a free port with a fresh SQLite database, waits for /readyz,
 # runs the Playwright suite in Chromium, and stops the server.
+#   scripts/e2e.sh             debug build (quick to rebuild while developing)
+#   scripts/e2e.sh --release   the release build that `make run` serves (what `make test` uses)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-cargo leptos build
+profile=debug
+if [[ "${1:-}" == "--release" ]]; then
+  profile=release
+  shift
+  cargo leptos build --release
+else
+  cargo leptos build
+fi
 
 work=$(mktemp -d /tmp/aura-e2e.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$AURA_ROOT/target/site" \
   AURA_DATABASE_URL="sqlite://$work/e2e.db" \
-  "$CARGO_TARGET_DIR/debug/aura" >"$work/server.log" 2>&1 &
+  "$CARGO_TARGET_DIR/$profile/aura" >"$work/server.log" 2>&1 &
 server=$!
 stop() {
   kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true

@@ -22,7 +22,7 @@ cargo test
 step "cargo test on PostgreSQL (throwaway cluster)"
 scripts/with-postgres.sh cargo test
 
-step "Playwright end-to-end tests in Chromium"
-scripts/e2e.sh
+step "Playwright end-to-end tests in Chromium, against the release build"
+scripts/e2e.sh --release
 
 step "all checks passed"
