@@ -4,6 +4,7 @@ import { defineConfig } from "@playwright/test";
 // Playwright cannot download its own browser here, so Debian's Chromium is used.
 export default defineConfig({
   testDir: "./tests",
+  globalSetup: "./global-setup.ts",
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

@@ -17,7 +17,7 @@ pub mod shell;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,7 +57,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=shell::NotFound>
                     <Route path=path!("/login") view=auth::LoginPage/>
                     <Route path=path!("/signup") view=auth::SignupPage/>
-                    <ParentRoute path=path!("") view=shell::AppLayout>
+                    // Async: the server waits for the signed-in user and each page's data and
+                    // sends finished HTML, so nested suspense never hydrates out of order.
+                    <ParentRoute path=path!("") view=shell::AppLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=dashboard::DashboardPage/>
                         <Route path=path!("projects") view=|| view! {
                             <dashboard::UpcomingSection title="Projects" text="Projects with files, the code editor and analysis arrive with the editor release."/>

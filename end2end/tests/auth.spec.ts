@@ -1,14 +1,7 @@
-import { test, expect, hydrated, uniqueEmail } from "./fixtures";
+import { test, expect, hydrated, signIn, uniqueEmail } from "./fixtures";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a completely new passphrase";
-
-async function signIn(page, email: string, password: string) {
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 async function signOut(page) {
   await page.getByTestId("user-name").click();

@@ -38,6 +38,16 @@ export async function hydrated(page: Page) {
   await expect(page.locator("body[data-hydrated]")).toBeAttached();
 }
 
+/** Created by global-setup.ts as the first account, so it is the administrator. */
+export const ADMIN = { email: "admin@e2e.example.com", password: "an admin passphrase for e2e" };
+
+export async function signIn(page: Page, email: string, password: string) {
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
 export function uniqueEmail(name: string) {
   return `${name}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
 }
