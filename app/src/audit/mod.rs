@@ -82,6 +82,16 @@ pub async fn audit_events(
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    if !crate::shell::use_current_user().get_untracked().is_admin {
+        return view! {
+            <Title text="Audit log"/>
+            <h1 class="text-2xl font-semibold">"Audit log"</h1>
+            <p role="alert" class="mt-6 rounded-xl border border-slate-200 bg-white p-6 text-sm text-slate-600 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-400">
+                "Only administrators can view the audit log."
+            </p>
+        }
+        .into_any();
+    }
     let query = use_query_map();
     let params = move || {
         let q = query.read();
@@ -121,6 +131,7 @@ pub fn AuditPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// The action names offered in the filter; mirrors `aura_auth::actions::ALL`, which the

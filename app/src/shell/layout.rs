@@ -41,7 +41,7 @@ pub fn AppLayout() -> impl IntoView {
 #[component]
 fn SignedInFrame() -> impl IntoView {
     view! {
-        <div class="flex min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100">
+        <div class="flex min-h-screen flex-col bg-slate-50 text-slate-900 md:flex-row dark:bg-slate-950 dark:text-slate-100">
             <Sidebar/>
             <div class="flex min-w-0 flex-1 flex-col">
                 <Header/>
@@ -80,15 +80,15 @@ fn Sidebar() -> impl IntoView {
         }
     };
     view! {
-        <nav aria-label="Main" class="hidden w-56 shrink-0 border-r border-slate-200 bg-white px-3 py-6 md:block dark:border-slate-800 dark:bg-slate-900">
-            <a href="/" class="mb-8 flex items-center gap-2 px-3 text-lg font-bold tracking-tight text-indigo-600 dark:text-indigo-400">"Aura"</a>
-            <ul class="space-y-1">
+        <nav aria-label="Main" class="flex shrink-0 items-center gap-2 overflow-x-auto border-b border-slate-200 bg-white px-3 py-2 md:block md:w-56 md:border-r md:border-b-0 md:py-6 dark:border-slate-800 dark:bg-slate-900">
+            <a href="/" class="flex items-center gap-2 px-3 text-lg font-bold tracking-tight text-indigo-600 md:mb-8 dark:text-indigo-400">"Aura"</a>
+            <ul class="flex gap-1 md:block md:space-y-1">
                 {NAV.into_iter()
                     .filter(move |(_, _, admin_only)| !admin_only || user.get_untracked().is_admin)
                     .map(|(href, label, _)| view! {
                         <li>
                             <A href=href attr:class=move || format!(
-                                "block rounded-md px-3 py-2 text-sm font-medium {}",
+                                "block whitespace-nowrap rounded-md px-3 py-2 text-sm font-medium {}",
                                 if is_current(href) { "bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300" }
                                 else { "text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800" }
                             )>{label}</A>
