@@ -178,7 +178,9 @@ pub async fn serve(
 }
 
 async fn delete_expired_sessions(store: Store) {
-    let mut every = tokio::time::interval(Duration::from_secs(15 * 60));
+    // Expired rows are already invisible to `load`; sweeping them can wait one period.
+    let period = Duration::from_secs(15 * 60);
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         every.tick().await;
         match store

@@ -430,39 +430,34 @@ async fn changing_the_password_ends_every_other_session() {
 
 #[tokio::test]
 async fn sessions_expire_when_idle_and_after_their_absolute_lifetime() {
-    let idle = spawn_app_with(&[("AURA_SESSION_IDLE_TIMEOUT_SECS", "1")]).await;
+    use std::time::{Duration, Instant};
+    let status = |c: &reqwest::Client, url: String| {
+        let request = c.get(url).send();
+        async move { request.await.unwrap().status() }
+    };
+
+    let idle = spawn_app_with(&[("AURA_SESSION_IDLE_TIMEOUT_SECS", "2")]).await;
     let c = idle.signed_in_client("ada@example.com").await;
+    assert_eq!(status(&c, idle.url("/profile")).await, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
     assert_eq!(
-        c.get(idle.url("/profile")).send().await.unwrap().status(),
-        StatusCode::OK
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
-    assert_eq!(
-        c.get(idle.url("/profile")).send().await.unwrap().status(),
+        status(&c, idle.url("/profile")).await,
         StatusCode::SEE_OTHER
     );
 
-    let absolute = spawn_app_with(&[("AURA_SESSION_ABSOLUTE_LIFETIME_SECS", "2")]).await;
+    let absolute = spawn_app_with(&[("AURA_SESSION_ABSOLUTE_LIFETIME_SECS", "3")]).await;
     let c = absolute.signed_in_client("ada@example.com").await;
-    // Staying active does not extend the absolute lifetime.
-    for _ in 0..4 {
-        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        assert_eq!(
-            c.get(absolute.url("/profile"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::OK
-        );
+    // Taken after the response, so the server's sign-in time is no later than this.
+    let signed_in = Instant::now();
+    // Staying active does not extend the absolute lifetime: requests well inside it pass…
+    while signed_in.elapsed() < Duration::from_millis(1_800) {
+        assert_eq!(status(&c, absolute.url("/profile")).await, StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // …and the first one after it is sent to sign in.
+    tokio::time::sleep_until((signed_in + Duration::from_millis(3_300)).into()).await;
     assert_eq!(
-        c.get(absolute.url("/profile"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status(&c, absolute.url("/profile")).await,
         StatusCode::SEE_OTHER
     );
 }

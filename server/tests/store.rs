@@ -94,3 +94,35 @@ async fn audit_pages_follow_the_cursor_without_gaps_or_repeats() {
         .unwrap();
     assert!(page.events.is_empty());
 }
+
+#[tokio::test]
+async fn concurrent_first_sign_ups_make_exactly_one_admin() {
+    let app = spawn_app().await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = app.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let user = aura_store::NewUser {
+                email: format!("racer{i}@example.com"),
+                display_name: format!("Racer {i}"),
+                password_hash: "not-a-real-hash".into(),
+            };
+            store
+                .create_user(
+                    &user,
+                    aura_store::NewAuditEvent {
+                        action: "auth.sign_up".into(),
+                        ..Default::default()
+                    },
+                )
+                .await
+        }));
+    }
+    let mut admins = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap().role == aura_store::Role::Admin {
+            admins += 1;
+        }
+    }
+    assert_eq!(admins, 1);
+}

@@ -1,7 +1,7 @@
 //! Users: sign-up, lookup, profile and password updates.
 
 use crate::audit::{NewAuditEvent, insert_audit};
-use crate::{Store, StoreError, new_id, now_millis};
+use crate::{Backend, Store, StoreError, new_id, now_millis};
 use serde::{Deserialize, Serialize};
 
 /// What an account may do. The first account becomes `Admin`; everyone else starts as `Member`.
@@ -69,9 +69,9 @@ const USER_COLUMNS: &str = "id, email, display_name, role, created_at";
 impl Store {
     /// Creates an account and its sign-up audit event in one transaction.
     ///
-    /// The role is decided inside the INSERT, so two simultaneous first sign-ups cannot
-    /// both become admin on SQLite, whose writers are serialised. A duplicate email
-    /// fails with `StoreError::Conflict("users_email_key")`.
+    /// The role is decided inside the INSERT, and sign-ups are serialised, so two
+    /// simultaneous first sign-ups cannot both become admin. A duplicate email fails with
+    /// `StoreError::Conflict("users_email_key")`.
     pub async fn create_user(
         &self,
         user: &NewUser,
@@ -79,6 +79,14 @@ impl Store {
     ) -> Result<User, StoreError> {
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Under READ COMMITTED two concurrent first sign-ups could both see an empty
+            // table; serialise sign-ups so exactly one becomes admin. (SQLite already
+            // serialises writers.)
+            sqlx::query("SELECT pg_advisory_xact_lock(4242001)")
+                .execute(&mut *tx)
+                .await?;
+        }
         let row: UserRow = sqlx::query_as(&format!(
             "INSERT INTO users (id, email, display_name, password_hash, role, created_at, updated_at) \
              SELECT $1, $2, $3, $4, \
