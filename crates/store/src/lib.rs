@@ -11,11 +11,13 @@ mod error;
 mod sessions;
 mod settings;
 mod users;
+mod workflows;
 
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use error::StoreError;
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};
+pub use workflows::{Workflow, WorkflowDraft, WorkflowVersion};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

@@ -1,0 +1,152 @@
+//! The workflows service: saving definitions as immutable versions, after validation.
+
+use crate::definition::WorkflowDefinition;
+use crate::validate::{Problem, validate};
+use aura_store::{Store, StoreError, Workflow, WorkflowDraft, WorkflowVersion};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    /// Every problem with the input, each tied to its step or field.
+    #[error("the workflow is not valid")]
+    Invalid(Vec<Problem>),
+    /// Absent, deleted, or someone else's: deliberately indistinguishable.
+    #[error("workflow not found")]
+    NotFound,
+    /// Someone saved a newer version since the caller loaded it.
+    #[error("the workflow was changed by someone else")]
+    Conflict,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for WorkflowError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => WorkflowError::NotFound,
+            StoreError::Conflict(c) if c == "workflows_current_version" => WorkflowError::Conflict,
+            other => WorkflowError::Unexpected(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// What the builder saves.
+#[derive(Debug, Clone)]
+pub struct WorkflowInput {
+    pub name: String,
+    pub description: String,
+    pub definition: WorkflowDefinition,
+}
+
+const MAX_NAME: usize = 120;
+const MAX_DESCRIPTION: usize = 2_000;
+
+fn problem(field: &str, message: &str) -> Problem {
+    Problem {
+        step: None,
+        field: field.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// Validates name, description and definition together and returns the row to store.
+fn draft(input: &WorkflowInput) -> Result<WorkflowDraft, WorkflowError> {
+    let mut problems = Vec::new();
+    let name = input.name.trim();
+    if name.is_empty() {
+        problems.push(problem("name", "Give the workflow a name."));
+    } else if name.chars().count() > MAX_NAME {
+        problems.push(problem("name", "Use at most 120 characters."));
+    }
+    if input.description.chars().count() > MAX_DESCRIPTION {
+        problems.push(problem("description", "Use at most 2,000 characters."));
+    }
+    if let Err(found) = validate(&input.definition) {
+        problems.extend(found);
+    }
+    if !problems.is_empty() {
+        return Err(WorkflowError::Invalid(problems));
+    }
+    Ok(WorkflowDraft {
+        name: name.to_owned(),
+        description: input.description.trim().to_owned(),
+        definition: serde_json::to_string(&input.definition).map_err(anyhow::Error::new)?,
+    })
+}
+
+/// Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Workflows {
+    store: Store,
+}
+
+impl Workflows {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    pub async fn create(
+        &self,
+        owner_id: &str,
+        input: &WorkflowInput,
+    ) -> Result<Workflow, WorkflowError> {
+        Ok(self.store.create_workflow(owner_id, &draft(input)?).await?)
+    }
+
+    /// Saves `input` as the next version. `expected_version` is the version the editor
+    /// loaded; when another save got there first the result is `Conflict`.
+    pub async fn update(
+        &self,
+        owner_id: &str,
+        id: &str,
+        input: &WorkflowInput,
+        expected_version: Option<i64>,
+    ) -> Result<Workflow, WorkflowError> {
+        Ok(self
+            .store
+            .update_workflow(owner_id, id, &draft(input)?, expected_version)
+            .await?)
+    }
+
+    pub async fn get(&self, owner_id: &str, id: &str) -> Result<Workflow, WorkflowError> {
+        self.store
+            .find_workflow(owner_id, id)
+            .await?
+            .ok_or(WorkflowError::NotFound)
+    }
+
+    pub async fn list(&self, owner_id: &str) -> Result<Vec<Workflow>, WorkflowError> {
+        Ok(self.store.list_workflows(owner_id).await?)
+    }
+
+    pub async fn versions(
+        &self,
+        owner_id: &str,
+        id: &str,
+    ) -> Result<Vec<WorkflowVersion>, WorkflowError> {
+        let versions = self.store.list_workflow_versions(owner_id, id).await?;
+        if versions.is_empty() {
+            return Err(WorkflowError::NotFound);
+        }
+        Ok(versions)
+    }
+
+    /// One version's definition, parsed. Old versions of deleted workflows stay readable.
+    pub async fn version(
+        &self,
+        owner_id: &str,
+        id: &str,
+        version: i64,
+    ) -> Result<(WorkflowVersion, WorkflowDefinition), WorkflowError> {
+        let row = self
+            .store
+            .find_workflow_version(owner_id, id, version)
+            .await?
+            .ok_or(WorkflowError::NotFound)?;
+        let definition = serde_json::from_str(&row.definition).map_err(anyhow::Error::new)?;
+        Ok((row, definition))
+    }
+
+    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<(), WorkflowError> {
+        Ok(self.store.delete_workflow(owner_id, id).await?)
+    }
+}

@@ -1,0 +1,212 @@
+//! Workflows and their immutable, numbered versions.
+//!
+//! Deleting a workflow hides it (`deleted_at`) rather than removing it, so runs that
+//! recorded a version can still read the definition they ran.
+
+use crate::{Store, StoreError, new_id, now_millis};
+use serde::{Deserialize, Serialize};
+
+/// A workflow with the definition of its current version (JSON text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Workflow {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub description: String,
+    pub current_version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub definition: String,
+}
+
+/// One saved version of a workflow's definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct WorkflowVersion {
+    pub workflow_id: String,
+    pub version: i64,
+    pub definition: String,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+}
+
+/// What a save writes: name, description and the (already validated) definition.
+#[derive(Debug, Clone)]
+pub struct WorkflowDraft {
+    pub name: String,
+    pub description: String,
+    pub definition: String,
+}
+
+const WORKFLOW_COLUMNS: &str = "w.id, w.owner_id, w.name, w.description, w.current_version, \
+     w.created_at, w.updated_at, v.definition";
+
+impl Store {
+    /// Creates a workflow and its version 1 in one transaction.
+    pub async fn create_workflow(
+        &self,
+        owner_id: &str,
+        draft: &WorkflowDraft,
+    ) -> Result<Workflow, StoreError> {
+        let id = new_id();
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO workflows (id, owner_id, name, description, current_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $5)",
+        )
+        .bind(&id)
+        .bind(owner_id)
+        .bind(&draft.name)
+        .bind(&draft.description)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_version(&mut tx, &id, 1, &draft.definition, owner_id, now).await?;
+        tx.commit().await?;
+        self.find_workflow(owner_id, &id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Saves a new version. With `expected_version`, refuses (`Conflict`) when someone else
+    /// saved in between, so no edit is silently overwritten.
+    pub async fn update_workflow(
+        &self,
+        owner_id: &str,
+        id: &str,
+        draft: &WorkflowDraft,
+        expected_version: Option<i64>,
+    ) -> Result<Workflow, StoreError> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let bumped: Option<(i64,)> = sqlx::query_as(
+            "UPDATE workflows SET current_version = current_version + 1, name = $1, description = $2, \
+             updated_at = $3 \
+             WHERE id = $4 AND owner_id = $5 AND deleted_at IS NULL AND ($6 < 0 OR current_version = $6) \
+             RETURNING current_version",
+        )
+        .bind(&draft.name)
+        .bind(&draft.description)
+        .bind(now)
+        .bind(id)
+        .bind(owner_id)
+        .bind(expected_version.unwrap_or(-1))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((version,)) = bumped else {
+            drop(tx);
+            return match self.find_workflow(owner_id, id).await? {
+                Some(_) => Err(StoreError::Conflict("workflows_current_version".into())),
+                None => Err(StoreError::NotFound),
+            };
+        };
+        insert_version(&mut tx, id, version, &draft.definition, owner_id, now).await?;
+        tx.commit().await?;
+        self.find_workflow(owner_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The owner's workflow with its current definition; `None` for other users' workflows,
+    /// so their existence does not leak.
+    pub async fn find_workflow(
+        &self,
+        owner_id: &str,
+        id: &str,
+    ) -> Result<Option<Workflow>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {WORKFLOW_COLUMNS} FROM workflows w \
+             JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version \
+             WHERE w.id = $1 AND w.owner_id = $2 AND w.deleted_at IS NULL"
+        ))
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The owner's workflows, most recently changed first.
+    pub async fn list_workflows(&self, owner_id: &str) -> Result<Vec<Workflow>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {WORKFLOW_COLUMNS} FROM workflows w \
+             JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version \
+             WHERE w.owner_id = $1 AND w.deleted_at IS NULL ORDER BY w.updated_at DESC, w.id DESC"
+        ))
+        .bind(owner_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every version, newest first. Versions of deleted workflows stay readable.
+    pub async fn list_workflow_versions(
+        &self,
+        owner_id: &str,
+        id: &str,
+    ) -> Result<Vec<WorkflowVersion>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT v.workflow_id, v.version, v.definition, v.created_by, v.created_at \
+             FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id \
+             WHERE v.workflow_id = $1 AND w.owner_id = $2 ORDER BY v.version DESC",
+        )
+        .bind(id)
+        .bind(owner_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn find_workflow_version(
+        &self,
+        owner_id: &str,
+        id: &str,
+        version: i64,
+    ) -> Result<Option<WorkflowVersion>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT v.workflow_id, v.version, v.definition, v.created_by, v.created_at \
+             FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id \
+             WHERE v.workflow_id = $1 AND w.owner_id = $2 AND v.version = $3",
+        )
+        .bind(id)
+        .bind(owner_id)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Hides the workflow; its versions remain for the runs that used them.
+    pub async fn delete_workflow(&self, owner_id: &str, id: &str) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE workflows SET deleted_at = $1 WHERE id = $2 AND owner_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(now_millis())
+        .bind(id)
+        .bind(owner_id)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+async fn insert_version(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    workflow_id: &str,
+    version: i64,
+    definition: &str,
+    created_by: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO workflow_versions (workflow_id, version, definition, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(workflow_id)
+    .bind(version)
+    .bind(definition)
+    .bind(created_by)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Workflows saved as immutable versions, on SQLite or PostgreSQL.
+
+mod common;
+
+use aura_engine::{WorkflowDefinition, WorkflowError, WorkflowInput, Workflows};
+use common::*;
+use serde_json::json;
+
+async fn user(app: &TestApp, email: &str) -> String {
+    let user = aura_store::NewUser {
+        email: email.into(),
+        display_name: email.into(),
+        password_hash: "unused".into(),
+    };
+    let audit = aura_store::NewAuditEvent {
+        action: "auth.sign_up".into(),
+        ..Default::default()
+    };
+    app.store.create_user(&user, audit).await.unwrap().id
+}
+
+fn input(name: &str, template: &str) -> WorkflowInput {
+    let definition: WorkflowDefinition = serde_json::from_value(json!({ "steps": [
+        { "id": "greet", "type": "template", "config": { "template": template } }
+    ]}))
+    .unwrap();
+    WorkflowInput {
+        name: name.into(),
+        description: String::new(),
+        definition,
+    }
+}
+
+#[tokio::test]
+async fn every_save_is_a_new_version_and_old_versions_stay_readable() {
+    let app = spawn_app().await;
+    let owner = user(&app, "ada@example.com").await;
+    let workflows = Workflows::new(app.store.clone());
+
+    let created = workflows
+        .create(&owner, &input("  Greeter ", "Hello {{ input.name }}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (created.name.as_str(), created.current_version),
+        ("Greeter", 1)
+    );
+
+    let updated = workflows
+        .update(
+            &owner,
+            &created.id,
+            &input("Greeter", "Hi {{ input.name }}"),
+            Some(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.current_version, 2);
+    assert!(updated.definition.contains("Hi {{ input.name }}"));
+
+    let (v1, definition) = workflows.version(&owner, &created.id, 1).await.unwrap();
+    assert_eq!(v1.created_by.as_deref(), Some(owner.as_str()));
+    assert_eq!(definition, input("x", "Hello {{ input.name }}").definition);
+    let versions: Vec<i64> = workflows
+        .versions(&owner, &created.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(versions, vec![2, 1]);
+
+    // Deleting hides the workflow but keeps its versions for the runs that used them.
+    workflows.delete(&owner, &created.id).await.unwrap();
+    assert!(matches!(
+        workflows.get(&owner, &created.id).await,
+        Err(WorkflowError::NotFound)
+    ));
+    assert!(workflows.list(&owner).await.unwrap().is_empty());
+    assert!(workflows.version(&owner, &created.id, 2).await.is_ok());
+    assert!(matches!(
+        workflows.delete(&owner, &created.id).await,
+        Err(WorkflowError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_stale_save_is_refused_instead_of_overwriting() {
+    let app = spawn_app().await;
+    let owner = user(&app, "ada@example.com").await;
+    let workflows = Workflows::new(app.store.clone());
+    let created = workflows
+        .create(&owner, &input("Greeter", "v1"))
+        .await
+        .unwrap();
+
+    workflows
+        .update(&owner, &created.id, &input("Greeter", "tab one"), Some(1))
+        .await
+        .unwrap();
+    let stale = workflows
+        .update(&owner, &created.id, &input("Greeter", "tab two"), Some(1))
+        .await;
+    assert!(matches!(stale, Err(WorkflowError::Conflict)), "{stale:?}");
+    let current = workflows.get(&owner, &created.id).await.unwrap();
+    assert_eq!(current.current_version, 2);
+    assert!(
+        current.definition.contains("tab one"),
+        "nothing was overwritten"
+    );
+}
+
+#[tokio::test]
+async fn invalid_workflows_are_refused_with_every_problem_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let owner = user(&app, "ada@example.com").await;
+    let workflows = Workflows::new(app.store.clone());
+
+    let mut bad = input(" ", "{{ steps.ghost.output }}");
+    bad.description = "x".repeat(2_001);
+    let Err(WorkflowError::Invalid(problems)) = workflows.create(&owner, &bad).await else {
+        panic!("an invalid workflow must be refused");
+    };
+    let fields: Vec<(Option<&str>, &str)> = problems
+        .iter()
+        .map(|p| (p.step.as_deref(), p.field.as_str()))
+        .collect();
+    assert!(fields.contains(&(None, "name")), "{problems:#?}");
+    assert!(fields.contains(&(None, "description")), "{problems:#?}");
+    assert!(
+        fields.contains(&(Some("greet"), "config.template")),
+        "{problems:#?}"
+    );
+    assert!(workflows.list(&owner).await.unwrap().is_empty());
+
+    let created = workflows
+        .create(&owner, &input("Greeter", "ok"))
+        .await
+        .unwrap();
+    let refused = workflows
+        .update(&owner, &created.id, &input("Greeter", "{{ nope }}"), None)
+        .await;
+    assert!(matches!(refused, Err(WorkflowError::Invalid(_))));
+    assert_eq!(
+        workflows
+            .get(&owner, &created.id)
+            .await
+            .unwrap()
+            .current_version,
+        1
+    );
+}
+
+#[tokio::test]
+async fn other_users_cannot_see_or_change_a_workflow() {
+    let app = spawn_app().await;
+    let owner = user(&app, "ada@example.com").await;
+    let other = user(&app, "eve@example.com").await;
+    let workflows = Workflows::new(app.store.clone());
+    let created = workflows
+        .create(&owner, &input("Private", "x"))
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        workflows.get(&other, &created.id).await,
+        Err(WorkflowError::NotFound)
+    ));
+    assert!(matches!(
+        workflows.versions(&other, &created.id).await,
+        Err(WorkflowError::NotFound)
+    ));
+    assert!(matches!(
+        workflows.version(&other, &created.id, 1).await,
+        Err(WorkflowError::NotFound)
+    ));
+    assert!(matches!(
+        workflows
+            .update(&other, &created.id, &input("Mine", "y"), None)
+            .await,
+        Err(WorkflowError::NotFound)
+    ));
+    assert!(matches!(
+        workflows.delete(&other, &created.id).await,
+        Err(WorkflowError::NotFound)
+    ));
+    assert!(workflows.list(&other).await.unwrap().is_empty());
+    assert_eq!(workflows.list(&owner).await.unwrap().len(), 1);
+}
