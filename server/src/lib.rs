@@ -3,6 +3,7 @@
 //! `main.rs` only parses the environment and calls [`run`]; integration tests call
 //! [`build`] and [`serve`] directly with their own config and a port-0 listener.
 
+mod api;
 pub mod config;
 mod middleware;
 mod sessions;
@@ -37,6 +38,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub app: AppContext,
     pub store: Store,
+    pub workflows: aura_engine::Workflows,
     pub config: Arc<Config>,
 }
 
@@ -80,6 +82,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Store)> {
         leptos_options: config.leptos.clone(),
         app: app.clone(),
         store: store.clone(),
+        workflows: aura_engine::Workflows::new(store.clone()),
         config: Arc::new(config),
     };
     Ok((router(state), store))
@@ -122,6 +125,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .nest("/api/v1", api::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(

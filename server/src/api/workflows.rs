@@ -1,0 +1,243 @@
+//! `/api/v1/workflows`: create, update (a new version), list, get and delete workflows,
+//! and read their versions.
+
+use super::{ApiError, respond, user_id};
+use crate::AppState;
+use aura_app::server::Caller;
+use aura_engine::{WorkflowDefinition, WorkflowError, WorkflowInput};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/workflows", get(list).post(create))
+        .route("/workflows/{id}", get(show).put(update).delete(remove))
+        .route("/workflows/{id}/versions", get(versions))
+        .route("/workflows/{id}/versions/{version}", get(version))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkflowBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+    definition: WorkflowDefinition,
+    /// The version the client edited; a newer saved version makes the save a 409.
+    #[serde(default)]
+    expected_version: Option<i64>,
+}
+
+impl WorkflowBody {
+    fn into_input(self) -> (WorkflowInput, Option<i64>) {
+        let input = WorkflowInput {
+            name: self.name,
+            description: self.description,
+            definition: self.definition,
+        };
+        (input, self.expected_version)
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct WorkflowView {
+    id: String,
+    name: String,
+    description: String,
+    current_version: i64,
+    created_at: i64,
+    updated_at: i64,
+    definition: serde_json::Value,
+}
+
+impl From<aura_store::Workflow> for WorkflowView {
+    fn from(w: aura_store::Workflow) -> Self {
+        WorkflowView {
+            definition: serde_json::from_str(&w.definition).unwrap_or(serde_json::Value::Null),
+            id: w.id,
+            name: w.name,
+            description: w.description,
+            current_version: w.current_version,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
+fn map_error(caller: &Caller, err: WorkflowError) -> ApiError {
+    match err {
+        WorkflowError::Invalid(problems) => {
+            let mut error = ApiError::new(
+                caller,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                format!(
+                    "The workflow has {} problem(s); see details.",
+                    problems.len()
+                ),
+            );
+            error.details = serde_json::to_value(problems).unwrap_or_default();
+            error
+        }
+        WorkflowError::NotFound => ApiError::not_found(caller),
+        WorkflowError::Conflict => ApiError::new(
+            caller,
+            StatusCode::CONFLICT,
+            "conflict",
+            "Someone saved a newer version of this workflow. Reload it, reapply your change and save again.",
+        ),
+        err @ WorkflowError::Unexpected(_) => ApiError::internal(caller, &err),
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let items = state
+        .workflows
+        .list(&owner)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        items
+            .into_iter()
+            .map(WorkflowView::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<WorkflowBody>, JsonRejection>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let Json(body) = body.map_err(|r| ApiError::bad_body(&caller, &r))?;
+    let (input, _) = body.into_input();
+    let created = state
+        .workflows
+        .create(&owner, &input)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::CREATED,
+        WorkflowView::from(created),
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let workflow = state
+        .workflows
+        .get(&owner, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        WorkflowView::from(workflow),
+    ))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Result<Json<WorkflowBody>, JsonRejection>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let Json(body) = body.map_err(|r| ApiError::bad_body(&caller, &r))?;
+    let (input, expected) = body.into_input();
+    let updated = state
+        .workflows
+        .update(&owner, &id, &input, expected)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        WorkflowView::from(updated),
+    ))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    state
+        .workflows
+        .delete(&owner, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        serde_json::json!({ "deleted": id }),
+    ))
+}
+
+#[derive(Debug, Serialize)]
+struct VersionView {
+    version: i64,
+    created_by: Option<String>,
+    created_at: i64,
+    definition: serde_json::Value,
+}
+
+impl From<aura_store::WorkflowVersion> for VersionView {
+    fn from(v: aura_store::WorkflowVersion) -> Self {
+        VersionView {
+            definition: serde_json::from_str(&v.definition).unwrap_or(serde_json::Value::Null),
+            version: v.version,
+            created_by: v.created_by,
+            created_at: v.created_at,
+        }
+    }
+}
+
+async fn versions(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let all = state
+        .workflows
+        .versions(&owner, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        all.into_iter().map(VersionView::from).collect::<Vec<_>>(),
+    ))
+}
+
+async fn version(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, version)): Path<(String, i64)>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let (row, _) = state
+        .workflows
+        .version(&owner, &id, version)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, VersionView::from(row)))
+}
