@@ -8,6 +8,7 @@
 //! knows nothing of HTTP or Leptos, and writes no SQL itself.
 
 mod definition;
+mod runner;
 mod templates;
 mod validate;
 mod workflows;
@@ -16,5 +17,6 @@ pub use definition::{
     ConditionConfig, Edge, HttpConfig, LlmConfig, MapConfig, MapStep, RetryPolicy, ScriptConfig,
     StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,
 };
+pub use runner::{Runner, RunnerConfig, backoff_ms};
 pub use validate::{Problem, validate};
 pub use workflows::{WorkflowError, WorkflowInput, Workflows};

@@ -8,6 +8,7 @@
 
 mod audit;
 mod error;
+mod runs;
 mod sessions;
 mod settings;
 mod users;
@@ -15,6 +16,7 @@ mod workflows;
 
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use error::StoreError;
+pub use runs::{ClaimedStep, NewRun, Outcome as StepOutcome, Run, RunEvent, StepRun};
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};
 pub use workflows::{Workflow, WorkflowDraft, WorkflowVersion};

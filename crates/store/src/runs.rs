@@ -1,0 +1,463 @@
+//! Durable runs: the step queue, leases and the transitions that move a run forward.
+//!
+//! Every transition that belongs together commits in one transaction: a step's output,
+//! its status, the queueing (or skipping) of its successors, the run's final status and
+//! the events describing all of it. Claims are fenced by lease owner and attempt, so a
+//! worker whose lease expired cannot overwrite the result of the worker that took over.
+
+use crate::{Backend, Store, StoreError, new_id, now_millis};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Transaction};
+use std::collections::HashMap;
+
+/// A run about to start: which version it runs, its input (JSON text) and, per step, how
+/// many distinct predecessors it waits for.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub workflow_id: String,
+    pub workflow_version: i64,
+    pub owner_id: String,
+    pub input: String,
+    pub steps: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Run {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_version: i64,
+    pub owner_id: String,
+    pub status: String,
+    pub input: String,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct StepRun {
+    pub run_id: String,
+    pub step_id: String,
+    pub status: String,
+    pub attempt: i64,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RunEvent {
+    pub id: i64,
+    pub run_id: String,
+    pub kind: String,
+    pub step_id: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: i64,
+}
+
+/// A step a worker holds a lease on.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedStep {
+    pub run_id: String,
+    pub step_id: String,
+    pub attempt: i64,
+}
+
+/// Where a finished step's edges lead, and whether each was taken.
+pub struct Outcome<'a> {
+    pub edges: Vec<(String, bool)>,
+    /// All successors of every step, to skip everything behind a branch not taken.
+    pub successors: &'a HashMap<String, Vec<String>>,
+}
+
+const RUN_COLUMNS: &str =
+    "id, workflow_id, workflow_version, owner_id, status, input, error, created_at, finished_at";
+
+async fn event(
+    tx: &mut Transaction<'static, Any>,
+    run_id: &str,
+    kind: &str,
+    step_id: Option<&str>,
+    detail: Option<String>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO run_events (run_id, kind, step_id, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(run_id)
+        .bind(kind)
+        .bind(step_id)
+        .bind(detail)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Stores the run and its steps, queueing those with no predecessors.
+    pub async fn start_run(&self, run: &NewRun) -> Result<Run, StoreError> {
+        let id = new_id();
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO runs (id, workflow_id, workflow_version, owner_id, status, input, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6)",
+        )
+        .bind(&id)
+        .bind(&run.workflow_id)
+        .bind(run.workflow_version)
+        .bind(&run.owner_id)
+        .bind(&run.input)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for (step_id, waiting_on) in &run.steps {
+            sqlx::query(
+                "INSERT INTO step_runs (run_id, step_id, status, waiting_on, available_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&id)
+            .bind(step_id)
+            .bind(if *waiting_on == 0 { "queued" } else { "pending" })
+            .bind(*waiting_on)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        event(&mut tx, &id, "run_queued", None, None, now).await?;
+        tx.commit().await?;
+        self.find_run(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn find_run(&self, id: &str) -> Result<Option<Run>, StoreError> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn step_runs(&self, run_id: &str) -> Result<Vec<StepRun>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT run_id, step_id, status, attempt, output, error, started_at, finished_at \
+             FROM step_runs WHERE run_id = $1 ORDER BY started_at IS NULL, started_at, step_id",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Events of a run after `after_id`, oldest first.
+    pub async fn run_events(
+        &self,
+        run_id: &str,
+        after_id: i64,
+    ) -> Result<Vec<RunEvent>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, run_id, kind, step_id, detail, created_at FROM run_events \
+             WHERE run_id = $1 AND id > $2 ORDER BY id",
+        )
+        .bind(run_id)
+        .bind(after_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Outputs of the run's succeeded steps (JSON text), for templates to read.
+    pub async fn step_outputs(&self, run_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT step_id, output FROM step_runs WHERE run_id = $1 AND status = 'succeeded' AND output IS NOT NULL",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Takes the oldest ready step and leases it to `worker` until `now + lease_ms`.
+    /// PostgreSQL skips rows other workers have locked; SQLite's single writer makes the
+    /// one-statement `UPDATE … RETURNING` atomic.
+    pub async fn claim_step(
+        &self,
+        worker: &str,
+        lease_ms: i64,
+    ) -> Result<Option<ClaimedStep>, StoreError> {
+        let now = now_millis();
+        let pick = match self.backend {
+            Backend::Postgres => {
+                "SELECT run_id, step_id FROM step_runs WHERE status = 'queued' AND available_at <= $3 \
+                 ORDER BY available_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+            }
+            Backend::Sqlite => {
+                "SELECT run_id, step_id FROM step_runs WHERE status = 'queued' AND available_at <= $3 \
+                 ORDER BY available_at LIMIT 1"
+            }
+        };
+        let mut tx = self.pool.begin().await?;
+        let claimed: Option<ClaimedStep> = sqlx::query_as(&format!(
+            "UPDATE step_runs SET status = 'running', attempt = attempt + 1, lease_owner = $1, \
+             lease_expires_at = $2, started_at = $3, error = NULL \
+             WHERE status = 'queued' AND (run_id, step_id) = ({pick}) \
+             RETURNING run_id, step_id, attempt"
+        ))
+        .bind(worker)
+        .bind(now + lease_ms)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(step) = &claimed {
+            sqlx::query("UPDATE runs SET status = 'running', updated_at = $1 WHERE id = $2 AND status = 'queued'")
+                .bind(now)
+                .bind(&step.run_id)
+                .execute(&mut *tx)
+                .await?;
+            let detail =
+                serde_json::json!({ "attempt": step.attempt, "worker": worker }).to_string();
+            event(
+                &mut tx,
+                &step.run_id,
+                "step_started",
+                Some(&step.step_id),
+                Some(detail),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Extends a lease; `false` when it was lost (expired and taken over, or the run ended).
+    pub async fn heartbeat(
+        &self,
+        step: &ClaimedStep,
+        worker: &str,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE step_runs SET lease_expires_at = $1 WHERE run_id = $2 AND step_id = $3 \
+             AND status = 'running' AND lease_owner = $4 AND attempt = $5",
+        )
+        .bind(now_millis() + lease_ms)
+        .bind(&step.run_id)
+        .bind(&step.step_id)
+        .bind(worker)
+        .bind(step.attempt)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Puts steps whose lease expired back in the queue; returns how many.
+    pub async fn requeue_expired_leases(&self) -> Result<u64, StoreError> {
+        let now = now_millis();
+        let result = sqlx::query(
+            "UPDATE step_runs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, available_at = $1 \
+             WHERE status = 'running' AND lease_expires_at < $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// Records a step's output and moves its successors on, in one transaction. Returns
+    /// `false` (and changes nothing) when the caller no longer holds the lease.
+    pub async fn complete_step(
+        &self,
+        step: &ClaimedStep,
+        worker: &str,
+        output: &str,
+        outcome: &Outcome<'_>,
+    ) -> Result<bool, StoreError> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE step_runs SET status = 'succeeded', output = $1, finished_at = $2, lease_owner = NULL, \
+             lease_expires_at = NULL WHERE run_id = $3 AND step_id = $4 AND status = 'running' \
+             AND lease_owner = $5 AND attempt = $6",
+        )
+        .bind(output)
+        .bind(now)
+        .bind(&step.run_id)
+        .bind(&step.step_id)
+        .bind(worker)
+        .bind(step.attempt)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        event(
+            &mut tx,
+            &step.run_id,
+            "step_succeeded",
+            Some(&step.step_id),
+            None,
+            now,
+        )
+        .await?;
+        let mut pending: Vec<(String, bool)> = outcome.edges.clone();
+        while let Some((child, taken)) = pending.pop() {
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "UPDATE step_runs SET waiting_on = waiting_on - 1, live_inputs = live_inputs + $1 \
+                 WHERE run_id = $2 AND step_id = $3 AND status = 'pending' RETURNING waiting_on, live_inputs",
+            )
+            .bind(i64::from(taken))
+            .bind(&step.run_id)
+            .bind(&child)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((0, live)) = row else { continue };
+            if live > 0 {
+                sqlx::query(
+                    "UPDATE step_runs SET status = 'queued', available_at = $1 WHERE run_id = $2 AND step_id = $3",
+                )
+                .bind(now)
+                .bind(&step.run_id)
+                .bind(&child)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                // Every way into this step was a branch not taken: skip it and, in turn,
+                // everything that only it leads to.
+                sqlx::query(
+                    "UPDATE step_runs SET status = 'skipped', finished_at = $1 WHERE run_id = $2 AND step_id = $3",
+                )
+                .bind(now)
+                .bind(&step.run_id)
+                .bind(&child)
+                .execute(&mut *tx)
+                .await?;
+                event(
+                    &mut tx,
+                    &step.run_id,
+                    "step_skipped",
+                    Some(&child),
+                    None,
+                    now,
+                )
+                .await?;
+                for next in outcome.successors.get(&child).into_iter().flatten() {
+                    pending.push((next.clone(), false));
+                }
+            }
+        }
+        finish_run_if_done(&mut tx, &step.run_id, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a failed attempt: back in the queue at `retry_at`, or, when no retries are
+    /// left, the step and the run fail and steps that have not started are cancelled.
+    pub async fn fail_step(
+        &self,
+        step: &ClaimedStep,
+        worker: &str,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let (status, available_at) = match retry_at {
+            Some(at) => ("queued", at),
+            None => ("failed", now),
+        };
+        let updated = sqlx::query(
+            "UPDATE step_runs SET status = $1, error = $2, available_at = $3, lease_owner = NULL, \
+             lease_expires_at = NULL, finished_at = CASE WHEN $1 = 'failed' THEN $4 ELSE NULL END \
+             WHERE run_id = $5 AND step_id = $6 AND status = 'running' AND lease_owner = $7 AND attempt = $8",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(available_at)
+        .bind(now)
+        .bind(&step.run_id)
+        .bind(&step.step_id)
+        .bind(worker)
+        .bind(step.attempt)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let detail = serde_json::json!({ "attempt": step.attempt, "error": error }).to_string();
+        if retry_at.is_some() {
+            event(
+                &mut tx,
+                &step.run_id,
+                "step_retrying",
+                Some(&step.step_id),
+                Some(detail),
+                now,
+            )
+            .await?;
+        } else {
+            event(
+                &mut tx,
+                &step.run_id,
+                "step_failed",
+                Some(&step.step_id),
+                Some(detail),
+                now,
+            )
+            .await?;
+            sqlx::query(
+                "UPDATE step_runs SET status = 'cancelled', finished_at = $1 \
+                 WHERE run_id = $2 AND status IN ('pending', 'queued')",
+            )
+            .bind(now)
+            .bind(&step.run_id)
+            .execute(&mut *tx)
+            .await?;
+            finish_run_if_done(&mut tx, &step.run_id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// When no step can still run, the run ends: failed if any step failed, else succeeded.
+async fn finish_run_if_done(
+    tx: &mut Transaction<'static, Any>,
+    run_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (open, failed): (i64, i64) = sqlx::query_as(
+        "SELECT \
+           COALESCE(SUM(CASE WHEN status IN ('pending', 'queued', 'running') THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) \
+         FROM step_runs WHERE run_id = $1",
+    )
+    .bind(run_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if open > 0 {
+        return Ok(());
+    }
+    let status = if failed > 0 { "failed" } else { "succeeded" };
+    let ended = sqlx::query(
+        "UPDATE runs SET status = $1, finished_at = $2, updated_at = $2 \
+         WHERE id = $3 AND status IN ('queued', 'running')",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?;
+    if ended.rows_affected() == 1 {
+        event(
+            tx,
+            run_id,
+            if failed > 0 {
+                "run_failed"
+            } else {
+                "run_succeeded"
+            },
+            None,
+            None,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
