@@ -149,6 +149,8 @@ impl Runner {
             return Ok(true);
         };
         let context = self.context(&run).await?;
+        // Template and condition steps finish in microseconds; the timeout matters for the
+        // asynchronous step types (http, llm, script), which will await inside it.
         let timeout = step
             .timeout_ms
             .map(Duration::from_millis)
