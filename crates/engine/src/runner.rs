@@ -168,16 +168,7 @@ impl Runner {
         };
         match result {
             Ok((output, branch)) => {
-                let edges = step
-                    .next
-                    .iter()
-                    .map(|e| {
-                        (
-                            e.to.clone(),
-                            branch.is_none() || e.branch.as_deref() == branch.as_deref(),
-                        )
-                    })
-                    .collect();
+                let edges = taken_edges(step, branch.as_deref());
                 let outcome = StepOutcome { edges, successors };
                 let committed = self
                     .store
@@ -254,6 +245,23 @@ impl Runner {
     }
 }
 
+/// Each successor once, taken if any edge to it is: a condition may send both of its
+/// branches to the same step, and the store counts each predecessor once.
+fn taken_edges(
+    step: &crate::definition::StepDefinition,
+    branch: Option<&str>,
+) -> Vec<(String, bool)> {
+    let mut edges: Vec<(String, bool)> = Vec::new();
+    for edge in &step.next {
+        let taken = branch.is_none() || edge.branch.as_deref() == branch;
+        match edges.iter_mut().find(|(to, _)| *to == edge.to) {
+            Some((_, seen)) => *seen |= taken,
+            None => edges.push((edge.to.clone(), taken)),
+        }
+    }
+    edges
+}
+
 /// Exponential backoff with ±20 % jitter, capped at the policy's maximum interval.
 pub fn backoff_ms(policy: &RetryPolicy, attempt: i64) -> i64 {
     let exponent = (attempt.max(1) - 1).min(62) as i32;
@@ -321,6 +329,23 @@ fn execute(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edges_to_one_successor_count_once_and_are_taken_if_any_branch_is() {
+        let step: crate::definition::StepDefinition = serde_json::from_value(serde_json::json!({
+            "id": "check", "type": "condition", "config": { "expression": "true" },
+            "next": [{ "to": "x", "branch": "true" }, { "to": "x", "branch": "false" }, { "to": "y", "branch": "false" }]
+        }))
+        .unwrap();
+        assert_eq!(
+            taken_edges(&step, Some("true")),
+            vec![("x".to_owned(), true), ("y".to_owned(), false)]
+        );
+        assert_eq!(
+            taken_edges(&step, Some("false")),
+            vec![("x".to_owned(), true), ("y".to_owned(), true)]
+        );
+    }
 
     #[test]
     fn backoff_grows_exponentially_with_jitter_and_a_cap() {
