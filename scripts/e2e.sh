@@ -16,7 +16,7 @@ else
 fi
 
 work=$(mktemp -d /tmp/aura-e2e.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$AURA_ROOT/target/site" \
   AURA_DATABASE_URL="sqlite://$work/e2e.db" \
   "$CARGO_TARGET_DIR/$profile/aura" >"$work/server.log" 2>&1 &

@@ -10,3 +10,8 @@ export PATH="$AURA_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export LEPTOS_OUTPUT_NAME=aura
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 cd "$AURA_ROOT"
+
+# A TCP port on loopback that is free right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}

@@ -4,6 +4,7 @@
 # The cluster lives in a temporary directory and is stopped and deleted on exit. The
 # command sees AURA_TEST_POSTGRES_URL (an admin URL; tests create their own databases).
 set -euo pipefail
+source "$(dirname "$0")/env.sh"
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 if [[ -z "$PG_BIN" ]]; then
@@ -12,7 +13,7 @@ if [[ -z "$PG_BIN" ]]; then
 fi
 
 DIR=$(mktemp -d /tmp/aura-pg.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 
 # PostgreSQL refuses to run as root; use the postgres system user when we are root.
 as_pg() {

@@ -37,22 +37,17 @@ async fn workflows_can_be_created_versioned_listed_and_deleted() {
 
     let mut update = body("Greeter", "Hi {{ input.name }}");
     update["expected_version"] = json!(1);
-    let res = c
-        .put(app.url(&format!("/api/v1/workflows/{id}")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let save = |body: &Value| {
+        c.put(app.url(&format!("/api/v1/workflows/{id}")))
+            .json(body)
+            .send()
+    };
+    let res = save(&update).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(json(res).await["data"]["current_version"], 2);
 
     // The same edit based on version 1 again is stale now.
-    let res = c
-        .put(app.url(&format!("/api/v1/workflows/{id}")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let res = save(&update).await.unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(json(res).await["error"]["code"], "conflict");
 
