@@ -16,13 +16,16 @@ cargo clippy --all-targets -- -D warnings
 step "cargo clippy (WASM front end)"
 cargo clippy -p aura-frontend --target wasm32-unknown-unknown -- -D warnings
 
+# A hang anywhere fails the stage well inside CI's 90 minutes instead of eating them.
+limit() { timeout --kill-after=30s "$@"; }
+
 step "cargo test on SQLite"
-cargo test
+limit 25m cargo test
 
 step "cargo test on PostgreSQL (throwaway cluster)"
-scripts/with-postgres.sh cargo test
+limit 25m scripts/with-postgres.sh cargo test
 
 step "Playwright end-to-end tests in Chromium, against the release build"
-scripts/e2e.sh --release
+limit 30m scripts/e2e.sh --release
 
 step "all checks passed"

@@ -97,6 +97,8 @@ pub fn client() -> Client {
         .cookie_store(true)
         .redirect(redirect::Policy::none())
         .user_agent("aura-tests/1.0")
+        // A hung request fails its test with a message instead of stalling the suite.
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .unwrap()
 }
