@@ -5,7 +5,10 @@
 //!
 //! Prints a Markdown table (medians) for docs/benchmarks.md.
 
-use aura_engine::{Runner, RunnerConfig, WorkflowDefinition, WorkflowInput, Workflows};
+use aura_engine::{
+    Engine, ExecutorConfig, Executors, Runner, RunnerConfig, WorkflowDefinition, WorkflowInput,
+    Workflows,
+};
 use aura_store::{PoolSettings, Store};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -80,14 +83,11 @@ async fn chain(store: &Store, owner: &str, length: usize) -> String {
 }
 
 fn runner(store: &Store, name: String) -> Runner {
-    Runner::new(
-        store.clone(),
-        RunnerConfig {
-            worker_id: name,
-            lease: Duration::from_secs(60),
-            poll_interval: Duration::from_millis(1),
-        },
-    )
+    let executors = Executors::new(ExecutorConfig::default()).unwrap();
+    let mut config = RunnerConfig::new(name);
+    config.lease = Duration::from_secs(60);
+    config.poll_interval = Duration::from_millis(1);
+    Engine::new(store.clone(), executors).runner(config)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -105,6 +105,7 @@ async fn overhead(label: &str) -> f64 {
     for n in 0..21 {
         let started = Instant::now();
         runner
+            .engine()
             .start(&owner, &workflow, &json!({ "n": n }))
             .await
             .unwrap();
@@ -122,6 +123,7 @@ async fn throughput(label: &str, runs: usize, concurrency: usize) -> f64 {
     let starter = runner(&store, "starter".into());
     for n in 0..runs {
         starter
+            .engine()
             .start(&owner, &workflow, &json!({ "n": n }))
             .await
             .unwrap();

@@ -28,6 +28,19 @@ pub struct Config {
     pub public_origin: Option<String>,
     pub session_idle_timeout: Duration,
     pub session_absolute_lifetime: Duration,
+    /// Workflow runners in this process (0 runs none: an API-only instance).
+    pub workers: usize,
+    /// How long a claimed step stays leased without a heartbeat.
+    pub lease: Duration,
+    /// Step log cap per attempt.
+    pub step_log_max_bytes: usize,
+    /// Internal networks `http` steps may reach anyway.
+    pub http_allow: aura_engine::EgressPolicy,
+    /// OpenAI-compatible endpoint and key for `llm` steps.
+    pub llm_base_url: String,
+    pub llm_api_key: Option<String>,
+    /// Default memory limit of `script` steps.
+    pub script_memory_mb: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +143,25 @@ impl Config {
                 "session-absolute-lifetime-secs",
                 7 * 24 * 3600,
             )?),
+            workers: parse(&setting, "workers", 4)?,
+            lease: Duration::from_secs(parse(&setting, "lease-secs", 30)?),
+            step_log_max_bytes: parse(&setting, "step-log-max-bytes", 64 * 1024)?,
+            http_allow: aura_engine::EgressPolicy::parse(
+                &setting("http-allow").unwrap_or_default(),
+            )
+            .map_err(|e| ConfigError(format!("AURA_HTTP_ALLOW: {e}")))?,
+            llm_base_url: setting("llm-base-url")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "https://api.openai.com/v1".into()),
+            llm_api_key: setting("llm-api-key").filter(|s| !s.is_empty()),
+            script_memory_mb: parse(&setting, "script-memory-mb", 64)?,
         };
+        if config.lease < Duration::from_secs(3) {
+            return Err(ConfigError("AURA_LEASE_SECS must be at least 3".into()));
+        }
+        if !(1..=512).contains(&config.script_memory_mb) {
+            return Err(ConfigError("AURA_SCRIPT_MEMORY_MB must be 1 to 512".into()));
+        }
         if config.session_idle_timeout.is_zero() || config.session_absolute_lifetime.is_zero() {
             return Err(ConfigError(
                 "AURA_SESSION_*_SECS must be greater than zero".into(),
@@ -245,6 +276,8 @@ mod tests {
         );
         let err = Config::load(&sources("", &[("AURA_DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("AURA_DATABASE_URL"), "{err}");
+        let err = Config::load(&sources("", &[("AURA_HTTP_ALLOW", "localhost")])).unwrap_err();
+        assert!(err.to_string().contains("AURA_HTTP_ALLOW"), "{err}");
         let err = Config::load(&sources("", &[("AURA_LOG_FORMAT", "xml")])).unwrap_err();
         assert!(err.to_string().contains("AURA_LOG_FORMAT"), "{err}");
         let err =

@@ -6,12 +6,14 @@
 mod api;
 pub mod config;
 mod middleware;
+pub mod retention;
 mod sessions;
 
 use anyhow::Context as _;
 use aura_app::server::AppContext;
 use aura_app::{App, shell};
 use aura_auth::{Accounts, AccountsConfig, SessionPolicy};
+use aura_engine::{Engine, ExecutorConfig, Executors, RunnerConfig};
 use aura_store::{PoolSettings, Store};
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -39,6 +41,16 @@ pub struct AppState {
     pub app: AppContext,
     pub store: Store,
     pub workflows: aura_engine::Workflows,
+    pub engine: Engine,
+    pub config: Arc<Config>,
+}
+
+/// What [`build`] hands to [`serve`]: the database and the engine whose runners and
+/// background jobs `serve` starts and stops.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub engine: Engine,
     pub config: Arc<Config>,
 }
 
@@ -60,7 +72,7 @@ pub fn init_tracing(format: LogFormat) {
 }
 
 /// Connects the database (running migrations) and builds the router.
-pub async fn build(config: Config) -> anyhow::Result<(Router, Store)> {
+pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
     let store = Store::connect(
         &config.database_url,
         &PoolSettings {
@@ -78,14 +90,30 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Store)> {
         accounts: Accounts::new(store.clone(), AccountsConfig::default()),
         sessions,
     };
+    let executors = Executors::new(ExecutorConfig {
+        egress: config.http_allow.clone(),
+        script_memory_mb: config.script_memory_mb,
+        llm_base_url: config.llm_base_url.clone(),
+        llm_api_key: config.llm_api_key.clone(),
+        ..ExecutorConfig::default()
+    })
+    .context("could not set up the workflow step executors")?;
+    let engine = Engine::new(store.clone(), executors);
+    let config = Arc::new(config);
     let state = AppState {
         leptos_options: config.leptos.clone(),
         app: app.clone(),
         store: store.clone(),
         workflows: aura_engine::Workflows::new(store.clone()),
-        config: Arc::new(config),
+        engine: engine.clone(),
+        config: config.clone(),
     };
-    Ok((router(state), store))
+    let services = Services {
+        store,
+        engine,
+        config,
+    };
+    Ok((router(state), services))
 }
 
 fn leptos_context(app: AppContext) -> impl Fn() + Clone + Send + Sync + 'static {
@@ -162,21 +190,60 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests and closes the pool.
+/// How long shutdown waits for steps that are executing to finish; the rest are picked up
+/// again when their lease expires.
+const STEP_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` resolves, then drains in-flight requests, lets running steps
+/// finish (up to a grace period), and closes the pool.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    store: Store,
+    services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let cleaner = tokio::spawn(delete_expired_sessions(store.clone()));
+    let Services {
+        store,
+        engine,
+        config,
+    } = services;
+    let background = [
+        tokio::spawn(delete_expired_sessions(store.clone())),
+        tokio::spawn(retention::run(store.clone())),
+    ];
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let instance = uuid::Uuid::now_v7().simple().to_string();
+    let mut runners = tokio::task::JoinSet::new();
+    for n in 0..config.workers {
+        let mut runner_config = RunnerConfig::new(format!("{}-{n}", &instance[20..]));
+        runner_config.lease = config.lease;
+        runner_config.log_cap = config.step_log_max_bytes;
+        let mut stopped = stopped.clone();
+        runners.spawn(engine.runner(runner_config).work(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }));
+    }
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await?;
-    cleaner.abort();
+    let _ = stop.send(true);
+    if tokio::time::timeout(STEP_GRACE, async {
+        while runners.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!(
+            "steps still running at shutdown; their leases will expire and they will run again"
+        );
+        runners.abort_all();
+    }
+    for task in background {
+        task.abort();
+    }
     store.close().await;
     Ok(())
 }
@@ -227,10 +294,10 @@ pub async fn run() -> anyhow::Result<()> {
     let config = Config::load(&sources)?;
     init_tracing(config.log_format);
     let addr = config.leptos.site_addr;
-    let (router, store) = build(config).await?;
+    let (router, services) = build(config).await?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("could not listen on {addr} (LEPTOS_SITE_ADDR)"))?;
     tracing::info!("Aura listening on http://{}", listener.local_addr()?);
-    serve(listener, router, store, shutdown_signal()).await
+    serve(listener, router, services, shutdown_signal()).await
 }

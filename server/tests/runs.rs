@@ -36,14 +36,14 @@ async fn workflow(app: &TestApp, owner: &str, steps: Value) -> String {
 }
 
 fn runner(app: &TestApp, name: &str) -> Runner {
-    Runner::new(
-        app.store.clone(),
-        RunnerConfig {
-            worker_id: name.into(),
-            lease: Duration::from_secs(30),
-            poll_interval: Duration::from_millis(5),
-        },
-    )
+    let mut config = RunnerConfig::new(name);
+    config.poll_interval = Duration::from_millis(5);
+    app.engine.runner(config)
+}
+
+/// The app without its own runners: these tests drive runners by hand.
+async fn app() -> TestApp {
+    spawn_app_with(&[("AURA_WORKERS", "0")]).await
 }
 
 async fn drain(runner: &Runner) {
@@ -65,7 +65,7 @@ async fn statuses(app: &TestApp, run_id: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_linear_run_passes_outputs_downstream_and_succeeds() {
-    let app = spawn_app().await;
+    let app = app().await;
     let owner = owner(&app).await;
     let id = workflow(&app, &owner, json!([
         { "id": "greet", "type": "template", "config": { "template": "Hello {{ input.name }}" }, "next": [{ "to": "shout" }] },
@@ -75,6 +75,7 @@ async fn a_linear_run_passes_outputs_downstream_and_succeeds() {
     ])).await;
     let runner = runner(&app, "w1");
     let run = runner
+        .engine()
         .start(&owner, &id, &json!({ "name": "Ada" }))
         .await
         .unwrap();
@@ -104,7 +105,7 @@ async fn a_linear_run_passes_outputs_downstream_and_succeeds() {
 
 #[tokio::test]
 async fn a_condition_runs_one_branch_and_skips_everything_only_the_other_leads_to() {
-    let app = spawn_app().await;
+    let app = app().await;
     let owner = owner(&app).await;
     let id = workflow(&app, &owner, json!([
         { "id": "check", "type": "condition", "config": { "expression": "input.size > 10" },
@@ -116,6 +117,7 @@ async fn a_condition_runs_one_branch_and_skips_everything_only_the_other_leads_t
     ])).await;
     let runner = runner(&app, "w1");
     let run = runner
+        .engine()
         .start(&owner, &id, &json!({ "size": 3 }))
         .await
         .unwrap();
@@ -139,7 +141,7 @@ async fn a_condition_runs_one_branch_and_skips_everything_only_the_other_leads_t
 
 #[tokio::test]
 async fn a_step_that_cannot_succeed_fails_the_run_and_cancels_what_had_not_started() {
-    let app = spawn_app().await;
+    let app = app().await;
     let owner = owner(&app).await;
     let id = workflow(&app, &owner, json!([
         { "id": "first", "type": "template", "config": { "template": "{{ input.missing }}" }, "next": [{ "to": "second" }],
@@ -147,7 +149,11 @@ async fn a_step_that_cannot_succeed_fails_the_run_and_cancels_what_had_not_start
         { "id": "second", "type": "template", "config": { "template": "never" } }
     ])).await;
     let runner = runner(&app, "w1");
-    let run = runner.start(&owner, &id, &json!({})).await.unwrap();
+    let run = runner
+        .engine()
+        .start(&owner, &id, &json!({}))
+        .await
+        .unwrap();
     drain(&runner).await;
 
     let run = app.store.find_run(&run.id).await.unwrap().unwrap();
@@ -172,7 +178,7 @@ async fn a_step_that_cannot_succeed_fails_the_run_and_cancels_what_had_not_start
 
 #[tokio::test]
 async fn an_expired_lease_puts_the_step_back_and_fences_the_old_worker() {
-    let app = spawn_app().await;
+    let app = app().await;
     let owner = owner(&app).await;
     let id = workflow(
         &app,
@@ -183,7 +189,11 @@ async fn an_expired_lease_puts_the_step_back_and_fences_the_old_worker() {
     )
     .await;
     let runner = runner(&app, "w-live");
-    let run = runner.start(&owner, &id, &json!({})).await.unwrap();
+    let run = runner
+        .engine()
+        .start(&owner, &id, &json!({}))
+        .await
+        .unwrap();
 
     // A worker claims the step and dies: its lease runs out.
     let dead = app
@@ -210,7 +220,7 @@ async fn an_expired_lease_puts_the_step_back_and_fences_the_old_worker() {
     };
     assert!(
         !app.store
-            .complete_step(&dead, "w-dead", "\"late\"", &outcome)
+            .complete_step(&dead, "w-dead", "\"late\"", None, &outcome)
             .await
             .unwrap()
     );
@@ -221,7 +231,7 @@ async fn an_expired_lease_puts_the_step_back_and_fences_the_old_worker() {
 
 #[tokio::test]
 async fn two_runners_share_the_queue_and_never_run_a_step_twice() {
-    let app = spawn_app().await;
+    let app = app().await;
     let owner = owner(&app).await;
     let id = workflow(&app, &owner, json!([
         { "id": "a", "type": "template", "config": { "template": "{{ input.n }}" }, "next": [{ "to": "b" }] },
@@ -233,6 +243,7 @@ async fn two_runners_share_the_queue_and_never_run_a_step_twice() {
     for n in 0..30 {
         runs.push(
             first
+                .engine()
                 .start(&owner, &id, &json!({ "n": n }))
                 .await
                 .unwrap()

@@ -31,6 +31,18 @@ pub mod actions {
 
 /// The setting that closes public sign-up once the first admin exists.
 pub const SIGNUP_OPEN_SETTING: &str = "signup_open";
+/// How many days finished workflow runs (with their steps, events and logs) are kept.
+pub const RUN_RETENTION_SETTING: &str = "run_retention_days";
+pub const DEFAULT_RUN_RETENTION_DAYS: u32 = 30;
+pub const MAX_RUN_RETENTION_DAYS: u32 = 3_650;
+
+/// The stored retention, or the default when unset or unreadable.
+pub fn run_retention_days(stored: Option<&str>) -> u32 {
+    stored
+        .and_then(|s| s.parse().ok())
+        .filter(|d| (1..=MAX_RUN_RETENTION_DAYS).contains(d))
+        .unwrap_or(DEFAULT_RUN_RETENTION_DAYS)
+}
 
 /// Who is making a request, for throttling and the audit log.
 #[derive(Debug, Clone, Default)]
@@ -296,6 +308,36 @@ impl Accounts {
                 &admin.id,
                 &event,
             )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn run_retention_days(&self) -> Result<u32, AuthError> {
+        let stored = self.store.setting(RUN_RETENTION_SETTING).await?;
+        Ok(run_retention_days(stored.as_deref()))
+    }
+
+    pub async fn set_run_retention_days(
+        &self,
+        admin: &User,
+        days: u32,
+        ctx: &RequestContext,
+    ) -> Result<(), AuthError> {
+        if admin.role != Role::Admin {
+            return Err(AuthError::Forbidden);
+        }
+        if !(1..=MAX_RUN_RETENTION_DAYS).contains(&days) {
+            return Err(AuthError::field(
+                "days",
+                format!("Keep runs for 1 to {MAX_RUN_RETENTION_DAYS} days."),
+            ));
+        }
+        let mut event = self.event(actions::SETTING_CHANGE, Outcome::Success, ctx);
+        event.actor_id = Some(admin.id.clone());
+        event.actor_email = Some(admin.email.clone());
+        event.detail = Some(serde_json::json!({ "key": RUN_RETENTION_SETTING, "value": days }));
+        self.store
+            .put_setting(RUN_RETENTION_SETTING, &days.to_string(), &admin.id, &event)
             .await?;
         Ok(())
     }

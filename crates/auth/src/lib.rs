@@ -12,7 +12,10 @@ pub mod password;
 mod session_policy;
 mod throttle;
 
-pub use accounts::{Accounts, AccountsConfig, RequestContext, SignUp, actions};
+pub use accounts::{
+    Accounts, AccountsConfig, DEFAULT_RUN_RETENTION_DAYS, MAX_RUN_RETENTION_DAYS,
+    RUN_RETENTION_SETTING, RequestContext, SignUp, actions, run_retention_days,
+};
 pub use email::normalise_email;
 pub use error::{AuthError, FieldErrors};
 pub use session_policy::SessionPolicy;

@@ -1,14 +1,21 @@
-//! Aura's workflow engine. So far: what a workflow *is*, when one is valid, and saving it
-//! as immutable versions.
+//! Aura's workflow engine: what a workflow *is*, when one is valid, saving it as immutable
+//! versions, and running it durably.
 //!
 //! A workflow is a DAG of named steps. [`WorkflowDefinition`] is the saved form (JSON);
 //! [`validate`] checks it and returns every problem at once, each tied to its step, so the
 //! builder can mark the offending nodes; [`Workflows`] stores valid definitions through
-//! `aura-store`. Execution (queue, workers, leases, events) builds on these types. The crate
-//! knows nothing of HTTP or Leptos, and writes no SQL itself.
+//! `aura-store`. [`Engine`] starts, cancels and resumes runs; [`Runner`]s claim and execute
+//! their steps through the [`Executors`] (templates, the QuickJS sandbox, the guarded HTTP
+//! client, LLM providers). The crate knows nothing of HTTP routes or Leptos, and writes no
+//! SQL itself.
 
 mod definition;
+mod engine;
+mod exec;
+mod http;
+mod llm;
 mod runner;
+mod sandbox;
 mod templates;
 mod validate;
 mod workflows;
@@ -17,6 +24,11 @@ pub use definition::{
     ConditionConfig, Edge, HttpConfig, LlmConfig, MapConfig, MapStep, RetryPolicy, ScriptConfig,
     StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,
 };
+pub use engine::{Engine, MAX_PAGE, RunSignal};
+pub use exec::{ExecutorConfig, Executors, StepFailure, StepLog};
+pub use http::EgressPolicy;
+pub use llm::{ChatRequest, ChatResponse, LlmProvider, OpenAiCompatible, Usage};
 pub use runner::{Runner, RunnerConfig, backoff_ms};
+pub use sandbox::{Sandbox, ScriptError, ScriptLimits};
 pub use validate::{Problem, validate};
 pub use workflows::{WorkflowError, WorkflowInput, Workflows};

@@ -1,23 +1,24 @@
-//! Starting runs and executing their steps durably.
+//! Executing steps durably.
 //!
 //! A [`Runner`] claims one ready step at a time from the database queue, executes it, and
 //! commits the output together with the successors it unlocks. Several runners (in one
 //! process or in several sharing PostgreSQL) can work the same queue: claims are atomic and
 //! results are fenced by lease, so a step that finished is never executed again.
 //!
-//! Executed here so far: `template` and `condition`. The other step types (script, http,
-//! map, llm) fail with a clear message until their executors land.
+//! While a step executes, the runner heartbeats its lease, flushes the step's log to the
+//! run's events, and watches for cancellation (in-process signals at once, other
+//! processes' through the heartbeat, which fails once the step is no longer running).
 
-use crate::definition::{
-    ConditionConfig, RetryPolicy, StepKind, TemplateConfig, WorkflowDefinition,
-};
-use crate::templates::environment;
-use crate::workflows::{WorkflowError, Workflows};
-use aura_store::{ClaimedStep, NewRun, Run, StepOutcome, Store};
+use crate::definition::{RetryPolicy, StepDefinition};
+use crate::engine::Engine;
+use crate::exec::{Attempt, StepFailure, StepLog, StepResult};
+use crate::workflows::WorkflowError;
+use aura_store::{ClaimedStep, Run, StepOutcome};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
 
 /// Tuning for a runner.
 #[derive(Debug, Clone)]
@@ -27,117 +28,61 @@ pub struct RunnerConfig {
     pub lease: Duration,
     /// How long an idle runner waits before polling the queue again.
     pub poll_interval: Duration,
+    /// Step log cap per attempt, in bytes.
+    pub log_cap: usize,
 }
 
-type Graph = Arc<(WorkflowDefinition, HashMap<String, Vec<String>>)>;
+impl RunnerConfig {
+    pub fn new(worker_id: impl Into<String>) -> Self {
+        Self {
+            worker_id: worker_id.into(),
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(100),
+            log_cap: 64 * 1024,
+        }
+    }
+}
+
+/// Steps without a timeout of their own get this one.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// How often a running step's log is flushed and its cancellation checked.
+const TICK: Duration = Duration::from_millis(200);
 
 #[derive(Clone)]
 pub struct Runner {
-    store: Store,
-    workflows: Workflows,
+    engine: Engine,
     config: RunnerConfig,
-    definitions: Arc<Mutex<HashMap<(String, i64), Graph>>>,
 }
 
-/// Why a step attempt failed, and whether trying again can help.
-struct StepFailure {
-    message: String,
-    retryable: bool,
+/// How an attempt ended.
+enum Ending {
+    Done(Result<StepResult, StepFailure>),
+    /// Cancelled, or the lease was lost: someone else owns the outcome now.
+    Abandoned(&'static str),
 }
 
 impl Runner {
-    pub fn new(store: Store, config: RunnerConfig) -> Self {
-        Self {
-            workflows: Workflows::new(store.clone()),
-            store,
-            config,
-            definitions: Arc::default(),
-        }
+    pub fn new(engine: Engine, config: RunnerConfig) -> Self {
+        Self { engine, config }
     }
 
-    /// Starts a run of the workflow's current version with `input`.
-    pub async fn start(
-        &self,
-        owner_id: &str,
-        workflow_id: &str,
-        input: &Value,
-    ) -> Result<Run, WorkflowError> {
-        let workflow = self.workflows.get(owner_id, workflow_id).await?;
-        let definition: WorkflowDefinition =
-            serde_json::from_str(&workflow.definition).map_err(anyhow::Error::new)?;
-        let mut waiting: HashMap<&str, HashSet<&str>> = HashMap::new();
-        for step in &definition.steps {
-            waiting.entry(step.id.as_str()).or_default();
-            for edge in &step.next {
-                waiting
-                    .entry(edge.to.as_str())
-                    .or_default()
-                    .insert(step.id.as_str());
-            }
-        }
-        let steps = definition
-            .steps
-            .iter()
-            .map(|s| {
-                (
-                    s.id.clone(),
-                    waiting.get(s.id.as_str()).map_or(0, |p| p.len() as i64),
-                )
-            })
-            .collect();
-        let run = NewRun {
-            workflow_id: workflow.id,
-            workflow_version: workflow.current_version,
-            owner_id: owner_id.to_owned(),
-            input: input.to_string(),
-            steps,
-        };
-        Ok(self.store.start_run(&run).await?)
-    }
-
-    async fn graph(&self, run: &Run) -> Result<Graph, WorkflowError> {
-        let key = (run.workflow_id.clone(), run.workflow_version);
-        if let Some(found) = self
-            .definitions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return Ok(found.clone());
-        }
-        let (_, definition) = self
-            .workflows
-            .version(&run.owner_id, &run.workflow_id, run.workflow_version)
-            .await?;
-        let successors = definition
-            .steps
-            .iter()
-            .map(|s| (s.id.clone(), s.next.iter().map(|e| e.to.clone()).collect()))
-            .collect();
-        let graph: Graph = Arc::new((definition, successors));
-        self.definitions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, graph.clone());
-        Ok(graph)
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Claims and executes one ready step. `Ok(false)` when the queue had nothing ready.
     pub async fn run_one(&self) -> Result<bool, WorkflowError> {
+        let store = &self.engine.store;
         let lease_ms = self.config.lease.as_millis() as i64;
-        let Some(claim) = self
-            .store
-            .claim_step(&self.config.worker_id, lease_ms)
-            .await?
-        else {
+        let Some(claim) = store.claim_step(&self.config.worker_id, lease_ms).await? else {
             return Ok(false);
         };
-        let run = self
-            .store
+        self.engine.notify(&claim.run_id, false);
+        let run = store
             .find_run(&claim.run_id)
             .await?
             .ok_or(WorkflowError::NotFound)?;
-        let graph = self.graph(&run).await?;
+        let graph = self.engine.graph(&run).await?;
         let (definition, successors) = &*graph;
         let Some(step) = definition.steps.iter().find(|s| s.id == claim.step_id) else {
             self.fail(
@@ -149,49 +94,118 @@ impl Runner {
             return Ok(true);
         };
         let context = self.context(&run).await?;
-        // Template and condition steps finish in microseconds; the timeout matters for the
-        // asynchronous step types (http, llm, script), which will await inside it.
-        let timeout = step
-            .timeout_ms
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_secs(300));
-        let result = match tokio::time::timeout(timeout, async {
-            execute(step.kind, &step.config, &context)
-        })
-        .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(StepFailure {
-                message: format!("Timed out after {} ms.", timeout.as_millis()),
-                retryable: true,
-            }),
-        };
-        match result {
-            Ok((output, branch)) => {
-                let edges = taken_edges(step, branch.as_deref());
+        let log = StepLog::new(self.config.log_cap);
+        let ending = self.attempt(&claim, step, &context, &log).await;
+        self.flush_log(&claim, &log).await;
+        match ending {
+            Ending::Done(Ok(result)) => {
+                let edges = taken_edges(step, result.branch.as_deref());
                 let outcome = StepOutcome { edges, successors };
-                let committed = self
-                    .store
+                let usage = result.usage.as_ref().map(Value::to_string);
+                let committed = store
                     .complete_step(
                         &claim,
                         &self.config.worker_id,
-                        &output.to_string(),
+                        &result.output.to_string(),
+                        usage.as_deref(),
                         &outcome,
                     )
                     .await?;
-                if !committed {
+                if committed {
+                    self.engine.notify(&claim.run_id, false);
+                } else {
                     tracing::warn!(run = %claim.run_id, step = %claim.step_id, "lease lost; result discarded");
                 }
             }
-            Err(failure) => {
+            Ending::Done(Err(failure)) => {
                 let policy = step.retry.clone().unwrap_or_default();
                 let retry_at = (failure.retryable
                     && claim.attempt < i64::from(policy.max_attempts))
                 .then(|| aura_store::now_millis() + backoff_ms(&policy, claim.attempt));
                 self.fail(&claim, &failure.message, retry_at).await?;
             }
+            Ending::Abandoned(why) => {
+                tracing::info!(run = %claim.run_id, step = %claim.step_id, why, "step abandoned");
+            }
         }
         Ok(true)
+    }
+
+    /// Executes the step under its timeout while heartbeating, flushing the log and
+    /// watching for cancellation.
+    async fn attempt(
+        &self,
+        claim: &ClaimedStep,
+        step: &StepDefinition,
+        context: &Value,
+        log: &StepLog,
+    ) -> Ending {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let timeout = step
+            .timeout_ms
+            .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+        let attempt = Attempt {
+            context,
+            log,
+            cancel: &cancel,
+            timeout: step.timeout_ms.map(Duration::from_millis),
+        };
+        let mut signals = self.engine.subscribe();
+        let execution = tokio::time::timeout(
+            timeout,
+            self.engine
+                .executors
+                .execute(step.kind, &step.config, &attempt),
+        );
+        tokio::pin!(execution);
+        let start = tokio::time::Instant::now();
+        let mut ticks = tokio::time::interval_at(start + TICK, TICK);
+        let mut last_beat = start;
+        let ending = loop {
+            tokio::select! {
+                result = &mut execution => {
+                    break Ending::Done(result.unwrap_or_else(|_| Err(StepFailure::retryable(
+                        format!("Timed out after {} ms.", timeout.as_millis()),
+                    ))));
+                }
+                _ = ticks.tick() => {
+                    self.flush_log(claim, log).await;
+                    if last_beat.elapsed() >= self.config.lease / 3 {
+                        last_beat = tokio::time::Instant::now();
+                        let lease_ms = self.config.lease.as_millis() as i64;
+                        match self.engine.store.heartbeat(claim, &self.config.worker_id, lease_ms).await {
+                            Ok(true) => {}
+                            Ok(false) => break Ending::Abandoned("lease lost or run cancelled"),
+                            Err(err) => tracing::warn!(error = %err, "heartbeat failed"),
+                        }
+                    }
+                }
+                signal = signals.recv() => match signal {
+                    Ok(signal) if signal.cancelled && signal.run_id == claim.run_id => {
+                        break Ending::Abandoned("run cancelled");
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => std::future::pending::<()>().await,
+                },
+            }
+        };
+        // Dropping the execution stops http and llm calls; scripts see the flag.
+        cancel.store(matches!(ending, Ending::Abandoned(_)), Ordering::Relaxed);
+        ending
+    }
+
+    async fn flush_log(&self, claim: &ClaimedStep, log: &StepLog) {
+        let Some(text) = log.take() else { return };
+        let detail = serde_json::json!({ "attempt": claim.attempt, "text": text }).to_string();
+        match self
+            .engine
+            .store
+            .append_event(&claim.run_id, "step_log", Some(&claim.step_id), &detail)
+            .await
+        {
+            Ok(()) => self.engine.notify(&claim.run_id, false),
+            Err(err) => tracing::warn!(error = %err, "could not store a step log"),
+        }
     }
 
     async fn fail(
@@ -200,9 +214,11 @@ impl Runner {
         message: &str,
         retry_at: Option<i64>,
     ) -> Result<(), WorkflowError> {
-        self.store
+        self.engine
+            .store
             .fail_step(claim, &self.config.worker_id, message, retry_at)
             .await?;
+        self.engine.notify(&claim.run_id, false);
         Ok(())
     }
 
@@ -210,7 +226,7 @@ impl Runner {
     async fn context(&self, run: &Run) -> Result<Value, WorkflowError> {
         let input: Value = serde_json::from_str(&run.input).map_err(anyhow::Error::new)?;
         let mut steps = Map::new();
-        for (id, output) in self.store.step_outputs(&run.id).await? {
+        for (id, output) in self.engine.store.step_outputs(&run.id).await? {
             let output: Value = serde_json::from_str(&output).map_err(anyhow::Error::new)?;
             steps.insert(id, serde_json::json!({ "output": output }));
         }
@@ -220,13 +236,19 @@ impl Runner {
     /// Works the queue until `shutdown` resolves; expired leases are re-queued as it goes.
     pub async fn work(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut last_sweep = tokio::time::Instant::now();
+        let mut last_sweep: Option<tokio::time::Instant> = None;
         loop {
-            if last_sweep.elapsed() >= self.config.lease / 2 {
-                last_sweep = tokio::time::Instant::now();
-                if let Err(err) = self.store.requeue_expired_leases().await {
+            if last_sweep.is_none_or(|at| at.elapsed() >= self.config.lease / 2) {
+                last_sweep = Some(tokio::time::Instant::now());
+                if let Err(err) = self.engine.store.requeue_expired_leases().await {
                     tracing::warn!(error = %err, "could not re-queue expired leases");
                 }
+            }
+            // A step that started is allowed to finish; shutdown is seen between steps.
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = std::future::ready(()) => {}
             }
             let worked = match self.run_one().await {
                 Ok(worked) => worked,
@@ -247,10 +269,7 @@ impl Runner {
 
 /// Each successor once, taken if any edge to it is: a condition may send both of its
 /// branches to the same step, and the store counts each predecessor once.
-fn taken_edges(
-    step: &crate::definition::StepDefinition,
-    branch: Option<&str>,
-) -> Vec<(String, bool)> {
+fn taken_edges(step: &StepDefinition, branch: Option<&str>) -> Vec<(String, bool)> {
     let mut edges: Vec<(String, bool)> = Vec::new();
     for edge in &step.next {
         let taken = branch.is_none() || edge.branch.as_deref() == branch;
@@ -272,58 +291,6 @@ pub fn backoff_ms(policy: &RetryPolicy, attempt: i64) -> i64 {
         .map_or(0, |d| d.subsec_nanos());
     let jitter = 0.8 + 0.4 * (f64::from(nanos % 1_000) / 1_000.0);
     (capped * jitter).round() as i64
-}
-
-/// Runs one step; returns its output and, for a condition, the branch taken.
-fn execute(
-    kind: StepKind,
-    config: &Value,
-    context: &Value,
-) -> Result<(Value, Option<String>), StepFailure> {
-    let env = environment();
-    // Configs were validated on save; a mismatch here means a corrupt row, not bad input.
-    let invalid = |e: serde_json::Error| StepFailure {
-        message: format!("Invalid step configuration: {e}"),
-        retryable: false,
-    };
-    let render_error = |e: minijinja::Error| StepFailure {
-        message: format!("Template failed: {e}"),
-        retryable: false,
-    };
-    match kind {
-        StepKind::Template => {
-            let config: TemplateConfig = serde_json::from_value(config.clone()).map_err(invalid)?;
-            let text = env
-                .render_str(&config.template, context)
-                .map_err(render_error)?;
-            let output = if config.json {
-                serde_json::from_str(&text).map_err(|e| StepFailure {
-                    message: format!("The template did not produce valid JSON: {e}"),
-                    retryable: false,
-                })?
-            } else {
-                Value::String(text)
-            };
-            Ok((output, None))
-        }
-        StepKind::Condition => {
-            let config: ConditionConfig =
-                serde_json::from_value(config.clone()).map_err(invalid)?;
-            let expression = env
-                .compile_expression(&config.expression)
-                .map_err(render_error)?;
-            let taken = expression.eval(context).map_err(render_error)?.is_true();
-            let branch = if taken { "true" } else { "false" };
-            Ok((
-                serde_json::json!({ "branch": branch }),
-                Some(branch.to_owned()),
-            ))
-        }
-        other => Err(StepFailure {
-            message: format!("{other:?} steps cannot run yet in this version of Aura."),
-            retryable: false,
-        }),
-    }
 }
 
 #[cfg(test)]
@@ -368,46 +335,5 @@ mod tests {
                 "attempt {attempt}: {delay}"
             );
         }
-    }
-
-    #[test]
-    fn templates_render_strictly_and_conditions_choose_a_branch() {
-        let context = serde_json::json!({ "input": { "name": "Ada", "size": 5 }, "steps": {} });
-        let (out, _) = execute(
-            StepKind::Template,
-            &serde_json::json!({ "template": "Hi {{ input.name }}" }),
-            &context,
-        )
-        .ok()
-        .unwrap();
-        assert_eq!(out, "Hi Ada");
-        let (out, _) = execute(
-            StepKind::Template,
-            &serde_json::json!({ "template": "{\"n\": {{ input.size }}}", "json": true }),
-            &context,
-        )
-        .ok()
-        .unwrap();
-        assert_eq!(out["n"], 5);
-        let failure = execute(
-            StepKind::Template,
-            &serde_json::json!({ "template": "{{ input.missing }}" }),
-            &context,
-        )
-        .err()
-        .unwrap();
-        assert!(failure.message.contains("undefined"), "{}", failure.message);
-        let (_, branch) = execute(
-            StepKind::Condition,
-            &serde_json::json!({ "expression": "input.size > 3" }),
-            &context,
-        )
-        .ok()
-        .unwrap();
-        assert_eq!(branch.as_deref(), Some("true"));
-        let failure = execute(StepKind::Http, &serde_json::json!({}), &context)
-            .err()
-            .unwrap();
-        assert!(!failure.retryable);
     }
 }

@@ -15,6 +15,9 @@ pub enum WorkflowError {
     /// Someone saved a newer version since the caller loaded it.
     #[error("the workflow was changed by someone else")]
     Conflict,
+    /// The run is not in a state that allows this (cancelling a finished run, say).
+    #[error("{0}")]
+    InvalidState(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

@@ -16,7 +16,9 @@ mod workflows;
 
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use error::StoreError;
-pub use runs::{ClaimedStep, NewRun, Outcome as StepOutcome, Run, RunEvent, StepRun};
+pub use runs::{
+    ClaimedStep, NewRun, Outcome as StepOutcome, Run, RunEvent, RunFilter, RunSummary, StepRun,
+};
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};
 pub use workflows::{Workflow, WorkflowDraft, WorkflowVersion};

@@ -42,8 +42,33 @@ pub struct StepRun {
     pub attempt: i64,
     pub output: Option<String>,
     pub error: Option<String>,
+    /// Token usage (JSON text) for steps that call a model.
+    pub usage: Option<String>,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+}
+
+/// A run in a listing, with its workflow's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RunSummary {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub workflow_version: i64,
+    pub status: String,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// Which runs to list: newest first, optionally by workflow and status, before a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub workflow_id: Option<String>,
+    pub status: Option<String>,
+    /// `(created_at, id)` of the last run on the previous page.
+    pub before: Option<(i64, String)>,
+    pub limit: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -139,7 +164,7 @@ impl Store {
 
     pub async fn step_runs(&self, run_id: &str) -> Result<Vec<StepRun>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT run_id, step_id, status, attempt, output, error, started_at, finished_at \
+            "SELECT run_id, step_id, status, attempt, output, error, usage, started_at, finished_at \
              FROM step_runs WHERE run_id = $1 ORDER BY started_at IS NULL, started_at, step_id",
         )
         .bind(run_id)
@@ -267,13 +292,14 @@ impl Store {
         step: &ClaimedStep,
         worker: &str,
         output: &str,
+        usage: Option<&str>,
         outcome: &Outcome<'_>,
     ) -> Result<bool, StoreError> {
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE step_runs SET status = 'succeeded', output = $1, finished_at = $2, lease_owner = NULL, \
-             lease_expires_at = NULL WHERE run_id = $3 AND step_id = $4 AND status = 'running' \
+             lease_expires_at = NULL, usage = $7 WHERE run_id = $3 AND step_id = $4 AND status = 'running' \
              AND lease_owner = $5 AND attempt = $6",
         )
         .bind(output)
@@ -282,6 +308,7 @@ impl Store {
         .bind(&step.step_id)
         .bind(worker)
         .bind(step.attempt)
+        .bind(usage)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -413,6 +440,143 @@ impl Store {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Appends an event that changes no state (a step's log output); returns its id.
+    pub async fn append_event(
+        &self,
+        run_id: &str,
+        kind: &str,
+        step_id: Option<&str>,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        event(
+            &mut tx,
+            run_id,
+            kind,
+            step_id,
+            Some(detail.to_owned()),
+            now_millis(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Cancels a queued or running run: the run and every step that has not finished
+    /// become `cancelled`, which also fences off the results of steps still executing
+    /// (their worker's lease no longer matches). `false` when the run had already ended.
+    pub async fn cancel_run(&self, run_id: &str, reason: &str) -> Result<bool, StoreError> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE runs SET status = 'cancelled', error = $1, finished_at = $2, updated_at = $2 \
+             WHERE id = $3 AND status IN ('queued', 'running')",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE step_runs SET status = 'cancelled', finished_at = $1, lease_owner = NULL, \
+             lease_expires_at = NULL WHERE run_id = $2 AND status IN ('pending', 'queued', 'running')",
+        )
+        .bind(now)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        event(
+            &mut tx,
+            run_id,
+            "run_cancelled",
+            None,
+            Some(serde_json::json!({ "reason": reason }).to_string()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Resumes a failed or cancelled run from where it stopped: failed and cancelled
+    /// steps go back to the queue (or to waiting, if their predecessors have not finished)
+    /// with a fresh attempt budget; succeeded steps keep their outputs and never run
+    /// again. `false` when the run is not failed or cancelled.
+    pub async fn resume_run(&self, run_id: &str) -> Result<bool, StoreError> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND status IN ('failed', 'cancelled')",
+        )
+        .bind(now)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE step_runs SET status = CASE WHEN waiting_on = 0 THEN 'queued' ELSE 'pending' END, \
+             attempt = 0, error = NULL, started_at = NULL, finished_at = NULL, available_at = $1 \
+             WHERE run_id = $2 AND status IN ('failed', 'cancelled')",
+        )
+        .bind(now)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        event(&mut tx, run_id, "run_resumed", None, None, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Runs of `owner`, newest first.
+    pub async fn list_runs(
+        &self,
+        owner_id: &str,
+        filter: &RunFilter,
+    ) -> Result<Vec<RunSummary>, StoreError> {
+        let (before_at, before_id) = filter.before.clone().unwrap_or((i64::MAX, String::new()));
+        Ok(sqlx::query_as(
+            "SELECT r.id, r.workflow_id, w.name AS workflow_name, r.workflow_version, r.status, r.error, \
+             r.created_at, r.finished_at FROM runs r JOIN workflows w ON w.id = r.workflow_id \
+             WHERE r.owner_id = $1 AND ($2 = '' OR r.workflow_id = $2) AND ($3 = '' OR r.status = $3) \
+             AND (r.created_at < $4 OR (r.created_at = $4 AND ($5 = '' OR r.id < $5))) \
+             ORDER BY r.created_at DESC, r.id DESC LIMIT $6",
+        )
+        .bind(owner_id)
+        .bind(filter.workflow_id.as_deref().unwrap_or(""))
+        .bind(filter.status.as_deref().unwrap_or(""))
+        .bind(before_at)
+        .bind(before_id)
+        .bind(filter.limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Deletes runs (with their steps and events) that ended before `cutoff`, in batches
+    /// so no transaction grows large. Returns how many runs went.
+    pub async fn delete_runs_finished_before(&self, cutoff: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let deleted = sqlx::query(
+                "DELETE FROM runs WHERE id IN \
+                 (SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1 LIMIT 500)",
+            )
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            total += deleted;
+            if deleted < 500 {
+                return Ok(total);
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! Handlers are thin: they read the caller (resolved by middleware from the session),
 //! call one service method and map the result. Error-to-status mapping lives here once.
 
+mod runs;
 mod workflows;
 
 use crate::AppState;
@@ -15,8 +16,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
-    workflows::routes()
+    workflows::routes().merge(runs::routes())
 }
+
+type ApiResult = Result<Response, ApiError>;
 
 /// A successful answer: `{"data": …, "meta": {"request_id": …}}`.
 fn respond<T: Serialize>(caller: &Caller, status: StatusCode, data: T) -> Response {
@@ -82,6 +85,19 @@ impl ApiError {
                 caller.request_id
             ),
         )
+    }
+
+    /// A 422 about one field of the request.
+    fn field(caller: &Caller, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut error = Self::new(
+            caller,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            format!("{field}: {message}"),
+        );
+        error.details = json!([{ "field": field, "message": message }]);
+        error
     }
 
     /// A body that is not the JSON we expect.

@@ -1,14 +1,13 @@
 //! `/api/v1/workflows`: create, update (a new version), list, get and delete workflows,
 //! and read their versions.
 
-use super::{ApiError, respond, user_id};
+use super::{ApiError, ApiResult, respond, user_id};
 use crate::AppState;
 use aura_app::server::Caller;
 use aura_engine::{WorkflowDefinition, WorkflowError, WorkflowInput};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
@@ -69,7 +68,7 @@ impl From<aura_store::Workflow> for WorkflowView {
     }
 }
 
-fn map_error(caller: &Caller, err: WorkflowError) -> ApiError {
+pub(super) fn map_error(caller: &Caller, err: WorkflowError) -> ApiError {
     match err {
         WorkflowError::Invalid(problems) => {
             let mut error = ApiError::new(
@@ -91,11 +90,12 @@ fn map_error(caller: &Caller, err: WorkflowError) -> ApiError {
             "conflict",
             "Someone saved a newer version of this workflow. Reload it, reapply your change and save again.",
         ),
+        WorkflowError::InvalidState(message) => {
+            ApiError::new(caller, StatusCode::CONFLICT, "invalid_state", message)
+        }
         err @ WorkflowError::Unexpected(_) => ApiError::internal(caller, &err),
     }
 }
-
-type ApiResult = Result<Response, ApiError>;
 
 async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult {
     let owner = user_id(&caller)?;

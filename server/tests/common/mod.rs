@@ -20,6 +20,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub address: String,
     pub store: Store,
+    pub engine: aura_engine::Engine,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -72,21 +73,19 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         env,
     })
     .expect("test config is valid");
-    let (router, store) = aura_server::build(config).await.expect("app builds");
+    let (router, services) = aura_server::build(config).await.expect("app builds");
+    let store = services.store.clone();
+    let engine = services.engine.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(aura_server::serve(
-        listener,
-        router,
-        store.clone(),
-        async move {
-            let _ = rx.await;
-        },
-    ));
+    tokio::spawn(aura_server::serve(listener, router, services, async move {
+        let _ = rx.await;
+    }));
     TestApp {
         address,
         store,
+        engine,
         shutdown: Some(tx),
     }
 }

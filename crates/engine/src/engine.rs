@@ -1,0 +1,214 @@
+//! The engine's front door: starting, listing, cancelling and resuming runs, and the
+//! in-process signal bus that wakes live event streams and cancels running steps.
+
+use crate::definition::WorkflowDefinition;
+use crate::exec::Executors;
+use crate::runner::{Runner, RunnerConfig};
+use crate::workflows::{WorkflowError, Workflows};
+use aura_store::{NewRun, Run, RunEvent, RunFilter, RunSummary, StepRun, Store};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// Something happened to a run: new events were stored, or it was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSignal {
+    pub run_id: String,
+    pub cancelled: bool,
+}
+
+pub(crate) type Graph = Arc<(WorkflowDefinition, HashMap<String, Vec<String>>)>;
+
+/// Shared by every runner and request handler of a process. Cloning is cheap.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) store: Store,
+    pub(crate) workflows: Workflows,
+    pub(crate) executors: Arc<Executors>,
+    signals: broadcast::Sender<RunSignal>,
+    definitions: Arc<Mutex<HashMap<(String, i64), Graph>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// Largest page of runs a listing returns.
+pub const MAX_PAGE: i64 = 100;
+
+impl Engine {
+    pub fn new(store: Store, executors: Executors) -> Self {
+        Self {
+            workflows: Workflows::new(store.clone()),
+            store,
+            executors: Arc::new(executors),
+            signals: broadcast::channel(1024).0,
+            definitions: Arc::default(),
+        }
+    }
+
+    pub fn runner(&self, config: RunnerConfig) -> Runner {
+        Runner::new(self.clone(), config)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Signals for every run; receivers filter for the runs they follow.
+    pub fn subscribe(&self) -> broadcast::Receiver<RunSignal> {
+        self.signals.subscribe()
+    }
+
+    pub(crate) fn notify(&self, run_id: &str, cancelled: bool) {
+        // No receivers is fine: nobody is watching.
+        let _ = self.signals.send(RunSignal {
+            run_id: run_id.to_owned(),
+            cancelled,
+        });
+    }
+
+    /// Starts a run of the workflow's current version with `input`.
+    pub async fn start(
+        &self,
+        owner_id: &str,
+        workflow_id: &str,
+        input: &Value,
+    ) -> Result<Run, WorkflowError> {
+        let workflow = self.workflows.get(owner_id, workflow_id).await?;
+        let definition: WorkflowDefinition =
+            serde_json::from_str(&workflow.definition).map_err(anyhow::Error::new)?;
+        let mut waiting: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for step in &definition.steps {
+            waiting.entry(step.id.as_str()).or_default();
+            for edge in &step.next {
+                waiting
+                    .entry(edge.to.as_str())
+                    .or_default()
+                    .insert(step.id.as_str());
+            }
+        }
+        let steps = definition
+            .steps
+            .iter()
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    waiting.get(s.id.as_str()).map_or(0, |p| p.len() as i64),
+                )
+            })
+            .collect();
+        let run = NewRun {
+            workflow_id: workflow.id,
+            workflow_version: workflow.current_version,
+            owner_id: owner_id.to_owned(),
+            input: input.to_string(),
+            steps,
+        };
+        let run = self.store.start_run(&run).await?;
+        self.notify(&run.id, false);
+        Ok(run)
+    }
+
+    /// The run, if it exists and belongs to `owner_id`.
+    pub async fn run(&self, owner_id: &str, run_id: &str) -> Result<Run, WorkflowError> {
+        match self.store.find_run(run_id).await? {
+            Some(run) if run.owner_id == owner_id => Ok(run),
+            _ => Err(WorkflowError::NotFound),
+        }
+    }
+
+    /// The run with its steps.
+    pub async fn run_with_steps(
+        &self,
+        owner_id: &str,
+        run_id: &str,
+    ) -> Result<(Run, Vec<StepRun>), WorkflowError> {
+        let run = self.run(owner_id, run_id).await?;
+        let steps = self.store.step_runs(&run.id).await?;
+        Ok((run, steps))
+    }
+
+    pub async fn list(
+        &self,
+        owner_id: &str,
+        filter: &RunFilter,
+    ) -> Result<Vec<RunSummary>, WorkflowError> {
+        let mut filter = filter.clone();
+        filter.limit = filter.limit.clamp(1, MAX_PAGE);
+        Ok(self.store.list_runs(owner_id, &filter).await?)
+    }
+
+    /// Events after `after_id`, for the owner only.
+    pub async fn events(
+        &self,
+        owner_id: &str,
+        run_id: &str,
+        after_id: i64,
+    ) -> Result<Vec<RunEvent>, WorkflowError> {
+        self.run(owner_id, run_id).await?;
+        Ok(self.store.run_events(run_id, after_id).await?)
+    }
+
+    /// Cancels a queued or running run; its running steps stop cooperatively.
+    pub async fn cancel(&self, owner_id: &str, run_id: &str) -> Result<Run, WorkflowError> {
+        let run = self.run(owner_id, run_id).await?;
+        if !self
+            .store
+            .cancel_run(&run.id, "Cancelled by a user.")
+            .await?
+        {
+            return Err(WorkflowError::InvalidState(format!(
+                "The run has already ended ({}).",
+                run.status
+            )));
+        }
+        self.notify(&run.id, true);
+        self.run(owner_id, run_id).await
+    }
+
+    /// Resumes a failed or cancelled run from its failed and cancelled steps.
+    pub async fn resume(&self, owner_id: &str, run_id: &str) -> Result<Run, WorkflowError> {
+        let run = self.run(owner_id, run_id).await?;
+        if !self.store.resume_run(&run.id).await? {
+            return Err(WorkflowError::InvalidState(format!(
+                "Only failed or cancelled runs can be resumed; this one is {}.",
+                run.status
+            )));
+        }
+        self.notify(&run.id, false);
+        self.run(owner_id, run_id).await
+    }
+
+    /// The definition a run executes, with each step's successors; cached per version
+    /// (versions are immutable).
+    pub(crate) async fn graph(&self, run: &Run) -> Result<Graph, WorkflowError> {
+        let key = (run.workflow_id.clone(), run.workflow_version);
+        if let Some(found) = self
+            .definitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(found.clone());
+        }
+        let (_, definition) = self
+            .workflows
+            .version(&run.owner_id, &run.workflow_id, run.workflow_version)
+            .await?;
+        let successors = definition
+            .steps
+            .iter()
+            .map(|s| (s.id.clone(), s.next.iter().map(|e| e.to.clone()).collect()))
+            .collect();
+        let graph: Graph = Arc::new((definition, successors));
+        self.definitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, graph.clone());
+        Ok(graph)
+    }
+}

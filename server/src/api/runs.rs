@@ -1,0 +1,362 @@
+//! `/api/v1/runs`: start a run, list runs with filters, read one with its steps, cancel,
+//! resume, and follow its events live (server-sent events).
+
+use super::workflows::map_error;
+use super::{ApiError, ApiResult, respond, user_id};
+use crate::AppState;
+use aura_app::server::Caller;
+use aura_engine::{Engine, MAX_PAGE, RunSignal};
+use aura_store::{Run, RunEvent, RunFilter, StepRun};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/workflows/{id}/runs", post(start))
+        .route("/runs", get(list))
+        .route("/runs/{id}", get(show))
+        .route("/runs/{id}/cancel", post(cancel))
+        .route("/runs/{id}/resume", post(resume))
+        .route("/runs/{id}/events", get(events))
+}
+
+const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
+
+fn json_text(text: Option<&str>) -> Value {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunView {
+    id: String,
+    workflow_id: String,
+    workflow_version: i64,
+    status: String,
+    input: Value,
+    error: Option<String>,
+    created_at: i64,
+    finished_at: Option<i64>,
+}
+
+impl From<Run> for RunView {
+    fn from(r: Run) -> Self {
+        RunView {
+            input: json_text(Some(&r.input)),
+            id: r.id,
+            workflow_id: r.workflow_id,
+            workflow_version: r.workflow_version,
+            status: r.status,
+            error: r.error,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct StepView {
+    step_id: String,
+    status: String,
+    attempt: i64,
+    output: Value,
+    error: Option<String>,
+    usage: Value,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+}
+
+impl From<StepRun> for StepView {
+    fn from(s: StepRun) -> Self {
+        StepView {
+            output: json_text(s.output.as_deref()),
+            usage: json_text(s.usage.as_deref()),
+            step_id: s.step_id,
+            status: s.status,
+            attempt: s.attempt,
+            error: s.error,
+            started_at: s.started_at,
+            finished_at: s.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    #[serde(default)]
+    input: Option<Value>,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(workflow_id): Path<String>,
+    body: Result<Json<StartBody>, JsonRejection>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let Json(body) = body.map_err(|r| ApiError::bad_body(&caller, &r))?;
+    let input = body
+        .input
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    if !input.is_object() {
+        return Err(ApiError::field(
+            &caller,
+            "input",
+            "The run input must be a JSON object.",
+        ));
+    }
+    let run = state
+        .engine
+        .start(&owner, &workflow_id, &input)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::CREATED, RunView::from(run)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    workflow_id: Option<String>,
+    status: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let Query(query) = query.map_err(|r| {
+        ApiError::new(
+            &caller,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            r.body_text(),
+        )
+    })?;
+    if let Some(status) = &query.status
+        && !STATUSES.contains(&status.as_str())
+    {
+        return Err(ApiError::field(
+            &caller,
+            "status",
+            format!("Use one of {}.", STATUSES.join(", ")),
+        ));
+    }
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::field(
+            &caller,
+            "limit",
+            format!("Use 1 to {MAX_PAGE}."),
+        ));
+    }
+    let before = match &query.cursor {
+        None => None,
+        Some(cursor) => Some(parse_cursor(cursor).ok_or_else(|| {
+            ApiError::field(&caller, "cursor", "Use the next_cursor of a previous page.")
+        })?),
+    };
+    let filter = RunFilter {
+        workflow_id: query.workflow_id.filter(|s| !s.is_empty()),
+        status: query.status,
+        before,
+        limit,
+    };
+    let runs = state
+        .engine
+        .list(&owner, &filter)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    let next_cursor = (runs.len() as i64 == limit)
+        .then(|| runs.last().map(|r| format!("{}.{}", r.created_at, r.id)))
+        .flatten();
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        serde_json::json!({ "runs": runs, "next_cursor": next_cursor }),
+    ))
+}
+
+fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
+    let (at, id) = cursor.split_once('.')?;
+    Some((at.parse().ok()?, id.to_owned()))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let (run, steps) = state
+        .engine
+        .run_with_steps(&owner, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        serde_json::json!({
+            "run": RunView::from(run),
+            "steps": steps.into_iter().map(StepView::from).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let run = state
+        .engine
+        .cancel(&owner, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, RunView::from(run)))
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let owner = user_id(&caller)?;
+    let run = state
+        .engine
+        .resume(&owner, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, RunView::from(run)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    /// For clients that cannot set `Last-Event-ID`.
+    after: Option<i64>,
+}
+
+/// How often a stream re-reads the database even without an in-process signal: runs
+/// worked by another instance (sharing PostgreSQL) produce events this process does not
+/// hear about.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Replays the run's events after `Last-Event-ID` (or `?after=`), then stays open and
+/// sends new ones as they are stored.
+async fn events(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Query(query): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let owner = user_id(&caller)?;
+    let after = match headers.get("last-event-id") {
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .ok_or_else(|| ApiError::field(&caller, "Last-Event-ID", "Send the id of an event."))?,
+        None => query.after.unwrap_or(0),
+    };
+    // Checks ownership before the stream starts, so a stranger gets a plain 404.
+    let signals = state.engine.subscribe();
+    let first = state
+        .engine
+        .events(&owner, &id, after)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    let follower = Follower {
+        engine: state.engine.clone(),
+        owner,
+        run_id: id,
+        last_id: after,
+        queue: first.into(),
+        signals,
+    };
+    Ok(Sse::new(follower.into_stream())
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+struct Follower {
+    engine: Engine,
+    owner: String,
+    run_id: String,
+    last_id: i64,
+    queue: VecDeque<RunEvent>,
+    signals: broadcast::Receiver<RunSignal>,
+}
+
+impl Follower {
+    fn into_stream(self) -> impl Stream<Item = Result<Event, Infallible>> {
+        futures_util::stream::unfold(self, |mut f| async move {
+            loop {
+                if let Some(event) = f.queue.pop_front() {
+                    f.last_id = event.id;
+                    return Some((Ok(to_sse(&event)), f));
+                }
+                f.wait().await;
+                match f.engine.events(&f.owner, &f.run_id, f.last_id).await {
+                    Ok(more) => f.queue.extend(more),
+                    // The run was deleted (retention) or the database is away: end the
+                    // stream; the client reconnects with Last-Event-ID.
+                    Err(err) => {
+                        tracing::info!(run = %f.run_id, error = %err, "event stream ended");
+                        return None;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Until this run may have new events: a signal for it, or the poll interval.
+    async fn wait(&mut self) {
+        let deadline = tokio::time::sleep(POLL);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                () = &mut deadline => return,
+                signal = self.signals.recv() => match signal {
+                    Ok(signal) if signal.run_id == self.run_id => return,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(broadcast::error::RecvError::Closed) => { deadline.as_mut().await; return; }
+                },
+            }
+        }
+    }
+}
+
+fn to_sse(event: &RunEvent) -> Event {
+    let data = serde_json::json!({
+        "id": event.id,
+        "kind": event.kind,
+        "step_id": event.step_id,
+        "detail": json_text(event.detail.as_deref()),
+        "created_at": event.created_at,
+    });
+    Event::default()
+        .id(event.id.to_string())
+        .event(&event.kind)
+        .data(data.to_string())
+}
