@@ -205,23 +205,24 @@ impl HttpClient {
             }
             let response = builder.send().await.map_err(|e| describe_send_error(&e))?;
             let status = response.status();
-            if status.is_redirection() && hop < MAX_REDIRECTS {
-                if let Some(location) = response
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            if status.is_redirection()
+                && hop < MAX_REDIRECTS
+                && let Some(location) = location
+            {
+                url = url.join(location).map_err(|e| {
+                    StepFailure::fatal(format!("Bad redirect location `{location}`: {e}."))
+                })?;
+                if status.as_u16() == 303
+                    || (matches!(status.as_u16(), 301 | 302) && method != Method::HEAD)
                 {
-                    url = url.join(location).map_err(|e| {
-                        StepFailure::fatal(format!("Bad redirect location `{location}`: {e}."))
-                    })?;
-                    if status.as_u16() == 303
-                        || (matches!(status.as_u16(), 301 | 302) && method != Method::HEAD)
-                    {
-                        method = Method::GET;
-                        body = None;
-                    }
-                    continue;
+                    method = Method::GET;
+                    body = None;
                 }
+                continue;
             }
             return read_response(response, request.max_response_bytes).await;
         }

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod upstream;
+
 use aura_server::config::{Config, Sources};
 use aura_store::Store;
 use reqwest::header::HeaderMap;
@@ -186,4 +188,74 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("aura_session=") || v.starts_with("__Host-aura_session="))
         .map(str::to_owned)
+}
+
+/// REST helpers for workflows and runs.
+impl TestApp {
+    /// Creates a workflow with these steps through the API; returns its id.
+    pub async fn create_workflow(&self, c: &Client, steps: Value) -> String {
+        let res = c
+            .post(self.url("/api/v1/workflows"))
+            .json(&serde_json::json!({ "name": "Test", "definition": { "steps": steps } }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = json(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Starts a run through the API; returns its id.
+    pub async fn start_run(&self, c: &Client, workflow: &str, input: Value) -> String {
+        let res = c
+            .post(self.url(&format!("/api/v1/workflows/{workflow}/runs")))
+            .json(&serde_json::json!({ "input": input }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = json(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `{run, steps}` of a run.
+    pub async fn run(&self, c: &Client, run: &str) -> Value {
+        let res = c
+            .get(self.url(&format!("/api/v1/runs/{run}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        json(res).await["data"].clone()
+    }
+
+    /// Waits (up to 30 s) until the run ends; returns `{run, steps}`.
+    pub async fn finished_run(&self, c: &Client, run: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let data = self.run(c, run).await;
+            if ["succeeded", "failed", "cancelled"]
+                .contains(&data["run"]["status"].as_str().unwrap())
+            {
+                return data;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run did not finish: {data}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// `step id → step` of a run's `{run, steps}`.
+pub fn steps_by_id(data: &Value) -> HashMap<String, Value> {
+    data["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step_id"].as_str().unwrap().to_owned(), s.clone()))
+        .collect()
 }

@@ -1,0 +1,160 @@
+//! A local HTTP server the tests' workflows call: counters to prove which steps ran, flaky
+//! and slow endpoints, redirects, and an OpenAI-compatible chat endpoint that streams.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Default)]
+struct Shared {
+    calls: Arc<Mutex<HashMap<String, u64>>>,
+    chats: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Shared {
+    fn hit(&self, name: &str) -> u64 {
+        let mut calls = self.calls.lock().unwrap();
+        let n = calls.entry(name.to_owned()).or_default();
+        *n += 1;
+        *n
+    }
+}
+
+pub struct Upstream {
+    /// `http://127.0.0.1:port`
+    pub url: String,
+    shared: Shared,
+}
+
+impl Upstream {
+    pub async fn start() -> Self {
+        let shared = Shared::default();
+        let app = Router::new()
+            .route("/count/{name}", get(count))
+            .route("/flaky/{name}/{failures}", get(flaky))
+            .route("/fail-once/{name}", get(fail_once))
+            .route("/slow/{ms}", get(slow))
+            .route("/redirect", get(redirect))
+            .route("/big/{bytes}", get(big))
+            .route("/v1/chat/completions", post(chat))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, shared }
+    }
+
+    /// How many times `name` was called.
+    pub fn calls(&self, name: &str) -> u64 {
+        self.shared
+            .calls
+            .lock()
+            .unwrap()
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The bodies of the chat requests received.
+    pub fn chats(&self) -> Vec<Value> {
+        self.shared.chats.lock().unwrap().clone()
+    }
+}
+
+async fn count(State(s): State<Shared>, Path(name): Path<String>) -> Response {
+    let calls = s.hit(&name);
+    axum::Json(json!({ "name": name, "calls": calls })).into_response()
+}
+
+async fn flaky(State(s): State<Shared>, Path((name, failures)): Path<(String, u64)>) -> Response {
+    let calls = s.hit(&name);
+    if calls <= failures {
+        (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
+    } else {
+        axum::Json(json!({ "calls": calls })).into_response()
+    }
+}
+
+async fn fail_once(State(s): State<Shared>, Path(name): Path<String>) -> Response {
+    if s.hit(&name) == 1 {
+        (StatusCode::BAD_REQUEST, "not yet").into_response()
+    } else {
+        axum::Json(json!({ "ok": true })).into_response()
+    }
+}
+
+async fn slow(Path(ms): Path<u64>) -> &'static str {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "finally"
+}
+
+async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, q["to"].clone())]).into_response()
+}
+
+async fn big(Path(bytes): Path<usize>) -> String {
+    "x".repeat(bytes)
+}
+
+/// Streams "Hello, <prompt>!" in three chunks plus a usage chunk, like OpenAI's API with
+/// `stream: true` and `stream_options.include_usage`. Model `missing` answers 404 with an
+/// OpenAI-style error body; `overloaded` answers 503.
+async fn chat(State(s): State<Shared>, headers: HeaderMap, body: axum::Json<Value>) -> Response {
+    let body = body.0;
+    s.chats.lock().unwrap().push(json!({
+        "body": body,
+        "authorization": headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
+    }));
+    match body["model"].as_str() {
+        Some("missing") => {
+            return (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({ "error": { "message": "The model `missing` does not exist", "type": "invalid_request_error" } })),
+            )
+                .into_response();
+        }
+        Some("overloaded") => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "overloaded").into_response();
+        }
+        _ => {}
+    }
+    let prompt = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_owned();
+    let chunk = |content: &str| {
+        json!({ "id": "c1", "object": "chat.completion.chunk", "model": "test-model-1",
+                "choices": [{ "index": 0, "delta": { "content": content }, "finish_reason": null }] })
+    };
+    let events = [
+        chunk("Hello"),
+        chunk(", "),
+        chunk(&format!("{prompt}!")),
+        json!({ "id": "c1", "object": "chat.completion.chunk", "model": "test-model-1",
+                "choices": [{ "index": 0, "delta": {}, "finish_reason": "stop" }] }),
+        json!({ "id": "c1", "object": "chat.completion.chunk", "model": "test-model-1", "choices": [],
+                "usage": { "prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10 } }),
+    ];
+    let mut text = String::new();
+    for event in events {
+        text.push_str(&format!("data: {event}\n\n"));
+    }
+    text.push_str("data: [DONE]\n\n");
+    // Split mid-event so the client must reassemble chunks.
+    let (a, b) = text.split_at(text.len() / 3);
+    let parts: Vec<Result<String, std::io::Error>> = vec![Ok(a.to_owned()), Ok(b.to_owned())];
+    let stream = futures_util::stream::iter(parts);
+    (
+        [(header::CONTENT_TYPE, "text/event-stream")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
