@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod upstream;
 
 use aura_server::config::{Config, Sources};
@@ -34,7 +35,8 @@ impl Drop for TestApp {
     }
 }
 
-async fn fresh_database_url() -> String {
+/// A new, empty database: a SQLite file, or a PostgreSQL database when the suite runs there.
+pub async fn fresh_database_url() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     match std::env::var("AURA_TEST_POSTGRES_URL") {
         Ok(admin_url) => {
@@ -104,12 +106,12 @@ pub fn client() -> Client {
         .unwrap()
 }
 
-impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
+/// Talking HTTP to an Aura: the in-process test app or the real binary.
+#[allow(async_fn_in_trait)]
+pub trait Api {
+    fn url(&self, path: &str) -> String;
 
-    pub async fn post(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+    async fn post(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
         client
             .post(self.url(endpoint))
             .form(form)
@@ -118,13 +120,7 @@ impl TestApp {
             .expect("request sent")
     }
 
-    pub async fn sign_up(
-        &self,
-        client: &Client,
-        email: &str,
-        name: &str,
-        password: &str,
-    ) -> Response {
+    async fn sign_up(&self, client: &Client, email: &str, name: &str, password: &str) -> Response {
         self.post(
             client,
             "/api/auth/sign_up",
@@ -137,7 +133,7 @@ impl TestApp {
         .await
     }
 
-    pub async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
+    async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
         self.post(
             client,
             "/api/auth/sign_in",
@@ -147,7 +143,7 @@ impl TestApp {
     }
 
     /// Signs up a new account on a fresh client and returns the client, signed in.
-    pub async fn signed_in_client(&self, email: &str) -> Client {
+    async fn signed_in_client(&self, email: &str) -> Client {
         let c = client();
         let res = self.sign_up(&c, email, "Test User", PASSWORD).await;
         assert_eq!(
@@ -159,6 +155,77 @@ impl TestApp {
         c
     }
 
+    /// Creates a workflow with these steps through the API; returns its id.
+    async fn create_workflow(&self, c: &Client, steps: Value) -> String {
+        let res = c
+            .post(self.url("/api/v1/workflows"))
+            .json(&serde_json::json!({ "name": "Test", "definition": { "steps": steps } }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = json(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Starts a run through the API; returns its id.
+    async fn start_run(&self, c: &Client, workflow: &str, input: Value) -> String {
+        let res = c
+            .post(self.url(&format!("/api/v1/workflows/{workflow}/runs")))
+            .json(&serde_json::json!({ "input": input }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = json(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `{run, steps}` of a run.
+    async fn run(&self, c: &Client, run: &str) -> Value {
+        let res = c
+            .get(self.url(&format!("/api/v1/runs/{run}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        json(res).await["data"].clone()
+    }
+
+    /// Waits (up to 30 s) until the run ends; returns `{run, steps}`.
+    async fn finished_run(&self, c: &Client, run: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let data = self.run(c, run).await;
+            if ["succeeded", "failed", "cancelled"]
+                .contains(&data["run"]["status"].as_str().unwrap())
+            {
+                return data;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run did not finish: {data}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Api for TestApp {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl Api for binary::Binary {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl TestApp {
     pub async fn audit_actions(&self) -> Vec<(String, String, Option<String>)> {
         let page = self
             .store
@@ -188,66 +255,6 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("aura_session=") || v.starts_with("__Host-aura_session="))
         .map(str::to_owned)
-}
-
-/// REST helpers for workflows and runs.
-impl TestApp {
-    /// Creates a workflow with these steps through the API; returns its id.
-    pub async fn create_workflow(&self, c: &Client, steps: Value) -> String {
-        let res = c
-            .post(self.url("/api/v1/workflows"))
-            .json(&serde_json::json!({ "name": "Test", "definition": { "steps": steps } }))
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        let body = json(res).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["data"]["id"].as_str().unwrap().to_owned()
-    }
-
-    /// Starts a run through the API; returns its id.
-    pub async fn start_run(&self, c: &Client, workflow: &str, input: Value) -> String {
-        let res = c
-            .post(self.url(&format!("/api/v1/workflows/{workflow}/runs")))
-            .json(&serde_json::json!({ "input": input }))
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        let body = json(res).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["data"]["id"].as_str().unwrap().to_owned()
-    }
-
-    /// `{run, steps}` of a run.
-    pub async fn run(&self, c: &Client, run: &str) -> Value {
-        let res = c
-            .get(self.url(&format!("/api/v1/runs/{run}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        json(res).await["data"].clone()
-    }
-
-    /// Waits (up to 30 s) until the run ends; returns `{run, steps}`.
-    pub async fn finished_run(&self, c: &Client, run: &str) -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let data = self.run(c, run).await;
-            if ["succeeded", "failed", "cancelled"]
-                .contains(&data["run"]["status"].as_str().unwrap())
-            {
-                return data;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "run did not finish: {data}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-    }
 }
 
 /// `step id → step` of a run's `{run, steps}`.

@@ -40,6 +40,7 @@ impl Upstream {
             .route("/flaky/{name}/{failures}", get(flaky))
             .route("/fail-once/{name}", get(fail_once))
             .route("/slow/{ms}", get(slow))
+            .route("/work/{name}/{ms}", get(work))
             .route("/redirect", get(redirect))
             .route("/big/{bytes}", get(big))
             .route("/v1/chat/completions", post(chat))
@@ -59,6 +60,11 @@ impl Upstream {
             .get(name)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Total calls across all names.
+    pub fn total_calls(&self) -> u64 {
+        self.shared.calls.lock().unwrap().values().sum()
     }
 
     /// The bodies of the chat requests received.
@@ -92,6 +98,13 @@ async fn fail_once(State(s): State<Shared>, Path(name): Path<String>) -> Respons
 async fn slow(Path(ms): Path<u64>) -> &'static str {
     tokio::time::sleep(Duration::from_millis(ms)).await;
     "finally"
+}
+
+/// Counts on arrival, then takes `ms` to answer: a step that can be interrupted mid-way.
+async fn work(State(s): State<Shared>, Path((name, ms)): Path<(String, u64)>) -> Response {
+    let calls = s.hit(&name);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    axum::Json(json!({ "name": name, "calls": calls })).into_response()
 }
 
 async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
