@@ -30,6 +30,9 @@ pub enum AppError {
     /// 404
     #[error("That page or record does not exist.")]
     NotFound,
+    /// 409: the record is not in a state that allows this (a finished run cancelled).
+    #[error("{message}")]
+    Conflict { message: String },
     /// 500: details are in the server log under this request id.
     #[error(
         "Something went wrong on our side. Please try again; if it keeps happening, quote request id {request_id}."

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 mod dashboard;
 pub mod error;
+pub mod runs;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod settings;
@@ -67,9 +68,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("workflows") view=|| view! {
                             <dashboard::UpcomingSection title="Workflows" text="Workflow definitions arrive with the workflow engine."/>
                         }/>
-                        <Route path=path!("runs") view=|| view! {
-                            <dashboard::UpcomingSection title="Runs" text="Runs and their live progress arrive with the workflow engine."/>
-                        }/>
+                        <Route path=path!("runs") view=runs::RunsPage/>
+                        <Route path=path!("runs/:id") view=runs::RunPage/>
                         <Route path=path!("audit") view=audit::AuditPage/>
                         <Route path=path!("settings") view=settings::SettingsPage/>
                         <Route path=path!("profile") view=auth::ProfilePage/>

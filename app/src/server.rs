@@ -20,6 +20,7 @@ pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
 pub struct AppContext {
     pub accounts: Accounts,
     pub sessions: SessionPolicy,
+    pub engine: aura_engine::Engine,
 }
 
 /// Who is calling, resolved once per request by the server's middleware and stored in the
@@ -119,6 +120,37 @@ fn human_duration(secs: u64) -> String {
     }
 }
 
+impl From<aura_engine::WorkflowError> for AppError {
+    fn from(err: aura_engine::WorkflowError) -> Self {
+        use aura_engine::WorkflowError;
+        match err {
+            WorkflowError::Invalid(problems) => AppError::Validation {
+                fields: problems
+                    .into_iter()
+                    .map(|p| (p.field, p.message))
+                    .collect(),
+            },
+            WorkflowError::NotFound => AppError::NotFound,
+            WorkflowError::Conflict => AppError::Conflict {
+                message: "Someone saved a newer version of this workflow.".into(),
+            },
+            WorkflowError::InvalidState(message) => AppError::Conflict { message },
+            WorkflowError::Unexpected(err) => internal(AuthError::Unexpected(err)),
+        }
+    }
+}
+
+/// A UTC timestamp in milliseconds as `2026-11-22 14:03:07 UTC`, formatted on the server so
+/// the WASM bundle needs no date library.
+pub fn format_millis(millis: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
+}
+
 /// Runs a server function body and sets the HTTP status (and `Retry-After`) from its error.
 pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
     let result = body.await;
@@ -141,6 +173,7 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
             }
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport { .. } => StatusCode::BAD_REQUEST,
         };

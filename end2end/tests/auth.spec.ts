@@ -64,7 +64,7 @@ test("an anonymous visit to /runs goes to sign-in and comes back after it", asyn
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
 
   await signIn(page, email, PASSWORD);
-  await expect(page).toHaveURL(/\/runs$/);
+  await expect(page).toHaveURL((url) => url.pathname === "/runs");
   await expect(page.getByRole("heading", { name: "Runs", level: 1 })).toBeVisible();
 });
 

@@ -32,6 +32,7 @@ export const test = base.extend<{ page: Page; problems: Problems }>({
 });
 
 export { expect };
+export type { Page };
 
 /** Waits until the WASM app has hydrated the server-rendered page. */
 export async function hydrated(page: Page) {

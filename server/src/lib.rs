@@ -86,10 +86,6 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
         idle_timeout: config.session_idle_timeout,
         absolute_lifetime: config.session_absolute_lifetime,
     };
-    let app = AppContext {
-        accounts: Accounts::new(store.clone(), AccountsConfig::default()),
-        sessions,
-    };
     let executors = Executors::new(ExecutorConfig {
         egress: config.http_allow.clone(),
         script_memory_mb: config.script_memory_mb,
@@ -99,6 +95,11 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
     })
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors);
+    let app = AppContext {
+        accounts: Accounts::new(store.clone(), AccountsConfig::default()),
+        sessions,
+        engine: engine.clone(),
+    };
     let config = Arc::new(config);
     let state = AppState {
         leptos_options: config.leptos.clone(),

@@ -47,19 +47,12 @@ pub async fn audit_events(
             limit: PAGE_SIZE,
         };
         let page = app_context().accounts.audit_log(&user, &filter).await?;
-        let format =
-            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
         let rows = page
             .events
             .into_iter()
             .map(|e| AuditRow {
                 id: e.id,
-                occurred_at: time::OffsetDateTime::from_unix_timestamp_nanos(
-                    i128::from(e.occurred_at) * 1_000_000,
-                )
-                .ok()
-                .and_then(|t| t.format(format).ok())
-                .unwrap_or_default(),
+                occurred_at: crate::server::format_millis(e.occurred_at),
                 actor: e.actor_email.unwrap_or_else(|| "—".into()),
                 action: e.action,
                 outcome: e.outcome,

@@ -1,8 +1,9 @@
-//! Instance settings. Today: whether new accounts may sign up (admins only).
+//! Instance settings (admins change them): whether new accounts may sign up, and how long
+//! finished workflow runs are kept.
 
 use crate::auth::signup_open;
 use crate::error::AppError;
-use crate::shell::form::{BUTTON_CLASS, FormAlert, action_error};
+use crate::shell::form::{BUTTON_CLASS, Field, FormAlert, action_error};
 use crate::shell::toast::use_toasts;
 use crate::shell::use_current_user;
 use leptos::prelude::*;
@@ -20,6 +21,72 @@ pub async fn set_signup_open(open: bool) -> Result<bool, AppError> {
         Ok(open)
     })
     .await
+}
+
+#[server(prefix = "/api", endpoint = "settings/run_retention")]
+pub async fn run_retention() -> Result<u32, AppError> {
+    use crate::server::{app_context, respond, signed_in};
+    respond(async move {
+        signed_in()?;
+        Ok(app_context().accounts.run_retention_days().await?)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "settings/set_run_retention")]
+pub async fn set_run_retention(days: String) -> Result<u32, AppError> {
+    use crate::server::{app_context, respond, signed_in};
+    respond(async move {
+        let (user, caller) = signed_in()?;
+        let days: u32 = days.trim().parse().map_err(|_| AppError::Validation {
+            fields: [("days".to_owned(), "Enter a whole number of days.".to_owned())].into(),
+        })?;
+        app_context()
+            .accounts
+            .set_run_retention_days(&user, days, &caller.request_context())
+            .await?;
+        Ok(days)
+    })
+    .await
+}
+
+#[component]
+fn RetentionSection() -> AnyView {
+    let user = use_current_user();
+    let toasts = use_toasts();
+    let save = ServerAction::<SetRunRetention>::new();
+    let error = action_error(save);
+    let current = Resource::new(move || save.version().get(), |_| run_retention());
+    Effect::new(move |_| {
+        if let Some(Ok(days)) = save.value().get() {
+            toasts.show(format!("Finished runs are now kept for {days} days."));
+        }
+    });
+    view! {
+        <section aria-labelledby="settings-retention" class="mt-8 max-w-2xl rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900">
+            <h2 id="settings-retention" class="text-lg font-semibold">"Run history"</h2>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Finished runs, with their steps, events and logs, are deleted after this many days. The check runs hourly."</p>
+            <Transition fallback=|| view! { <p class="mt-2 text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let days = current.await.unwrap_or(30);
+                    if user.get_untracked().is_admin {
+                        view! {
+                            <ActionForm action=save>
+                                <div class="mt-4 flex items-end gap-3">
+                                    <Field label="Keep finished runs for (days)" name="days" kind="number" value=days.to_string() error required=true/>
+                                    <button type="submit" class=BUTTON_CLASS disabled=move || save.pending().get()>"Save"</button>
+                                </div>
+                                <div class="mt-3"><FormAlert error/></div>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! { <p class="mt-4 text-sm" data-testid="retention-days">{format!("Finished runs are kept for {days} days.")}</p> }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
 }
 
 #[component]
@@ -69,5 +136,6 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <RetentionSection/>
     }
 }

@@ -1,0 +1,502 @@
+//! The Runs pages: start a run, list runs by status, and a run's detail whose steps and
+//! logs follow the run's event stream live.
+
+use crate::error::AppError;
+use crate::shell::form::{BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRow {
+    pub id: String,
+    pub workflow: String,
+    pub status: String,
+    pub started: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunsView {
+    pub runs: Vec<RunRow>,
+    /// `(id, name)` of the caller's workflows, for the start form.
+    pub workflows: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRow {
+    pub id: String,
+    pub status: String,
+    pub attempt: i64,
+    pub error: Option<String>,
+    pub output: Option<String>,
+    pub log: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub id: String,
+    pub workflow: String,
+    pub version: i64,
+    pub status: String,
+    pub error: Option<String>,
+    pub started: String,
+    pub input: String,
+    pub steps: Vec<StepRow>,
+    /// The newest event already reflected here; the live stream continues after it.
+    pub last_event_id: i64,
+}
+
+pub const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
+
+fn is_finished(status: &str) -> bool {
+    matches!(status, "succeeded" | "failed" | "cancelled")
+}
+
+/// Longest output shown inline; the REST API has the whole value.
+#[cfg(feature = "ssr")]
+const MAX_OUTPUT_CHARS: usize = 4_000;
+
+#[server(prefix = "/api", endpoint = "runs/list")]
+pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
+    use crate::server::{app_context, format_millis, respond, signed_in};
+    respond(async move {
+        let (user, _) = signed_in()?;
+        let engine = app_context().engine;
+        let filter = aura_store::RunFilter {
+            status: STATUSES.contains(&status.as_str()).then_some(status),
+            limit: 100,
+            ..Default::default()
+        };
+        let runs = engine
+            .list(&user.id, &filter)
+            .await?
+            .into_iter()
+            .map(|r| RunRow {
+                id: r.id,
+                workflow: r.workflow_name,
+                status: r.status,
+                started: format_millis(r.created_at),
+                error: r.error,
+            })
+            .collect();
+        let workflows = aura_engine::Workflows::new(engine.store().clone())
+            .list(&user.id)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.name))
+            .collect();
+        Ok(RunsView { runs, workflows })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "runs/start")]
+pub async fn start_run(workflow_id: String, input: String) -> Result<String, AppError> {
+    use crate::server::{app_context, redirect_plain_form, respond, signed_in};
+    respond(async move {
+        let (user, _) = signed_in()?;
+        let field = |name: &str, message: &str| AppError::Validation {
+            fields: [(name.to_owned(), message.to_owned())].into(),
+        };
+        if workflow_id.is_empty() {
+            return Err(field("workflow_id", "Choose a workflow to run."));
+        }
+        let text = if input.trim().is_empty() { "{}" } else { input.trim() };
+        let input: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| field("input", &format!("This is not valid JSON: {e}.")))?;
+        if !input.is_object() {
+            return Err(field("input", "The input must be a JSON object, like {\"name\": \"Ada\"}."));
+        }
+        let run = app_context()
+            .engine
+            .start(&user.id, &workflow_id, &input)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::NotFound => field("workflow_id", "That workflow no longer exists."),
+                other => other,
+            })?;
+        redirect_plain_form(&format!("/runs/{}", run.id));
+        Ok(run.id)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "runs/get")]
+pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
+    use crate::server::{app_context, format_millis, respond, signed_in};
+    respond(async move {
+        let (user, _) = signed_in()?;
+        let engine = app_context().engine;
+        let (run, steps) = engine.run_with_steps(&user.id, &id).await?;
+        let events = engine.events(&user.id, &id, 0).await?;
+        let workflow = aura_engine::Workflows::new(engine.store().clone())
+            .get(&user.id, &run.workflow_id)
+            .await
+            .map(|w| w.name)
+            .unwrap_or_else(|_| "(deleted workflow)".into());
+        let log_of = |step: &str| -> String {
+            events
+                .iter()
+                .filter(|e| e.kind == "step_log" && e.step_id.as_deref() == Some(step))
+                .filter_map(|e| e.detail.as_deref())
+                .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                .filter_map(|d| d["text"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let pretty = |text: &str| {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+            let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+            if pretty.chars().count() > MAX_OUTPUT_CHARS {
+                let cut: String = pretty.chars().take(MAX_OUTPUT_CHARS).collect();
+                format!("{cut}\n… (truncated; the REST API has the full output)")
+            } else {
+                pretty
+            }
+        };
+        Ok(RunDetail {
+            steps: steps
+                .into_iter()
+                .map(|s| StepRow {
+                    log: log_of(&s.step_id),
+                    output: s.output.as_deref().map(pretty),
+                    id: s.step_id,
+                    status: s.status,
+                    attempt: s.attempt,
+                    error: s.error,
+                })
+                .collect(),
+            last_event_id: events.last().map_or(0, |e| e.id),
+            input: pretty(&run.input),
+            id: run.id,
+            workflow,
+            version: run.workflow_version,
+            status: run.status,
+            error: run.error,
+            started: format_millis(run.created_at),
+        })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "runs/control")]
+pub async fn control_run(id: String, command: String) -> Result<String, AppError> {
+    use crate::server::{app_context, respond, signed_in};
+    respond(async move {
+        let (user, _) = signed_in()?;
+        let engine = app_context().engine;
+        let run = match command.as_str() {
+            "cancel" => engine.cancel(&user.id, &id).await?,
+            "resume" => engine.resume(&user.id, &id).await?,
+            _ => {
+                return Err(AppError::Validation {
+                    fields: [("command".to_owned(), "Use cancel or resume.".to_owned())].into(),
+                });
+            }
+        };
+        Ok(run.status)
+    })
+    .await
+}
+
+const BADGE: &str = "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium";
+
+fn badge_class(status: &str) -> String {
+    let colour = match status {
+        "succeeded" => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/60 dark:text-emerald-200",
+        "failed" => "bg-red-100 text-red-800 dark:bg-red-900/60 dark:text-red-200",
+        "running" => "bg-sky-100 text-sky-800 dark:bg-sky-900/60 dark:text-sky-200",
+        "cancelled" | "skipped" => "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-200",
+        _ => "bg-amber-100 text-amber-800 dark:bg-amber-900/60 dark:text-amber-200",
+    };
+    format!("{BADGE} {colour}")
+}
+
+#[component]
+fn StatusBadge(status: String) -> impl IntoView {
+    view! { <span class=badge_class(&status) data-status=status.clone()>{status.clone()}</span> }
+}
+
+const PANEL: &str = "mt-6 rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900";
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let query = use_query_map();
+    let status = move || query.read().get("status").unwrap_or_default();
+    let start = ServerAction::<StartRun>::new();
+    let error = action_error(start);
+    let runs = Resource::new(move || (status(), start.version().get()), |(s, _)| list_runs(s));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
+            navigate(&format!("/runs/{id}"), Default::default());
+        }
+    });
+    view! {
+        <Title text="Runs"/>
+        <h1 class="text-2xl font-semibold">"Runs"</h1>
+        <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Start a workflow and follow its steps as they run."</p>
+        <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading runs…"</p> }>
+            {move || Suspend::new(async move {
+                match runs.await {
+                    Ok(view) => view! {
+                        <StartForm start error workflows=view.workflows.clone()/>
+                        <RunList runs=view.runs status=status()/>
+                    }.into_any(),
+                    Err(err) => view! { <p role="alert" class="mt-6 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn StartForm(
+    start: ServerAction<StartRun>,
+    error: crate::shell::form::ActionError,
+    workflows: Vec<(String, String)>,
+) -> impl IntoView {
+    if workflows.is_empty() {
+        return view! {
+            <section class=PANEL aria-labelledby="start-run">
+                <h2 id="start-run" class="text-lg font-semibold">"Start a run"</h2>
+                <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+                    "You have no workflows yet. Create one with "
+                    <code class="rounded bg-slate-100 px-1 dark:bg-slate-800">"POST /api/v1/workflows"</code>
+                    "; the visual builder arrives in a later release."
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    let field_error = move |name: &'static str| move || error.get().and_then(|e| e.field(name));
+    view! {
+        <section class=PANEL aria-labelledby="start-run">
+            <h2 id="start-run" class="text-lg font-semibold">"Start a run"</h2>
+            <ActionForm action=start>
+                <div class="mt-4 grid gap-4 md:grid-cols-[16rem_1fr]">
+                    <div>
+                        <label for="run-workflow" class="block text-sm font-medium">"Workflow"</label>
+                        <select id="run-workflow" name="workflow_id" class=INPUT_CLASS required=true>
+                            {workflows.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                        </select>
+                        <p class="mt-1 text-sm text-red-600 dark:text-red-400" role="alert">{field_error("workflow_id")}</p>
+                    </div>
+                    <div>
+                        <label for="run-input" class="block text-sm font-medium">"Input (JSON object)"</label>
+                        <textarea id="run-input" name="input" rows="3" class=format!("{INPUT_CLASS} font-mono")
+                            aria-invalid=move || field_error("input")().is_some().to_string()
+                            aria-describedby="run-input-error">"{}"</textarea>
+                        <p id="run-input-error" class="mt-1 text-sm text-red-600 dark:text-red-400" role="alert">{field_error("input")}</p>
+                    </div>
+                </div>
+                <div class="mt-4 flex items-center gap-3">
+                    <FormAlert error/>
+                    <button type="submit" class=BUTTON_CLASS disabled=move || start.pending().get()>
+                        {move || if start.pending().get() { "Starting…" } else { "Start run" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn RunList(runs: Vec<RunRow>, status: String) -> impl IntoView {
+    let filters = std::iter::once("").chain(STATUSES).map(|s| {
+        let href = if s.is_empty() { "/runs".to_owned() } else { format!("/runs?status={s}") };
+        let current = s == status;
+        let label = if s.is_empty() { "All" } else { s };
+        view! {
+            <A href=href attr:class=if current { "rounded-md bg-indigo-600 px-2 py-1 text-white" } else { "rounded-md px-2 py-1 hover:bg-slate-100 dark:hover:bg-slate-800" }
+               attr:aria-current=current.then_some("page")>{label}</A>
+        }
+    }).collect_view();
+    let empty = runs.is_empty();
+    view! {
+        <section class=PANEL aria-labelledby="run-list">
+            <div class="flex flex-wrap items-center justify-between gap-3">
+                <h2 id="run-list" class="text-lg font-semibold">"Recent runs"</h2>
+                <nav aria-label="Filter by status" class="flex flex-wrap gap-1 text-sm">{filters}</nav>
+            </div>
+            {if empty {
+                view! { <p class="mt-4 text-sm text-slate-500" data-testid="runs-empty">"No runs here yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="mt-4 w-full text-left text-sm">
+                        <thead class="text-xs uppercase text-slate-500">
+                            <tr><th class="py-2">"Workflow"</th><th>"Status"</th><th>"Started"</th><th><span class="sr-only">"Open"</span></th></tr>
+                        </thead>
+                        <tbody>
+                            {runs.into_iter().map(|r| view! {
+                                <tr class="border-t border-slate-100 dark:border-slate-800">
+                                    <td class="py-2">{r.workflow}</td>
+                                    <td><StatusBadge status=r.status/></td>
+                                    <td class="text-slate-500">{r.started}</td>
+                                    <td class="text-right"><A href=format!("/runs/{}", r.id) attr:class="text-indigo-600 hover:underline dark:text-indigo-400">"Open"</A></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let version = RwSignal::new(0u64);
+    let control = ServerAction::<ControlRun>::new();
+    let run = Resource::new(
+        move || (id(), version.get(), control.version().get()),
+        |(id, _, _)| get_run(id),
+    );
+    follow_live(run, version);
+    let control_error = action_error(control);
+    view! {
+        <Title text="Run"/>
+        <p class="text-sm"><A href="/runs" attr:class="text-indigo-600 hover:underline dark:text-indigo-400">"← All runs"</A></p>
+        <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading run…"</p> }>
+            {move || Suspend::new(async move {
+                match run.await {
+                    Ok(detail) => view! { <RunView detail control control_error/> }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <h1 class="mt-4 text-2xl font-semibold">"Run not found"</h1>
+                        <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"It may have been deleted by the retention policy."</p>
+                    }.into_any(),
+                    Err(err) => view! { <p role="alert" class="mt-6 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RunView(
+    detail: RunDetail,
+    control: ServerAction<ControlRun>,
+    control_error: crate::shell::form::ActionError,
+) -> impl IntoView {
+    let finished = is_finished(&detail.status);
+    let resumable = matches!(detail.status.as_str(), "failed" | "cancelled");
+    let command = if resumable { "resume" } else { "cancel" };
+    view! {
+        <div class="mt-4 flex flex-wrap items-center gap-3">
+            <h1 class="text-2xl font-semibold">{detail.workflow.clone()}</h1>
+            <span data-testid="run-status"><StatusBadge status=detail.status.clone()/></span>
+        </div>
+        <p class="mt-1 text-sm text-slate-500">{format!("Version {} · started {} · run {}", detail.version, detail.started, detail.id)}</p>
+        {detail.error.clone().map(|e| view! { <p role="alert" class="mt-3 text-sm text-red-700 dark:text-red-300">{e}</p> })}
+        {(resumable || !finished).then(|| view! {
+            <ActionForm action=control attr:class="mt-4 flex items-center gap-3">
+                <input type="hidden" name="id" value=detail.id.clone()/>
+                <input type="hidden" name="command" value=command/>
+                <button type="submit" class=SECONDARY_BUTTON_CLASS disabled=move || control.pending().get()>
+                    {if resumable { "Resume from failed steps" } else { "Cancel run" }}
+                </button>
+                <FormAlert error=control_error/>
+            </ActionForm>
+        })}
+        <details class="mt-4 text-sm">
+            <summary class="cursor-pointer text-slate-600 dark:text-slate-400">"Input"</summary>
+            <pre class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-3 text-xs dark:bg-slate-800">{detail.input.clone()}</pre>
+        </details>
+        <ol class="mt-6 space-y-3" aria-label="Steps">
+            {detail.steps.into_iter().map(|s| view! { <StepItem step=s/> }).collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn StepItem(step: StepRow) -> impl IntoView {
+    view! {
+        <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
+            data-testid=format!("step-{}", step.id) data-status=step.status.clone()>
+            <div class="flex flex-wrap items-center gap-3">
+                <span class="font-mono text-sm font-semibold">{step.id.clone()}</span>
+                <StatusBadge status=step.status.clone()/>
+                {(step.attempt > 1).then(|| view! { <span class="text-xs text-slate-500">{format!("attempt {}", step.attempt)}</span> })}
+            </div>
+            {step.error.map(|e| view! { <p class="mt-2 text-sm text-red-700 dark:text-red-300">{e}</p> })}
+            {(!step.log.is_empty()).then(|| view! {
+                <pre class="mt-2 max-h-64 overflow-auto rounded-md bg-slate-950 p-3 text-xs text-slate-100" aria-label="Log">{step.log.clone()}</pre>
+            })}
+            {step.output.map(|o| view! {
+                <details class="mt-2 text-sm">
+                    <summary class="cursor-pointer text-slate-600 dark:text-slate-400">"Output"</summary>
+                    <pre class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-3 text-xs dark:bg-slate-800">{o}</pre>
+                </details>
+            })}
+        </li>
+    }
+}
+
+/// In the browser: while the run is unfinished, follow its event stream and reload the
+/// detail when events arrive (bursts coalesce into one reload).
+#[cfg(feature = "hydrate")]
+fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64>) {
+    use send_wrapper::SendWrapper;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    struct Follow {
+        run_id: String,
+        source: web_sys::EventSource,
+        _listener: Closure<dyn Fn(web_sys::MessageEvent)>,
+    }
+    impl Drop for Follow {
+        fn drop(&mut self) {
+            self.source.close();
+        }
+    }
+    const KINDS: [&str; 11] = [
+        "run_queued", "run_resumed", "run_succeeded", "run_failed", "run_cancelled",
+        "step_started", "step_succeeded", "step_failed", "step_retrying", "step_skipped", "step_log",
+    ];
+    let current: StoredValue<Option<SendWrapper<Follow>>> = StoredValue::new(None);
+    let reload_pending = StoredValue::new(false);
+    Effect::new(move |_| {
+        let Some(Ok(detail)) = run.get() else { return };
+        let following = current.with_value(|f| f.as_ref().map(|f| f.run_id.clone()));
+        if is_finished(&detail.status) {
+            current.set_value(None);
+            return;
+        }
+        if following.as_deref() == Some(detail.id.as_str()) {
+            return;
+        }
+        let url = format!("/api/v1/runs/{}/events?after={}", detail.id, detail.last_event_id);
+        let Ok(source) = web_sys::EventSource::new(&url) else { return };
+        let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+            if reload_pending.get_value() {
+                return;
+            }
+            reload_pending.set_value(true);
+            set_timeout(
+                move || {
+                    reload_pending.set_value(false);
+                    version.update(|v| *v += 1);
+                },
+                std::time::Duration::from_millis(150),
+            );
+        });
+        for kind in KINDS {
+            let _ = source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+        }
+        current.set_value(Some(SendWrapper::new(Follow {
+            run_id: detail.id.clone(),
+            source,
+            _listener: listener,
+        })));
+    });
+    on_cleanup(move || current.set_value(None));
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn follow_live(_run: Resource<Result<RunDetail, AppError>>, _version: RwSignal<u64>) {}
