@@ -125,10 +125,7 @@ impl From<aura_engine::WorkflowError> for AppError {
         use aura_engine::WorkflowError;
         match err {
             WorkflowError::Invalid(problems) => AppError::Validation {
-                fields: problems
-                    .into_iter()
-                    .map(|p| (p.field, p.message))
-                    .collect(),
+                fields: problems.into_iter().map(|p| (p.field, p.message)).collect(),
             },
             WorkflowError::NotFound => AppError::NotFound,
             WorkflowError::Conflict => AppError::Conflict {

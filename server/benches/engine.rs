@@ -1,9 +1,11 @@
-//! Engine overhead and throughput, with every step durable.
+//! Engine overhead, throughput and memory, with every step durable.
 //!
 //!   cargo bench -p aura-server --bench engine                    # SQLite
 //!   scripts/with-postgres.sh cargo bench -p aura-server --bench engine   # SQLite and PostgreSQL
 //!
-//! Prints a Markdown table (medians) for docs/benchmarks.md.
+//! `AURA_BENCH_RUNS` sets the throughput run count (default 10,000). Prints Markdown tables
+//! (medians) for docs/benchmarks.md. The engine runs in this process exactly as in the
+//! server (same store, executors and runners; no HTTP), so its peak RSS is the engine's.
 
 use aura_engine::{
     Engine, ExecutorConfig, Executors, Runner, RunnerConfig, WorkflowDefinition, WorkflowInput,
@@ -61,12 +63,22 @@ async fn owner(store: &Store) -> String {
         .id
 }
 
-async fn chain(store: &Store, owner: &str, length: usize) -> String {
+/// A sequential chain of trivial steps, each reading its predecessor's output.
+async fn chain(store: &Store, owner: &str, length: usize, kind: &str) -> String {
     let steps: Vec<_> = (0..length)
         .map(|i| {
-            let next = if i + 1 < length { json!([{ "to": format!("s{}", i + 1) }]) } else { json!([]) };
-            let template = if i == 0 { "{{ input.n }}".to_owned() } else { format!("{{{{ steps.s{}.output }}}}", i - 1) };
-            json!({ "id": format!("s{i}"), "type": "template", "config": { "template": template }, "next": next })
+            let next = if i + 1 < length {
+                json!([{ "to": format!("s{}", i + 1) }])
+            } else {
+                json!([])
+            };
+            let config = match (kind, i) {
+                ("script", 0) => json!({ "code": "return input.n + 1;" }),
+                ("script", _) => json!({ "code": format!("return steps.s{}.output + 1;", i - 1) }),
+                (_, 0) => json!({ "template": "{{ input.n }}" }),
+                _ => json!({ "template": format!("{{{{ steps.s{}.output }}}}", i - 1) }),
+            };
+            json!({ "id": format!("s{i}"), "type": kind, "config": config, "next": next })
         })
         .collect();
     let definition: WorkflowDefinition = serde_json::from_value(json!({ "steps": steps })).unwrap();
@@ -82,12 +94,30 @@ async fn chain(store: &Store, owner: &str, length: usize) -> String {
         .id
 }
 
-fn runner(store: &Store, name: String) -> Runner {
-    let executors = Executors::new(ExecutorConfig::default()).unwrap();
+fn engine(store: &Store) -> Engine {
+    Engine::new(
+        store.clone(),
+        Executors::new(ExecutorConfig::default()).unwrap(),
+    )
+}
+
+fn runner(engine: &Engine, name: String) -> Runner {
     let mut config = RunnerConfig::new(name);
     config.lease = Duration::from_secs(60);
     config.poll_interval = Duration::from_millis(1);
-    Engine::new(store.clone(), executors).runner(config)
+    engine.runner(config)
+}
+
+/// Peak resident set size of this process so far, in MiB.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -96,11 +126,11 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// Median wall time of one 40-step sequential run, executed by one runner.
-async fn overhead(label: &str) -> f64 {
+async fn overhead(label: &str, kind: &str) -> f64 {
     let store = fresh_store(label).await;
     let owner = owner(&store).await;
-    let workflow = chain(&store, &owner, 40).await;
-    let runner = runner(&store, "bench".into());
+    let workflow = chain(&store, &owner, 40, kind).await;
+    let runner = runner(&engine(&store), "bench".into());
     let mut times = Vec::new();
     for n in 0..21 {
         let started = Instant::now();
@@ -119,8 +149,9 @@ async fn overhead(label: &str) -> f64 {
 async fn throughput(label: &str, runs: usize, concurrency: usize) -> f64 {
     let store = fresh_store(label).await;
     let owner = owner(&store).await;
-    let workflow = chain(&store, &owner, 1).await;
-    let starter = runner(&store, "starter".into());
+    let workflow = chain(&store, &owner, 1, "template").await;
+    let engine = engine(&store);
+    let starter = runner(&engine, "starter".into());
     for n in 0..runs {
         starter
             .engine()
@@ -131,7 +162,7 @@ async fn throughput(label: &str, runs: usize, concurrency: usize) -> f64 {
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|i| {
-            let r = runner(&store, format!("w{i}"));
+            let r = runner(&engine, format!("w{i}"));
             tokio::spawn(async move { while r.run_one().await.unwrap() {} })
         })
         .collect();
@@ -146,23 +177,38 @@ async fn main() {
     let runs: usize = std::env::var("AURA_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
+        .unwrap_or(10_000);
     let mut backends = vec!["SQLite"];
     if std::env::var("AURA_TEST_POSTGRES_URL").is_ok() {
         backends.push("PostgreSQL");
     }
-    println!("| Database | 40-step run, median | per step | steps/s, 1 runner | 2 | 4 | 8 |");
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut overheads = Vec::new();
+    let mut throughputs = Vec::new();
     for label in backends {
-        let run_ms = overhead(label).await;
+        let template = overhead(label, "template").await;
+        let script = overhead(label, "script").await;
+        overheads.push(format!(
+            "| {label} | {template:.1} ms | {:.2} ms | {script:.1} ms | {:.2} ms |",
+            template / 40.0,
+            script / 40.0
+        ));
         let mut rates = Vec::new();
         for concurrency in [1, 2, 4, 8] {
             rates.push(format!("{:.0}", throughput(label, runs, concurrency).await));
         }
-        println!(
-            "| {label} | {run_ms:.1} ms | {:.2} ms | {} |",
-            run_ms / 40.0,
-            rates.join(" | ")
-        );
+        throughputs.push(format!(
+            "| {label} | {runs} | {} | {:.0} MiB |",
+            rates.join(" | "),
+            peak_rss_mib()
+        ));
     }
+    println!(
+        "| Database | 40 template steps, median | per step | 40 script steps, median | per step |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    overheads.iter().for_each(|l| println!("{l}"));
+    println!();
+    println!("| Database | single-step runs | steps/s, 1 runner | 2 | 4 | 8 | peak RSS so far |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    throughputs.iter().for_each(|l| println!("{l}"));
 }

@@ -2,7 +2,9 @@
 //! logs follow the run's event stream live.
 
 use crate::error::AppError;
-use crate::shell::form::{BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error};
+use crate::shell::form::{
+    BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -104,11 +106,18 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
         if workflow_id.is_empty() {
             return Err(field("workflow_id", "Choose a workflow to run."));
         }
-        let text = if input.trim().is_empty() { "{}" } else { input.trim() };
+        let text = if input.trim().is_empty() {
+            "{}"
+        } else {
+            input.trim()
+        };
         let input: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| field("input", &format!("This is not valid JSON: {e}.")))?;
         if !input.is_object() {
-            return Err(field("input", "The input must be a JSON object, like {\"name\": \"Ada\"}."));
+            return Err(field(
+                "input",
+                "The input must be a JSON object, like {\"name\": \"Ada\"}.",
+            ));
         }
         let run = app_context()
             .engine
@@ -205,10 +214,14 @@ const BADGE: &str = "inline-flex items-center rounded-full px-2 py-0.5 text-xs f
 
 fn badge_class(status: &str) -> String {
     let colour = match status {
-        "succeeded" => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/60 dark:text-emerald-200",
+        "succeeded" => {
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/60 dark:text-emerald-200"
+        }
         "failed" => "bg-red-100 text-red-800 dark:bg-red-900/60 dark:text-red-200",
         "running" => "bg-sky-100 text-sky-800 dark:bg-sky-900/60 dark:text-sky-200",
-        "cancelled" | "skipped" => "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-200",
+        "cancelled" | "skipped" => {
+            "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-200"
+        }
         _ => "bg-amber-100 text-amber-800 dark:bg-amber-900/60 dark:text-amber-200",
     };
     format!("{BADGE} {colour}")
@@ -219,7 +232,8 @@ fn StatusBadge(status: String) -> impl IntoView {
     view! { <span class=badge_class(&status) data-status=status.clone()>{status.clone()}</span> }
 }
 
-const PANEL: &str = "mt-6 rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900";
+const PANEL: &str =
+    "mt-6 rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900";
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
@@ -227,7 +241,10 @@ pub fn RunsPage() -> impl IntoView {
     let status = move || query.read().get("status").unwrap_or_default();
     let start = ServerAction::<StartRun>::new();
     let error = action_error(start);
-    let runs = Resource::new(move || (status(), start.version().get()), |(s, _)| list_runs(s));
+    let runs = Resource::new(
+        move || (status(), start.version().get()),
+        |(s, _)| list_runs(s),
+    );
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = start.value().get() {
@@ -456,8 +473,17 @@ fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64
         }
     }
     const KINDS: [&str; 11] = [
-        "run_queued", "run_resumed", "run_succeeded", "run_failed", "run_cancelled",
-        "step_started", "step_succeeded", "step_failed", "step_retrying", "step_skipped", "step_log",
+        "run_queued",
+        "run_resumed",
+        "run_succeeded",
+        "run_failed",
+        "run_cancelled",
+        "step_started",
+        "step_succeeded",
+        "step_failed",
+        "step_retrying",
+        "step_skipped",
+        "step_log",
     ];
     let current: StoredValue<Option<SendWrapper<Follow>>> = StoredValue::new(None);
     let reload_pending = StoredValue::new(false);
@@ -471,23 +497,30 @@ fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64
         if following.as_deref() == Some(detail.id.as_str()) {
             return;
         }
-        let url = format!("/api/v1/runs/{}/events?after={}", detail.id, detail.last_event_id);
-        let Ok(source) = web_sys::EventSource::new(&url) else { return };
-        let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
-            if reload_pending.get_value() {
-                return;
-            }
-            reload_pending.set_value(true);
-            set_timeout(
-                move || {
-                    reload_pending.set_value(false);
-                    version.update(|v| *v += 1);
-                },
-                std::time::Duration::from_millis(150),
-            );
-        });
+        let url = format!(
+            "/api/v1/runs/{}/events?after={}",
+            detail.id, detail.last_event_id
+        );
+        let Ok(source) = web_sys::EventSource::new(&url) else {
+            return;
+        };
+        let listener =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+                if reload_pending.get_value() {
+                    return;
+                }
+                reload_pending.set_value(true);
+                set_timeout(
+                    move || {
+                        reload_pending.set_value(false);
+                        version.update(|v| *v += 1);
+                    },
+                    std::time::Duration::from_millis(150),
+                );
+            });
         for kind in KINDS {
-            let _ = source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+            let _ =
+                source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
         }
         current.set_value(Some(SendWrapper::new(Follow {
             run_id: detail.id.clone(),

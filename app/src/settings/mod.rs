@@ -39,7 +39,11 @@ pub async fn set_run_retention(days: String) -> Result<u32, AppError> {
     respond(async move {
         let (user, caller) = signed_in()?;
         let days: u32 = days.trim().parse().map_err(|_| AppError::Validation {
-            fields: [("days".to_owned(), "Enter a whole number of days.".to_owned())].into(),
+            fields: [(
+                "days".to_owned(),
+                "Enter a whole number of days.".to_owned(),
+            )]
+            .into(),
         })?;
         app_context()
             .accounts
