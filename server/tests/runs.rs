@@ -201,7 +201,8 @@ async fn an_expired_lease_puts_the_step_back_and_fences_the_old_worker() {
         .claim_step("w-dead", 1)
         .await
         .unwrap()
-        .expect("a step is ready");
+        .expect("a step is ready")
+        .step;
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(app.store.requeue_expired_leases().await.unwrap(), 1);
     drain(&runner).await;

@@ -45,6 +45,8 @@ impl RunnerConfig {
 
 /// Steps without a timeout of their own get this one.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Extra time the outer timeout gives a script beyond the sandbox's own limit.
+const SCRIPT_GRACE: Duration = Duration::from_millis(500);
 /// How often a running step's log is flushed and its cancellation checked.
 const TICK: Duration = Duration::from_millis(200);
 
@@ -74,14 +76,12 @@ impl Runner {
     pub async fn run_one(&self) -> Result<bool, WorkflowError> {
         let store = &self.engine.store;
         let lease_ms = self.config.lease.as_millis() as i64;
-        let Some(claim) = store.claim_step(&self.config.worker_id, lease_ms).await? else {
+        let Some(aura_store::Claim { step: claim, run }) =
+            store.claim_step(&self.config.worker_id, lease_ms).await?
+        else {
             return Ok(false);
         };
         self.engine.notify(&claim.run_id, false);
-        let run = store
-            .find_run(&claim.run_id)
-            .await?
-            .ok_or(WorkflowError::NotFound)?;
         let graph = self.engine.graph(&run).await?;
         let (definition, successors) = &*graph;
         let Some(step) = definition.steps.iter().find(|s| s.id == claim.step_id) else {
@@ -93,7 +93,13 @@ impl Runner {
             .await?;
             return Ok(true);
         };
-        let context = self.context(&run).await?;
+        // Validation lets templates read upstream steps only: a step nothing leads to has
+        // no outputs to read, which saves the query for every run's first step.
+        let has_upstream = definition
+            .steps
+            .iter()
+            .any(|s| s.next.iter().any(|e| e.to == step.id));
+        let context = self.context(&run, has_upstream).await?;
         let log = StepLog::new(self.config.log_cap);
         let ending = self.attempt(&claim, step, &context, &log).await;
         self.flush_log(&claim, &log).await;
@@ -141,9 +147,14 @@ impl Runner {
         log: &StepLog,
     ) -> Ending {
         let cancel = Arc::new(AtomicBool::new(false));
-        let timeout = step
+        let mut timeout = step
             .timeout_ms
             .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+        if step.kind == crate::definition::StepKind::Script {
+            // The sandbox enforces the same limit itself and says precisely what stopped
+            // the script; this outer bound is only the backstop.
+            timeout += SCRIPT_GRACE;
+        }
         let attempt = Attempt {
             context,
             log,
@@ -223,10 +234,15 @@ impl Runner {
     }
 
     /// `{input, steps: {id: {output}}}` for templates.
-    async fn context(&self, run: &Run) -> Result<Value, WorkflowError> {
+    async fn context(&self, run: &Run, has_upstream: bool) -> Result<Value, WorkflowError> {
         let input: Value = serde_json::from_str(&run.input).map_err(anyhow::Error::new)?;
         let mut steps = Map::new();
-        for (id, output) in self.engine.store.step_outputs(&run.id).await? {
+        let outputs = if has_upstream {
+            self.engine.store.step_outputs(&run.id).await?
+        } else {
+            Vec::new()
+        };
+        for (id, output) in outputs {
             let output: Value = serde_json::from_str(&output).map_err(anyhow::Error::new)?;
             steps.insert(id, serde_json::json!({ "output": output }));
         }

@@ -17,7 +17,8 @@ mod workflows;
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use error::StoreError;
 pub use runs::{
-    ClaimedStep, NewRun, Outcome as StepOutcome, Run, RunEvent, RunFilter, RunSummary, StepRun,
+    Claim, ClaimedStep, NewRun, Outcome as StepOutcome, Run, RunEvent, RunFilter, RunSummary,
+    StepRun,
 };
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};

@@ -89,6 +89,13 @@ pub struct ClaimedStep {
     pub attempt: i64,
 }
 
+/// A claimed step with its run, read in the claiming transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub step: ClaimedStep,
+    pub run: Run,
+}
+
 /// Where a finished step's edges lead, and whether each was taken.
 pub struct Outcome<'a> {
     pub edges: Vec<(String, bool)>,
@@ -205,7 +212,7 @@ impl Store {
         &self,
         worker: &str,
         lease_ms: i64,
-    ) -> Result<Option<ClaimedStep>, StoreError> {
+    ) -> Result<Option<Claim>, StoreError> {
         let now = now_millis();
         let pick = match self.backend {
             Backend::Postgres => {
@@ -229,12 +236,21 @@ impl Store {
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(step) = &claimed {
-            sqlx::query("UPDATE runs SET status = 'running', updated_at = $1 WHERE id = $2 AND status = 'queued'")
-                .bind(now)
-                .bind(&step.run_id)
-                .execute(&mut *tx)
-                .await?;
+        let Some(step) = claimed else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        // One statement moves the run to running (if it was queued) and returns it, so the
+        // worker needs no separate read of the run.
+        let run: Run = sqlx::query_as(&format!(
+            "UPDATE runs SET status = CASE WHEN status = 'queued' THEN 'running' ELSE status END, \
+             updated_at = $1 WHERE id = $2 RETURNING {RUN_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(&step.run_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        {
             let detail =
                 serde_json::json!({ "attempt": step.attempt, "worker": worker }).to_string();
             event(
@@ -248,7 +264,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(claimed)
+        Ok(Some(Claim { step, run }))
     }
 
     /// Extends a lease; `false` when it was lost (expired and taken over, or the run ended).
