@@ -304,3 +304,44 @@ async fn two_runners_share_the_queue_and_never_run_a_step_twice() {
     }
     assert_eq!(by_worker.values().sum::<i32>(), 60);
 }
+
+#[tokio::test]
+async fn parallel_last_steps_finishing_together_still_close_the_run() {
+    let app = app().await;
+    let owner = owner(&app).await;
+    // A fan-out to two last steps: whichever finishes last must see the other and end the run.
+    let id = workflow(
+        &app,
+        &owner,
+        json!([
+            { "id": "root", "type": "template", "config": { "template": "go" }, "next": [{ "to": "left" }, { "to": "right" }] },
+            { "id": "left", "type": "template", "config": { "template": "l" } },
+            { "id": "right", "type": "template", "config": { "template": "r" } }
+        ]),
+    )
+    .await;
+    let first = runner(&app, "w1");
+    let second = runner(&app, "w2");
+    let mut runs = Vec::new();
+    for _ in 0..40 {
+        runs.push(
+            first
+                .engine()
+                .start(&owner, &id, &json!({}))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let (a, b) = (first.clone(), second.clone());
+    let (ra, rb) = tokio::join!(
+        tokio::spawn(async move { while a.run_one().await.unwrap() {} }),
+        tokio::spawn(async move { while b.run_one().await.unwrap() {} })
+    );
+    ra.unwrap();
+    rb.unwrap();
+    for run in runs {
+        let status = app.store.find_run(&run).await.unwrap().unwrap().status;
+        assert_eq!(status, "succeeded", "run {run}");
+    }
+}

@@ -104,7 +104,7 @@ pub(crate) async fn insert_audit(
 
 impl Store {
     pub async fn record_audit(&self, event: &NewAuditEvent) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         insert_audit(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())

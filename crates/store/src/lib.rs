@@ -27,6 +27,7 @@ pub use workflows::{Workflow, WorkflowDraft, WorkflowVersion};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which database engine a [`Store`] is connected to.
@@ -54,6 +55,11 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite allows one writer; its busy handler makes waiting writers sleep and poll,
+    /// which wastes most of the time when several runners commit at once. In-process
+    /// writers queue here instead and start the moment the previous one commits. (Other
+    /// processes on the same file still meet SQLite's own lock and busy timeout.)
+    sqlite_writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// Pool sizing for [`Store::connect`].
@@ -73,6 +79,24 @@ impl Default for PoolSettings {
 }
 
 impl Store {
+    /// Begins a transaction that will write. On SQLite it first takes the in-process
+    /// writer slot; keep the returned guard until the transaction has committed.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<
+        (
+            Option<tokio::sync::OwnedMutexGuard<()>>,
+            sqlx::Transaction<'static, sqlx::Any>,
+        ),
+        StoreError,
+    > {
+        let guard = match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        Ok((guard, self.pool.begin().await?))
+    }
+
     /// Connects, applies per-connection settings and runs pending migrations.
     ///
     /// For SQLite the database file (and its directory) is created when missing, and every
@@ -110,7 +134,13 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let store = Store { pool, backend };
+        let sqlite_writer =
+            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let store = Store {
+            pool,
+            backend,
+            sqlite_writer,
+        };
         store.migrate().await?;
         Ok(store)
     }

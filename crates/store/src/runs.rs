@@ -130,7 +130,7 @@ impl Store {
     pub async fn start_run(&self, run: &NewRun) -> Result<Run, StoreError> {
         let id = new_id();
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO runs (id, workflow_id, workflow_version, owner_id, status, input, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6)",
@@ -224,7 +224,7 @@ impl Store {
                  ORDER BY available_at LIMIT 1"
             }
         };
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         let claimed: Option<ClaimedStep> = sqlx::query_as(&format!(
             "UPDATE step_runs SET status = 'running', attempt = attempt + 1, lease_owner = $1, \
              lease_expires_at = $2, started_at = $3, error = NULL \
@@ -301,6 +301,24 @@ impl Store {
         Ok(result.rows_affected())
     }
 
+    /// On PostgreSQL, steps of one run finishing at the same moment in different
+    /// transactions would each see the other still running, and neither would close the
+    /// run. Locking the run's row first serialises them, and each later statement sees what
+    /// the previous one committed. (SQLite already runs one writer at a time.)
+    async fn lock_run(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        run_id: &str,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM runs WHERE id = $1 FOR UPDATE")
+                .bind(run_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Records a step's output and moves its successors on, in one transaction. Returns
     /// `false` (and changes nothing) when the caller no longer holds the lease.
     pub async fn complete_step(
@@ -312,7 +330,8 @@ impl Store {
         outcome: &Outcome<'_>,
     ) -> Result<bool, StoreError> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
+        self.lock_run(&mut tx, &step.run_id).await?;
         let done = sqlx::query(
             "UPDATE step_runs SET status = 'succeeded', output = $1, finished_at = $2, lease_owner = NULL, \
              lease_expires_at = NULL, usage = $7 WHERE run_id = $3 AND step_id = $4 AND status = 'running' \
@@ -400,7 +419,8 @@ impl Store {
         retry_at: Option<i64>,
     ) -> Result<bool, StoreError> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
+        self.lock_run(&mut tx, &step.run_id).await?;
         let (status, available_at) = match retry_at {
             Some(at) => ("queued", at),
             None => ("failed", now),
@@ -466,7 +486,7 @@ impl Store {
         step_id: Option<&str>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         event(
             &mut tx,
             run_id,
@@ -485,7 +505,7 @@ impl Store {
     /// (their worker's lease no longer matches). `false` when the run had already ended.
     pub async fn cancel_run(&self, run_id: &str, reason: &str) -> Result<bool, StoreError> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE runs SET status = 'cancelled', error = $1, finished_at = $2, updated_at = $2 \
              WHERE id = $3 AND status IN ('queued', 'running')",
@@ -525,7 +545,7 @@ impl Store {
     /// again. `false` when the run is not failed or cancelled.
     pub async fn resume_run(&self, run_id: &str) -> Result<bool, StoreError> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL, updated_at = $1 \
              WHERE id = $2 AND status IN ('failed', 'cancelled')",
@@ -602,42 +622,27 @@ async fn finish_run_if_done(
     run_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    let (open, failed): (i64, i64) = sqlx::query_as(
-        "SELECT \
-           COALESCE(SUM(CASE WHEN status IN ('pending', 'queued', 'running') THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) \
-         FROM step_runs WHERE run_id = $1",
+    // One statement: close the run only when no step can still run, choosing its status
+    // from whether any step failed.
+    let ended: Option<(String,)> = sqlx::query_as(
+        "UPDATE runs SET finished_at = $1, updated_at = $1, status = CASE WHEN EXISTS \
+           (SELECT 1 FROM step_runs WHERE run_id = $2 AND status = 'failed') \
+           THEN 'failed' ELSE 'succeeded' END \
+         WHERE id = $2 AND status IN ('queued', 'running') AND NOT EXISTS \
+           (SELECT 1 FROM step_runs WHERE run_id = $2 AND status IN ('pending', 'queued', 'running')) \
+         RETURNING status",
     )
-    .bind(run_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    if open > 0 {
-        return Ok(());
-    }
-    let status = if failed > 0 { "failed" } else { "succeeded" };
-    let ended = sqlx::query(
-        "UPDATE runs SET status = $1, finished_at = $2, updated_at = $2 \
-         WHERE id = $3 AND status IN ('queued', 'running')",
-    )
-    .bind(status)
     .bind(now)
     .bind(run_id)
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    if ended.rows_affected() == 1 {
-        event(
-            tx,
-            run_id,
-            if failed > 0 {
-                "run_failed"
-            } else {
-                "run_succeeded"
-            },
-            None,
-            None,
-            now,
-        )
-        .await?;
+    if let Some((status,)) = ended {
+        let kind = if status == "failed" {
+            "run_failed"
+        } else {
+            "run_succeeded"
+        };
+        event(tx, run_id, kind, None, None, now).await?;
     }
     Ok(())
 }

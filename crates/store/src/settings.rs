@@ -20,7 +20,7 @@ impl Store {
         updated_by: &str,
         audit: &NewAuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, \

@@ -78,7 +78,7 @@ impl Store {
         mut audit: NewAuditEvent,
     ) -> Result<User, StoreError> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             // Under READ COMMITTED two concurrent first sign-ups could both see an empty
             // table; serialise sign-ups so exactly one becomes admin. (SQLite already
@@ -170,7 +170,7 @@ impl Store {
         keep_session: Option<&str>,
         audit: &NewAuditEvent,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         let updated =
             sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
                 .bind(password_hash)

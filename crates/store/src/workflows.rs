@@ -49,7 +49,7 @@ impl Store {
     ) -> Result<Workflow, StoreError> {
         let id = new_id();
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO workflows (id, owner_id, name, description, current_version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 1, $5, $5)",
@@ -78,7 +78,7 @@ impl Store {
         expected_version: Option<i64>,
     ) -> Result<Workflow, StoreError> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let (_write, mut tx) = self.begin_write().await?;
         let bumped: Option<(i64,)> = sqlx::query_as(
             "UPDATE workflows SET current_version = current_version + 1, name = $1, description = $2, \
              updated_at = $3 \
