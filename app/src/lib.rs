@@ -14,6 +14,7 @@ pub mod runs;
 pub mod server;
 pub mod settings;
 pub mod shell;
+pub mod workflows;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -65,9 +66,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("projects") view=|| view! {
                             <dashboard::UpcomingSection title="Projects" text="Projects with files, the code editor and analysis arrive with the editor release."/>
                         }/>
-                        <Route path=path!("workflows") view=|| view! {
-                            <dashboard::UpcomingSection title="Workflows" text="Workflow definitions arrive with the workflow engine."/>
-                        }/>
+                        <Route path=path!("workflows") view=workflows::WorkflowsPage/>
                         <Route path=path!("runs") view=runs::RunsPage/>
                         <Route path=path!("runs/:id") view=runs::RunPage/>
                         <Route path=path!("audit") view=audit::AuditPage/>

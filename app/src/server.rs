@@ -124,9 +124,32 @@ impl From<aura_engine::WorkflowError> for AppError {
     fn from(err: aura_engine::WorkflowError) -> Self {
         use aura_engine::WorkflowError;
         match err {
-            WorkflowError::Invalid(problems) => AppError::Validation {
-                fields: problems.into_iter().map(|p| (p.field, p.message)).collect(),
-            },
+            // Step problems are keyed `definition` (the form field holding the JSON) and
+            // name their step; name and description keep their own fields.
+            WorkflowError::Invalid(problems) => {
+                let mut fields = std::collections::BTreeMap::<String, String>::new();
+                for p in problems {
+                    let (key, text) = match &p.step {
+                        Some(step) => (
+                            "definition".to_owned(),
+                            format!("Step `{step}`, {}: {}", p.field, p.message),
+                        ),
+                        None if p.field == "name" || p.field == "description" => {
+                            (p.field, p.message)
+                        }
+                        None => (
+                            "definition".to_owned(),
+                            format!("{}: {}", p.field, p.message),
+                        ),
+                    };
+                    let entry = fields.entry(key).or_default();
+                    if !entry.is_empty() {
+                        entry.push('\n');
+                    }
+                    entry.push_str(&text);
+                }
+                AppError::Validation { fields }
+            }
             WorkflowError::NotFound => AppError::NotFound,
             WorkflowError::Conflict => AppError::Conflict {
                 message: "Someone saved a newer version of this workflow.".into(),
