@@ -125,6 +125,31 @@ async fn event(
     Ok(())
 }
 
+/// Inserts several events of one run in one statement, in order (ids follow it).
+async fn events(
+    tx: &mut Transaction<'static, Any>,
+    run_id: &str,
+    events: &[(&str, Option<&str>)],
+    now: i64,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| format!("($1, ${}, ${}, NULL, $2)", 3 + 2 * i, 4 + 2 * i))
+        .collect();
+    let sql = format!(
+        "INSERT INTO run_events (run_id, kind, step_id, detail, created_at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(run_id).bind(now);
+    for (kind, step) in events {
+        query = query.bind(*kind).bind(*step);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
 impl Store {
     /// Stores the run and its steps, queueing those with no predecessors.
     pub async fn start_run(&self, run: &NewRun) -> Result<Run, StoreError> {
@@ -349,15 +374,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        event(
-            &mut tx,
-            &step.run_id,
-            "step_succeeded",
-            Some(&step.step_id),
-            None,
-            now,
-        )
-        .await?;
+        // The events of this transition are written together at the end, in order.
+        let mut skipped: Vec<String> = Vec::new();
         let mut pending: Vec<(String, bool)> = outcome.edges.clone();
         while let Some((child, taken)) = pending.pop() {
             let row: Option<(i64, i64)> = sqlx::query_as(
@@ -390,21 +408,17 @@ impl Store {
                 .bind(&child)
                 .execute(&mut *tx)
                 .await?;
-                event(
-                    &mut tx,
-                    &step.run_id,
-                    "step_skipped",
-                    Some(&child),
-                    None,
-                    now,
-                )
-                .await?;
+                skipped.push(child.clone());
                 for next in outcome.successors.get(&child).into_iter().flatten() {
                     pending.push((next.clone(), false));
                 }
             }
         }
-        finish_run_if_done(&mut tx, &step.run_id, now).await?;
+        let ended = finish_run_if_done(&mut tx, &step.run_id, now).await?;
+        let mut batch: Vec<(&str, Option<&str>)> = vec![("step_succeeded", Some(&step.step_id))];
+        batch.extend(skipped.iter().map(|id| ("step_skipped", Some(id.as_str()))));
+        batch.extend(ended.map(|kind| (kind, None)));
+        events(&mut tx, &step.run_id, &batch, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -472,7 +486,9 @@ impl Store {
             .bind(&step.run_id)
             .execute(&mut *tx)
             .await?;
-            finish_run_if_done(&mut tx, &step.run_id, now).await?;
+            if let Some(kind) = finish_run_if_done(&mut tx, &step.run_id, now).await? {
+                event(&mut tx, &step.run_id, kind, None, None, now).await?;
+            }
         }
         tx.commit().await?;
         Ok(true)
@@ -617,11 +633,12 @@ impl Store {
 }
 
 /// When no step can still run, the run ends: failed if any step failed, else succeeded.
+/// Returns the event kind to record when it did end.
 async fn finish_run_if_done(
     tx: &mut Transaction<'static, Any>,
     run_id: &str,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Option<&'static str>, StoreError> {
     // One statement: close the run only when no step can still run, choosing its status
     // from whether any step failed.
     let ended: Option<(String,)> = sqlx::query_as(
@@ -636,13 +653,11 @@ async fn finish_run_if_done(
     .bind(run_id)
     .fetch_optional(&mut **tx)
     .await?;
-    if let Some((status,)) = ended {
-        let kind = if status == "failed" {
+    Ok(ended.map(|(status,)| {
+        if status == "failed" {
             "run_failed"
         } else {
             "run_succeeded"
-        };
-        event(tx, run_id, kind, None, None, now).await?;
-    }
-    Ok(())
+        }
+    }))
 }
