@@ -64,7 +64,7 @@ fn is_decision(node: Node<'_>) -> bool {
     }
 }
 
-fn is_nesting(node: Node<'_>) -> bool {
+fn is_nesting(node: Node<'_>, parent: Option<Node<'_>>) -> bool {
     let nests = matches!(
         node.kind(),
         "if_expression"
@@ -85,19 +85,16 @@ fn is_nesting(node: Node<'_>) -> bool {
             | "do_statement"
     );
     // `else if` continues a chain; it is not one level deeper.
-    nests
-        && !node
-            .parent()
-            .is_some_and(|p| p.kind() == "else_clause" || p.kind() == "alternative")
+    nests && !parent.is_some_and(|p| p.kind() == "else_clause" || p.kind() == "alternative")
 }
 
-fn name_of(node: Node<'_>, source: &str) -> String {
+fn name_of(node: Node<'_>, parent: Option<Node<'_>>, source: &str) -> String {
     let text = |n: Node<'_>| n.utf8_text(source.as_bytes()).unwrap_or("").to_owned();
     if let Some(name) = node.child_by_field_name("name") {
         return text(name);
     }
     // `const handler = () => …` names the arrow function after its variable.
-    if let Some(parent) = node.parent()
+    if let Some(parent) = parent
         && parent.kind() == "variable_declarator"
         && let Some(name) = parent.child_by_field_name("name")
     {
@@ -136,43 +133,79 @@ fn parameter_count(node: Node<'_>) -> usize {
     count
 }
 
-/// Decision points and deepest nesting in `node` and below, not entering nested functions.
-fn measure(language: Language, node: Node<'_>, depth: usize, out: &mut (usize, usize)) {
-    if is_decision(node) {
-        out.0 += 1;
-    }
-    let depth = if is_nesting(node) { depth + 1 } else { depth };
-    out.1 = out.1.max(depth);
-    let mut cursor = node.walk();
-    for child in node.children(&mut cursor) {
-        if !is_function(language, child.kind()) {
-            measure(language, child, depth, out);
+/// Preorder walk with one cursor (node handles are cheap; cursors and `Node::parent`,
+/// which searches down from the root, are not). `visit` gets the node and its parent and
+/// says whether to descend.
+pub(crate) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, Option<Node<'t>>) -> bool) {
+    let mut cursor = root.walk();
+    let mut parents: Vec<Node<'t>> = Vec::new();
+    loop {
+        let node = cursor.node();
+        if visit(node, parents.last().copied()) && cursor.goto_first_child() {
+            parents.push(node);
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            parents.pop();
         }
     }
 }
 
+/// Decision points and deepest nesting in a function body, not entering nested functions.
+fn measure(language: Language, body: Node<'_>, parent: Node<'_>) -> (usize, usize) {
+    let mut decisions = 0;
+    let mut deepest = 0;
+    // Nesting depth of each open ancestor, innermost last; walk() reports parents, so
+    // the depth stack follows them by node id.
+    let mut depths: Vec<(usize, usize)> = vec![(parent.id(), 0)];
+    walk(body, |node, parent| {
+        if is_function(language, node.kind()) {
+            return false;
+        }
+        let parent_id = parent.map_or(depths[0].0, |p| p.id());
+        while depths.len() > 1 && depths.last().is_some_and(|(id, _)| *id != parent_id) {
+            depths.pop();
+        }
+        let depth = depths.last().map_or(0, |d| d.1);
+        if is_decision(node) {
+            decisions += 1;
+        }
+        let depth = if is_nesting(node, parent) {
+            depth + 1
+        } else {
+            depth
+        };
+        deepest = deepest.max(depth);
+        depths.push((node.id(), depth));
+        true
+    });
+    (decisions, deepest)
+}
+
 pub(crate) fn functions(language: Language, source: &str, root: Node<'_>) -> Vec<FunctionMetrics> {
     let mut found = Vec::new();
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
+    walk(root, |node, parent| {
         if is_function(language, node.kind()) {
-            let mut counts = (0, 0);
-            if let Some(body) = node.child_by_field_name("body") {
-                measure(language, body, 0, &mut counts);
-            }
+            let (decisions, nesting) = node
+                .child_by_field_name("body")
+                .map_or((0, 0), |body| measure(language, body, node));
             found.push(FunctionMetrics {
-                name: name_of(node, source),
+                name: name_of(node, parent, source),
                 line: node.start_position().row + 1,
                 lines: node.end_position().row - node.start_position().row + 1,
                 parameters: parameter_count(node),
-                complexity: 1 + counts.0,
-                nesting: counts.1,
+                complexity: 1 + decisions,
+                nesting,
             });
         }
-        let mut cursor = node.walk();
-        stack.extend(node.children(&mut cursor));
-    }
-    found.sort_by_key(|f| f.line);
+        true
+    });
     found
 }
 

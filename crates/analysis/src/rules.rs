@@ -149,12 +149,9 @@ static SQL: LazyLock<Regex> = LazyLock::new(|| {
 /// Structural rules: dynamic eval/exec, SQL built from pieces, shell commands from
 /// input, `unsafe` in Rust.
 pub(crate) fn tree_rules(ctx: &Context<'_>, root: Node<'_>, out: &mut Vec<Finding>) {
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
+    crate::metrics::walk(root, |node, parent| {
         match node.kind() {
-            "call_expression" | "call" | "new_expression" | "macro_invocation" => {
-                call_rules(ctx, node, out)
-            }
+            "call_expression" | "call" | "new_expression" => call_rules(ctx, node, out),
             "unsafe_block" if ctx.language == Language::Rust => out.push(ctx.finding(
                 node,
                 "rust.unsafe",
@@ -164,7 +161,7 @@ pub(crate) fn tree_rules(ctx: &Context<'_>, root: Node<'_>, out: &mut Vec<Findin
             )),
             _ => {}
         }
-        if is_string(node) && SQL.is_match(ctx.text(node)) && sql_is_built(ctx, node) {
+        if is_string(node) && SQL.is_match(ctx.text(node)) && sql_is_built(ctx, node, parent) {
             out.push(ctx.finding(
                 node,
                 "security.sql-injection",
@@ -173,17 +170,16 @@ pub(crate) fn tree_rules(ctx: &Context<'_>, root: Node<'_>, out: &mut Vec<Findin
                 "Use placeholders and bind the values (`$1`, `?`, `%s` with parameters).",
             ));
         }
-        let mut cursor = node.walk();
-        stack.extend(node.children(&mut cursor));
-    }
+        true
+    });
 }
 
 /// Whether a string containing SQL gets other values spliced in.
-fn sql_is_built(ctx: &Context<'_>, string: Node<'_>) -> bool {
+fn sql_is_built(ctx: &Context<'_>, string: Node<'_>, parent: Option<Node<'_>>) -> bool {
     if !is_plain_literal(string) {
         return true; // f-string, template literal with `${}`
     }
-    let Some(parent) = string.parent() else {
+    let Some(parent) = parent else {
         return false;
     };
     match parent.kind() {
@@ -227,9 +223,6 @@ fn sql_is_built(ctx: &Context<'_>, string: Node<'_>) -> bool {
 }
 
 fn call_rules(ctx: &Context<'_>, call: Node<'_>, out: &mut Vec<Finding>) {
-    if call.kind() == "macro_invocation" {
-        return; // `format!` is handled through its string argument.
-    }
     let Some((callee, args)) = call_parts(ctx, call) else {
         return;
     };
