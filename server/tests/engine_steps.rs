@@ -62,18 +62,11 @@ async fn script_http_and_template_steps_pass_data_downstream() {
     let upstream = Upstream::start().await;
     let app = app_with(&upstream).await;
     let c = app.signed_in_client("ada@example.com").await;
-    let wf = app
-        .create_workflow(
-            &c,
-            json!([
+    let (run, data) = app.run_once(&c, json!([
                 { "id": "fetch", "type": "http", "config": { "method": "GET", "url": format!("{}/count/{{{{ input.who }}}}", upstream.url) }, "next": [{ "to": "shape" }] },
                 { "id": "shape", "type": "script", "config": { "code": "console.log('calls', steps.fetch.output.body.calls); return { who: steps.fetch.output.body.name, twice: steps.fetch.output.body.calls * 2 };" }, "next": [{ "to": "say" }] },
                 { "id": "say", "type": "template", "config": { "template": "{{ steps.shape.output.who }} x{{ steps.shape.output.twice }}" } }
-            ]),
-        )
-        .await;
-    let run = app.start_run(&c, &wf, json!({ "who": "ada" })).await;
-    let data = app.finished_run(&c, &run).await;
+            ]), json!({ "who": "ada" })).await;
     assert_eq!(data["run"]["status"], "succeeded", "{data}");
     let steps = steps_by_id(&data);
     assert_eq!(steps["fetch"]["output"]["status"], 200);
@@ -95,20 +88,13 @@ async fn a_map_runs_a_sub_step_over_50_items_in_order() {
     let upstream = Upstream::start().await;
     let app = app_with(&upstream).await;
     let c = app.signed_in_client("ada@example.com").await;
-    let wf = app
-        .create_workflow(
-            &c,
-            json!([
+    let (_, data) = app.run_once(&c, json!([
                 { "id": "items", "type": "script", "config": { "code": "return Array.from({length: 50}, (_, i) => i);" }, "next": [{ "to": "each" }] },
                 { "id": "each", "type": "map", "config": {
                     "items": "steps.items.output", "concurrency": 8,
                     "step": { "type": "http", "config": { "method": "GET", "url": format!("{}/count/item-{{{{ item }}}}", upstream.url) } }
                 } }
-            ]),
-        )
-        .await;
-    let run = app.start_run(&c, &wf, json!({})).await;
-    let data = app.finished_run(&c, &run).await;
+            ]), json!({})).await;
     assert_eq!(data["run"]["status"], "succeeded", "{data}");
     let out = steps_by_id(&data)["each"]["output"].clone();
     let names: Vec<String> = out
@@ -133,9 +119,7 @@ async fn retries_back_off_then_succeed_or_run_out() {
         json!([{ "id": "call", "type": "http", "retry": fast_retry(attempts),
                  "config": { "method": "GET", "url": format!("{}/flaky/{name}/{failures}", upstream.url) } }])
     };
-    let ok = app.create_workflow(&c, step("recovers", 2, 3)).await;
-    let run = app.start_run(&c, &ok, json!({})).await;
-    let data = app.finished_run(&c, &run).await;
+    let (run, data) = app.run_once(&c, step("recovers", 2, 3), json!({})).await;
     assert_eq!(data["run"]["status"], "succeeded", "{data}");
     assert_eq!(steps_by_id(&data)["call"]["attempt"], 3);
     assert_eq!(upstream.calls("recovers"), 3);
@@ -243,18 +227,11 @@ async fn cancelling_stops_a_running_step_and_resume_reuses_finished_work() {
 
     // A cancelled run resumes; it still spins (same input), so cancel it again, then
     // show resume after a failure with the fail-once endpoint below.
-    let wf = app
-        .create_workflow(
-            &c,
-            json!([
+    let (run, data) = app.run_once(&c, json!([
                 { "id": "first", "type": "http", "config": { "method": "GET", "url": format!("{}/count/paid", upstream.url) }, "next": [{ "to": "flaky" }] },
                 { "id": "flaky", "type": "http", "config": { "method": "GET", "url": format!("{}/fail-once/flaky", upstream.url) }, "next": [{ "to": "after" }] },
                 { "id": "after", "type": "template", "config": { "template": "{{ steps.first.output.body.calls }}" } }
-            ]),
-        )
-        .await;
-    let run = app.start_run(&c, &wf, json!({})).await;
-    let data = app.finished_run(&c, &run).await;
+            ]), json!({})).await;
     assert_eq!(data["run"]["status"], "failed");
     assert_eq!(steps_by_id(&data)["after"]["status"], "cancelled");
     let res = c
@@ -290,11 +267,7 @@ async fn http_steps_refuse_internal_addresses_by_default() {
         "http://10.0.0.1/".to_owned(),
         "http://localhost:9/".to_owned(),
     ] {
-        let wf = app
-            .create_workflow(&c, json!([{ "id": "call", "type": "http", "config": { "method": "GET", "url": url } }]))
-            .await;
-        let run = app.start_run(&c, &wf, json!({})).await;
-        let data = app.finished_run(&c, &run).await;
+        let (_, data) = app.run_once(&c, json!([{ "id": "call", "type": "http", "config": { "method": "GET", "url": url } }]), json!({})).await;
         let call = &steps_by_id(&data)["call"];
         assert_eq!(call["status"], "failed", "{url}: {call}");
         assert!(
@@ -338,12 +311,8 @@ async fn redirects_are_checked_hop_by_hop_and_responses_are_capped() {
             .to_owned();
         assert!(error.contains(expected), "{error}");
     }
-    let wf = app
-        .create_workflow(&c, json!([{ "id": "call", "type": "http",
-            "config": { "method": "GET", "url": format!("{}/redirect?to=/count/redirected", upstream.url) } }]))
-        .await;
-    let run = app.start_run(&c, &wf, json!({})).await;
-    let data = app.finished_run(&c, &run).await;
+    let (_, data) = app.run_once(&c, json!([{ "id": "call", "type": "http",
+            "config": { "method": "GET", "url": format!("{}/redirect?to=/count/redirected", upstream.url) } }]), json!({})).await;
     assert_eq!(
         steps_by_id(&data)["call"]["output"]["body"]["name"],
         "redirected"
@@ -391,15 +360,14 @@ async fn llm_steps_stream_tokens_into_the_log_and_store_usage() {
         ("missing", "The model `missing` does not exist", 1),
         ("overloaded", "503", 2),
     ] {
-        let wf = app
-            .create_workflow(
+        let (_, data) = app
+            .run_once(
                 &c,
                 json!([{ "id": "ask", "type": "llm", "retry": fast_retry(2),
                 "config": { "model": model, "prompt": "hi" } }]),
+                json!({}),
             )
             .await;
-        let run = app.start_run(&c, &wf, json!({})).await;
-        let data = app.finished_run(&c, &run).await;
         let ask = &steps_by_id(&data)["ask"];
         assert_eq!(ask["status"], "failed");
         assert!(ask["error"].as_str().unwrap().contains(expected), "{ask}");

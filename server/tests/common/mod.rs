@@ -183,6 +183,14 @@ pub trait Api {
         body["data"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a workflow, runs it with `input` and waits for the end: `(run id, {run, steps})`.
+    async fn run_once(&self, c: &Client, steps: Value, input: Value) -> (String, Value) {
+        let workflow = self.create_workflow(c, steps).await;
+        let run = self.start_run(c, &workflow, input).await;
+        let data = self.finished_run(c, &run).await;
+        (run, data)
+    }
+
     /// `{run, steps}` of a run.
     async fn run(&self, c: &Client, run: &str) -> Value {
         let res = c
