@@ -220,31 +220,31 @@ async fn show(
     ))
 }
 
-async fn cancel(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let owner = user_id(&caller)?;
-    let run = state
-        .engine
-        .cancel(&owner, &id)
-        .await
-        .map_err(|e| map_error(&caller, e))?;
-    Ok(respond(&caller, StatusCode::OK, RunView::from(run)))
+async fn cancel(state: State<AppState>, caller: Extension<Caller>, id: Path<String>) -> ApiResult {
+    control(state, caller, id, Control::Cancel).await
 }
 
-async fn resume(
+async fn resume(state: State<AppState>, caller: Extension<Caller>, id: Path<String>) -> ApiResult {
+    control(state, caller, id, Control::Resume).await
+}
+
+enum Control {
+    Cancel,
+    Resume,
+}
+
+async fn control(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    command: Control,
 ) -> ApiResult {
     let owner = user_id(&caller)?;
-    let run = state
-        .engine
-        .resume(&owner, &id)
-        .await
-        .map_err(|e| map_error(&caller, e))?;
+    let run = match command {
+        Control::Cancel => state.engine.cancel(&owner, &id).await,
+        Control::Resume => state.engine.resume(&owner, &id).await,
+    }
+    .map_err(|e| map_error(&caller, e))?;
     Ok(respond(&caller, StatusCode::OK, RunView::from(run)))
 }
 
