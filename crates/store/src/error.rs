@@ -40,6 +40,10 @@ fn unique_constraint_name(db: &dyn sqlx::error::DatabaseError) -> String {
     let message = db.message();
     match message.rsplit_once(": ") {
         Some((_, "users.email")) => "users_email_key".to_owned(),
+        Some((_, "projects.owner_id, projects.slug")) => "projects_owner_slug_key".to_owned(),
+        Some((_, "project_entries.project_id, project_entries.path")) => {
+            "project_entries_path_key".to_owned()
+        }
         Some((_, columns)) => columns.to_owned(),
         None => message.to_owned(),
     }

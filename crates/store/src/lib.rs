@@ -8,6 +8,7 @@
 
 mod audit;
 mod error;
+mod projects;
 mod runs;
 mod sessions;
 mod settings;
@@ -16,6 +17,10 @@ mod workflows;
 
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use error::StoreError;
+pub use projects::{
+    Entry, FileContent, NewFile, Project, ProjectDraft, ProjectFilter, ProjectLimits, RevisionMeta,
+    TreeRefusal, TreeResult,
+};
 pub use runs::{
     Claim, ClaimedStep, NewRun, Outcome as StepOutcome, Run, RunEvent, RunFilter, RunSummary,
     StepRun,
