@@ -21,6 +21,7 @@ pub struct AppContext {
     pub accounts: Accounts,
     pub sessions: SessionPolicy,
     pub engine: aura_engine::Engine,
+    pub projects: aura_projects::Projects,
 }
 
 /// Who is calling, resolved once per request by the server's middleware and stored in the

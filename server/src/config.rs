@@ -41,6 +41,10 @@ pub struct Config {
     pub llm_api_key: Option<String>,
     /// Default memory limit of `script` steps.
     pub script_memory_mb: u32,
+    /// Largest file a project may hold, in KiB.
+    pub max_file_kb: u32,
+    /// Largest total size of a project's files, in MiB.
+    pub max_project_mb: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,7 +159,19 @@ impl Config {
                 .unwrap_or_else(|| "https://api.openai.com/v1".into()),
             llm_api_key: setting("llm-api-key").filter(|s| !s.is_empty()),
             script_memory_mb: parse(&setting, "script-memory-mb", 64)?,
+            max_file_kb: parse(&setting, "max-file-kb", 1024)?,
+            max_project_mb: parse(&setting, "max-project-mb", 20)?,
         };
+        if !(1..=16 * 1024).contains(&config.max_file_kb) {
+            return Err(ConfigError("AURA_MAX_FILE_KB must be 1 to 16384".into()));
+        }
+        if !(1..=10 * 1024).contains(&config.max_project_mb)
+            || u64::from(config.max_project_mb) * 1024 < u64::from(config.max_file_kb)
+        {
+            return Err(ConfigError(
+                "AURA_MAX_PROJECT_MB must be 1 to 10240 and hold at least one file of AURA_MAX_FILE_KB".into(),
+            ));
+        }
         if config.lease < Duration::from_secs(3) {
             return Err(ConfigError("AURA_LEASE_SECS must be at least 3".into()));
         }

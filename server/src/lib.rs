@@ -41,6 +41,7 @@ pub struct AppState {
     pub app: AppContext,
     pub store: Store,
     pub workflows: aura_engine::Workflows,
+    pub projects: aura_projects::Projects,
     pub engine: Engine,
     pub config: Arc<Config>,
 }
@@ -95,10 +96,19 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
     })
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors);
+    let projects = aura_projects::Projects::new(
+        store.clone(),
+        aura_projects::Limits {
+            max_file_bytes: i64::from(config.max_file_kb) * 1024,
+            max_project_bytes: i64::from(config.max_project_mb) * 1024 * 1024,
+            ..aura_projects::Limits::default()
+        },
+    );
     let app = AppContext {
         accounts: Accounts::new(store.clone(), AccountsConfig::default()),
         sessions,
         engine: engine.clone(),
+        projects: projects.clone(),
     };
     let config = Arc::new(config);
     let state = AppState {
@@ -106,6 +116,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
         app: app.clone(),
         store: store.clone(),
         workflows: aura_engine::Workflows::new(store.clone()),
+        projects,
         engine: engine.clone(),
         config: config.clone(),
     };

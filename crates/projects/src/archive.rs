@@ -42,8 +42,12 @@ fn refuse(entry: Option<&str>, message: impl Into<String>) -> ImportRefusal {
 
 /// Unpacks `bytes` (a zip archive) within `limits`.
 pub fn unpack(bytes: &[u8], limits: ImportLimits) -> Result<Unpacked, ImportRefusal> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| refuse(None, format!("The upload is not a readable zip archive ({e}).")))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        refuse(
+            None,
+            format!("The upload is not a readable zip archive ({e})."),
+        )
+    })?;
     if archive.len() > limits.max_entries {
         return Err(refuse(
             None,
@@ -80,7 +84,10 @@ pub fn unpack(bytes: &[u8], limits: ImportLimits) -> Result<Unpacked, ImportRefu
             continue;
         }
         if raw_name.starts_with('/') || raw_name.starts_with('\\') {
-            return Err(refuse(Some(raw_name), "Absolute paths are not allowed in an archive."));
+            return Err(refuse(
+                Some(raw_name),
+                "Absolute paths are not allowed in an archive.",
+            ));
         }
         let path = paths::normalize(relative).map_err(|m| refuse(Some(raw_name), m))?;
         if *is_dir {
@@ -126,7 +133,10 @@ pub fn unpack(bytes: &[u8], limits: ImportLimits) -> Result<Unpacked, ImportRefu
 fn too_large(entry: &str, cap: u64) -> ImportRefusal {
     refuse(
         Some(entry),
-        format!("This file unpacks to more than {}, the file size limit.", human_bytes(cap)),
+        format!(
+            "This file unpacks to more than {}, the file size limit.",
+            human_bytes(cap)
+        ),
     )
 }
 
@@ -246,9 +256,15 @@ mod tests {
         let kib = vec![b'a'; 1000];
         let many: Vec<(String, Vec<u8>)> =
             (0..5).map(|i| (format!("f{i}.txt"), kib.clone())).collect();
-        let refs: Vec<(&str, &[u8])> = many.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        let refs: Vec<(&str, &[u8])> = many
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
         let refusal = unpack(&zip_of(&refs), LIMITS).unwrap_err();
-        assert!(refusal.message.contains("project size limit"), "{refusal:?}");
+        assert!(
+            refusal.message.contains("project size limit"),
+            "{refusal:?}"
+        );
 
         let names: Vec<String> = (0..11).map(|i| format!("f{i}.txt")).collect();
         let refs: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
@@ -266,6 +282,11 @@ mod tests {
 
     #[test]
     fn garbage_is_not_an_archive() {
-        assert!(unpack(b"not a zip", LIMITS).unwrap_err().message.contains("not a readable zip"));
+        assert!(
+            unpack(b"not a zip", LIMITS)
+                .unwrap_err()
+                .message
+                .contains("not a readable zip")
+        );
     }
 }

@@ -149,7 +149,11 @@ pub fn slugify(name: &str) -> String {
     while cut.ends_with('-') {
         cut.pop();
     }
-    if cut.is_empty() { "project".into() } else { cut }
+    if cut.is_empty() {
+        "project".into()
+    } else {
+        cut
+    }
 }
 
 fn valid_slug(slug: &str) -> bool {
@@ -261,10 +265,7 @@ impl Projects {
         let (name, slug, description) = check_input(input)?;
         let project = self
             .create_with_slug(actor, name, slug, description, |store, draft| async move {
-                store
-                    .create_project(&actor.user_id, &draft)
-                    .await
-                    .map(Ok)
+                store.create_project(&actor.user_id, &draft).await.map(Ok)
             })
             .await?;
         self.audit(

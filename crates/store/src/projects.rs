@@ -66,6 +66,13 @@ pub struct FileContent {
     pub content: String,
 }
 
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    #[sqlx(flatten)]
+    entry: Entry,
+    content: String,
+}
+
 /// One saved revision, without its content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct RevisionMeta {
@@ -169,13 +176,15 @@ impl Store {
         .await?;
         let mut known = std::collections::HashSet::new();
         for folder in folders {
-            if let Err(refusal) = ensure_folders(&mut tx, &id, folder, true, &mut known, now).await?
+            if let Err(refusal) =
+                ensure_folders(&mut tx, &id, folder, true, &mut known, now).await?
             {
                 return Ok(Err(refusal));
             }
         }
         for file in files {
-            if let Err(refusal) = ensure_folders(&mut tx, &id, &file.path, false, &mut known, now).await?
+            if let Err(refusal) =
+                ensure_folders(&mut tx, &id, &file.path, false, &mut known, now).await?
             {
                 return Ok(Err(refusal));
             }
@@ -212,7 +221,11 @@ impl Store {
         filter: &ProjectFilter,
     ) -> Result<Vec<Project>, StoreError> {
         let (before_at, before_id) = filter.before.clone().unwrap_or((i64::MAX, String::new()));
-        let pattern = filter.query.as_deref().map(like_pattern).unwrap_or_default();
+        let pattern = filter
+            .query
+            .as_deref()
+            .map(like_pattern)
+            .unwrap_or_default();
         Ok(sqlx::query_as(&format!(
             "SELECT {PROJECT_COLUMNS} FROM projects WHERE owner_id = $1 \
              AND ($2 = '' OR LOWER(name) LIKE $2 ESCAPE '\\' OR slug LIKE $2 ESCAPE '\\' \
@@ -328,9 +341,9 @@ impl Store {
     /// Every file of a project with its current content, sorted by path (for export and
     /// analysis).
     pub async fn read_all_files(&self, project_id: &str) -> Result<Vec<FileContent>, StoreError> {
-        let rows: Vec<(String, String, String, i64, i64, i64, i64, String)> = sqlx::query_as(
-            "SELECT e.id, e.path, e.kind, e.size, e.current_revision, e.created_at, e.updated_at, r.content \
-             FROM project_entries e JOIN file_revisions r \
+        let rows: Vec<FileRow> = sqlx::query_as(
+            "SELECT e.id, e.project_id, e.path, e.kind, e.size, e.current_revision, e.created_at, \
+             e.updated_at, r.content FROM project_entries e JOIN file_revisions r \
              ON r.entry_id = e.id AND r.revision = e.current_revision \
              WHERE e.project_id = $1 AND e.kind = 'file' ORDER BY e.path",
         )
@@ -339,23 +352,10 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(id, path, kind, size, current_revision, created_at, updated_at, content)| {
-                    FileContent {
-                        entry: Entry {
-                            id,
-                            project_id: project_id.to_owned(),
-                            path,
-                            kind,
-                            size,
-                            current_revision,
-                            created_at,
-                            updated_at,
-                        },
-                        content,
-                    }
-                },
-            )
+            .map(|row| FileContent {
+                entry: row.entry,
+                content: row.content,
+            })
             .collect())
     }
 
@@ -377,8 +377,15 @@ impl Store {
             return Ok(Err(TreeRefusal::ProjectTooLarge { used, adding }));
         }
         let mut known = std::collections::HashSet::new();
-        if let Err(refusal) =
-            ensure_folders(&mut tx, project_id, path, content.is_none(), &mut known, now).await?
+        if let Err(refusal) = ensure_folders(
+            &mut tx,
+            project_id,
+            path,
+            content.is_none(),
+            &mut known,
+            now,
+        )
+        .await?
         {
             return Ok(Err(refusal));
         }
@@ -386,8 +393,15 @@ impl Store {
             if exists(&mut tx, project_id, path).await? {
                 return Ok(Err(TreeRefusal::PathTaken(path.to_owned())));
             }
-            insert_file(&mut tx, project_id, path, content.unwrap_or_default(), author_id, now)
-                .await?;
+            insert_file(
+                &mut tx,
+                project_id,
+                path,
+                content.unwrap_or_default(),
+                author_id,
+                now,
+            )
+            .await?;
         }
         let (after, _) = usage(&mut tx, project_id).await?;
         if after > limits.max_entries && after > count {

@@ -3,6 +3,7 @@
 //! Handlers are thin: they read the caller (resolved by middleware from the session),
 //! call one service method and map the result. Error-to-status mapping lives here once.
 
+mod projects;
 mod runs;
 mod workflows;
 
@@ -16,7 +17,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
-    workflows::routes().merge(runs::routes())
+    workflows::routes()
+        .merge(runs::routes())
+        .merge(projects::routes())
 }
 
 type ApiResult = Result<Response, ApiError>;

@@ -1,0 +1,5 @@
+//! Projects: the list, the editor page and the server functions behind them.
+
+mod language;
+
+pub use language::language_of;

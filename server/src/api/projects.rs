@@ -1,0 +1,545 @@
+//! `/api/v1/projects`: projects, their files and folders, revisions, zip import and
+//! export, and code analysis.
+
+use super::{ApiError, ApiResult, respond};
+use crate::AppState;
+use aura_app::projects::language_of;
+use aura_app::server::Caller;
+use aura_projects::{Actor, ProjectError, ProjectInput};
+use aura_store::{Entry, FileContent, Project};
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Largest zip upload accepted; what it unpacks to is capped separately.
+const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/projects", get(list).post(create))
+        .route(
+            "/projects/import",
+            post(import).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
+        .route("/projects/{id}", get(show).patch(update).delete(remove))
+        .route("/projects/{id}/export", get(export))
+        .route("/projects/{id}/analyze", post(analyze))
+        .route("/projects/{id}/files", get(tree).post(create_entry))
+        .route(
+            "/projects/{id}/files/{entry}",
+            get(read_file)
+                .put(save_file)
+                .patch(move_entry)
+                .delete(delete_entry),
+        )
+        .route("/projects/{id}/files/{entry}/revisions", get(revisions))
+        .route(
+            "/projects/{id}/files/{entry}/revisions/{revision}",
+            get(revision),
+        )
+        .route(
+            "/projects/{id}/files/{entry}/revisions/{revision}/restore",
+            post(restore),
+        )
+        .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
+}
+
+/// The signed-in user as an actor, or 401.
+fn actor(caller: &Caller) -> Result<Actor, ApiError> {
+    let user = caller
+        .user
+        .as_ref()
+        .ok_or_else(|| ApiError::unauthenticated(caller))?;
+    Ok(Actor {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        ip: Some(caller.ip.clone()),
+        user_agent: caller.user_agent.clone(),
+    })
+}
+
+fn map_error(caller: &Caller, err: ProjectError) -> ApiError {
+    match err {
+        ProjectError::Invalid(problems) => {
+            let message = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let mut error = ApiError::new(
+                caller,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                message,
+            );
+            error.details = serde_json::to_value(problems).unwrap_or_default();
+            error
+        }
+        ProjectError::NotFound => ApiError::not_found(caller),
+        ProjectError::Taken { field, message } => {
+            let mut error = ApiError::new(
+                caller,
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{field}: {message}"),
+            );
+            error.details = json!([{ "field": field, "message": message }]);
+            error
+        }
+        ProjectError::StaleRevision { current } => {
+            let mut error = ApiError::new(
+                caller,
+                StatusCode::CONFLICT,
+                "stale_revision",
+                format!(
+                    "base_revision: the file is at revision {} now; merge your change into it and save again.",
+                    current.entry.current_revision
+                ),
+            );
+            error.details = json!({ "current": FileView::from(*current) });
+            error
+        }
+        err @ ProjectError::Unexpected(_) => ApiError::internal(caller, &err),
+    }
+}
+
+fn bad_body(caller: &Caller) -> impl Fn(JsonRejection) -> ApiError + '_ {
+    move |r| ApiError::bad_body(caller, &r)
+}
+
+fn bad_query(caller: &Caller) -> impl Fn(QueryRejection) -> ApiError + '_ {
+    move |r| {
+        ApiError::new(
+            caller,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            r.body_text(),
+        )
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryView {
+    id: String,
+    path: String,
+    kind: String,
+    language: Option<&'static str>,
+    size: i64,
+    revision: i64,
+    updated_at: i64,
+}
+
+impl From<Entry> for EntryView {
+    fn from(e: Entry) -> Self {
+        EntryView {
+            language: (!e.is_folder()).then(|| language_of(&e.path)),
+            id: e.id,
+            path: e.path,
+            kind: e.kind,
+            size: e.size,
+            revision: e.current_revision,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct FileView {
+    #[serde(flatten)]
+    entry: EntryView,
+    content: String,
+}
+
+impl From<FileContent> for FileView {
+    fn from(f: FileContent) -> Self {
+        FileView {
+            entry: EntryView::from(f.entry),
+            content: f.content,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectBody {
+    name: String,
+    #[serde(default)]
+    slug: Option<String>,
+    #[serde(default)]
+    description: String,
+}
+
+impl From<ProjectBody> for ProjectInput {
+    fn from(b: ProjectBody) -> Self {
+        ProjectInput {
+            name: b.name,
+            slug: b.slug,
+            description: b.description,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let Query(query) = query.map_err(bad_query(&caller))?;
+    let page = state
+        .projects
+        .list(
+            &actor,
+            query.q.as_deref(),
+            query.cursor.as_deref(),
+            query.limit,
+        )
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, page))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<ProjectBody>, JsonRejection>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let Json(body) = body.map_err(bad_body(&caller))?;
+    let project = state
+        .projects
+        .create(&actor, &body.into())
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::CREATED, project))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let project: Project = state
+        .projects
+        .get(&actor, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, project))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Result<Json<ProjectBody>, JsonRejection>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let Json(body) = body.map_err(bad_body(&caller))?;
+    let project = state
+        .projects
+        .update(&actor, &id, &body.into())
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, project))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    state
+        .projects
+        .delete(&actor, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, json!({ "deleted": id })))
+}
+
+async fn tree(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let entries = state
+        .projects
+        .tree(&actor, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    let views: Vec<EntryView> = entries.into_iter().map(EntryView::from).collect();
+    Ok(respond(&caller, StatusCode::OK, views))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewEntryBody {
+    path: String,
+    #[serde(default = "file_kind")]
+    kind: String,
+    #[serde(default)]
+    content: String,
+}
+
+fn file_kind() -> String {
+    "file".into()
+}
+
+async fn create_entry(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Result<Json<NewEntryBody>, JsonRejection>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let Json(body) = body.map_err(bad_body(&caller))?;
+    let content = match body.kind.as_str() {
+        "file" => Some(body.content.as_str()),
+        "folder" if body.content.is_empty() => None,
+        "folder" => {
+            return Err(ApiError::field(
+                &caller,
+                "content",
+                "Folders have no content.",
+            ));
+        }
+        _ => return Err(ApiError::field(&caller, "kind", "Use `file` or `folder`.")),
+    };
+    let entry = state
+        .projects
+        .create_entry(&actor, &id, &body.path, content)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::CREATED,
+        EntryView::from(entry),
+    ))
+}
+
+async fn read_file(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, entry)): Path<(String, String)>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let file = state
+        .projects
+        .read_file(&actor, &id, &entry)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, FileView::from(file)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveBody {
+    content: String,
+    /// The revision the client edited.
+    base_revision: i64,
+}
+
+async fn save_file(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, entry)): Path<(String, String)>,
+    body: Result<Json<SaveBody>, JsonRejection>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let Json(body) = body.map_err(bad_body(&caller))?;
+    let saved = state
+        .projects
+        .save_file(&actor, &id, &entry, &body.content, body.base_revision)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, EntryView::from(saved)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    path: String,
+}
+
+async fn move_entry(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, entry)): Path<(String, String)>,
+    body: Result<Json<MoveBody>, JsonRejection>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let Json(body) = body.map_err(bad_body(&caller))?;
+    let moved = state
+        .projects
+        .move_entry(&actor, &id, &entry, &body.path)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, EntryView::from(moved)))
+}
+
+async fn delete_entry(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, entry)): Path<(String, String)>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let count = state
+        .projects
+        .delete_entry(&actor, &id, &entry)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        json!({ "deleted": count }),
+    ))
+}
+
+async fn revisions(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, entry)): Path<(String, String)>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let list = state
+        .projects
+        .revisions(&actor, &id, &entry)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, list))
+}
+
+async fn revision(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, entry, revision)): Path<(String, String, i64)>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let content = state
+        .projects
+        .revision(&actor, &id, &entry, revision)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        json!({ "revision": revision, "content": content }),
+    ))
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, entry, revision)): Path<(String, String, i64)>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let restored = state
+        .projects
+        .restore(&actor, &id, &entry, revision)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::OK, EntryView::from(restored)))
+}
+
+#[derive(Debug, Deserialize)]
+struct ImportQuery {
+    name: String,
+    slug: Option<String>,
+    #[serde(default)]
+    description: String,
+}
+
+/// The body is the zip archive itself (`Content-Type: application/zip`); name, slug and
+/// description come in the query string.
+async fn import(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    query: Result<Query<ImportQuery>, QueryRejection>,
+    body: Bytes,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let Query(query) = query.map_err(bad_query(&caller))?;
+    if body.is_empty() {
+        return Err(ApiError::field(
+            &caller,
+            "file",
+            "Upload a zip archive as the request body.",
+        ));
+    }
+    let input = ProjectInput {
+        name: query.name,
+        slug: query.slug,
+        description: query.description,
+    };
+    let imported = state
+        .projects
+        .import_zip(&actor, &input, &body)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok(respond(&caller, StatusCode::CREATED, imported))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let (slug, bytes) = state
+        .projects
+        .export_zip(&actor, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{slug}.zip\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn analyze(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let actor = actor(&caller)?;
+    let results = state
+        .projects
+        .analyze_project(&actor, &id)
+        .await
+        .map_err(|e| map_error(&caller, e))?;
+    let files: Vec<_> = results
+        .into_iter()
+        .map(|r| {
+            json!({
+                "entry_id": r.entry_id,
+                "path": r.path,
+                "language": r.analysis.language,
+                "findings": r.analysis.findings,
+                "functions": r.analysis.functions,
+            })
+        })
+        .collect();
+    Ok(respond(&caller, StatusCode::OK, json!({ "files": files })))
+}
