@@ -39,3 +39,14 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   step "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Monaco is served from the site, never committed: copy its AMD build out of the npm
+# package into public/ (cargo-leptos copies public/ into the site) when it changed.
+monaco_version=$(node -p 'require("./node_modules/monaco-editor/package.json").version')
+if [[ "$(cat public/monaco/VERSION 2>/dev/null)" != "$monaco_version" ]]; then
+  step "copy monaco-editor $monaco_version into public/monaco"
+  rm -rf public/monaco
+  mkdir -p public/monaco
+  cp -r node_modules/monaco-editor/min/vs public/monaco/vs
+  echo "$monaco_version" >public/monaco/VERSION
+fi

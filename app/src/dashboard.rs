@@ -1,5 +1,4 @@
-//! The dashboard and the sections that later issues fill in (projects, workflows, runs).
-//! Until then each says plainly what will appear there.
+//! The dashboard: the way into projects, workflows and runs.
 
 use crate::shell::use_current_user;
 use leptos::prelude::*;
@@ -28,18 +27,5 @@ fn Card(href: &'static str, title: &'static str, text: &'static str) -> impl Int
             <h2 class="font-semibold">{title}</h2>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{text}</p>
         </A>
-    }
-}
-
-/// An honest empty state for a section whose feature has not shipped yet.
-#[component]
-pub fn UpcomingSection(title: &'static str, text: &'static str) -> impl IntoView {
-    view! {
-        <Title text=title/>
-        <h1 class="text-2xl font-semibold">{title}</h1>
-        <div class="mt-8 rounded-xl border border-dashed border-slate-300 p-12 text-center dark:border-slate-700">
-            <p class="font-medium">{format!("No {} yet", title.to_lowercase())}</p>
-            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{text}</p>
-        </div>
     }
 }

@@ -64,9 +64,8 @@ pub fn App() -> impl IntoView {
                     // sends finished HTML, so nested suspense never hydrates out of order.
                     <ParentRoute path=path!("") view=shell::AppLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=dashboard::DashboardPage/>
-                        <Route path=path!("projects") view=|| view! {
-                            <dashboard::UpcomingSection title="Projects" text="Projects with files, the code editor and analysis arrive with the editor release."/>
-                        }/>
+                        <Route path=path!("projects") view=projects::ProjectsPage/>
+                        <Route path=path!("projects/:id") view=projects::EditorPage/>
                         <Route path=path!("workflows") view=workflows::WorkflowsPage/>
                         <Route path=path!("runs") view=runs::RunsPage/>
                         <Route path=path!("runs/:id") view=runs::RunPage/>

@@ -161,6 +161,30 @@ impl From<aura_engine::WorkflowError> for AppError {
     }
 }
 
+impl From<aura_projects::ProjectError> for AppError {
+    fn from(err: aura_projects::ProjectError) -> Self {
+        use aura_projects::ProjectError;
+        match err {
+            ProjectError::Invalid(problems) => {
+                let mut fields = std::collections::BTreeMap::<String, String>::new();
+                for p in problems {
+                    fields.entry(p.field).or_insert(p.message);
+                }
+                AppError::Validation { fields }
+            }
+            // A taken slug or path is a problem with what the user typed in that field.
+            ProjectError::Taken { field, message } => AppError::Validation {
+                fields: [(field, message)].into(),
+            },
+            ProjectError::NotFound => AppError::NotFound,
+            ProjectError::StaleRevision { .. } => AppError::Conflict {
+                message: "The file changed since you opened it.".into(),
+            },
+            ProjectError::Unexpected(err) => internal(AuthError::Unexpected(err)),
+        }
+    }
+}
+
 /// A UTC timestamp in milliseconds as `2026-11-22 14:03:07 UTC`, formatted on the server so
 /// the WASM bundle needs no date library.
 pub fn format_millis(millis: i64) -> String {

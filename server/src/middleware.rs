@@ -17,15 +17,35 @@ pub const REQUEST_ID: &str = "x-request-id";
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-fn content_security_policy(nonce: Option<&str>) -> String {
+/// The policy of every response. The editor page (`/projects/{id}`) alone allows inline
+/// styles, `blob:` workers and `data:` fonts, which Monaco needs (it injects `<style>`
+/// elements, starts its workers from blob URLs and inlines its icon font); its scripts still come only from this origin. Links into
+/// the editor make a full page load, so the relaxed policy never carries over to other
+/// pages and theirs never blocks the editor.
+fn content_security_policy(nonce: Option<&str>, editor: bool) -> String {
     let scripts = match nonce {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
     };
+    let (styles, workers, fonts) = if editor {
+        (
+            "style-src 'self' 'unsafe-inline'",
+            "worker-src 'self' blob:",
+            "font-src 'self' data:",
+        )
+    } else {
+        ("style-src 'self'", "worker-src 'self'", "font-src 'self'")
+    };
     format!(
-        "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+        "default-src 'self'; {scripts}; {styles}; {workers}; img-src 'self' data:; {fonts}; \
          connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// Whether `path` is the editor page, `/projects/{id}`.
+fn is_editor_page(path: &str) -> bool {
+    path.strip_prefix("/projects/")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
 }
 
 /// Adds the security headers to every response. HTML pages get a CSP carrying the nonce
@@ -38,13 +58,14 @@ pub async fn security_headers(
 ) -> Response {
     let nonce = leptos::nonce::Nonce::new().as_inner().to_string();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let editor = is_editor_page(req.uri().path());
     let mut res = next.run(req).await;
     let is_html = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let csp = content_security_policy(is_html.then_some(nonce.as_str()));
+    let csp = content_security_policy(is_html.then_some(nonce.as_str()), editor);
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
@@ -303,9 +324,22 @@ mod tests {
 
     #[test]
     fn csp_allows_only_self_wasm_and_the_nonce() {
-        let csp = content_security_policy(Some("abc"));
+        let csp = content_security_policy(Some("abc"), false);
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline"));
+        assert!(!csp.contains("blob:"));
+    }
+
+    #[test]
+    fn only_the_editor_page_allows_inline_styles_and_blob_workers() {
+        let csp = content_security_policy(Some("abc"), true);
+        assert!(csp.contains("style-src 'self' 'unsafe-inline'"));
+        assert!(csp.contains("worker-src 'self' blob:"));
+        assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
+        assert!(is_editor_page("/projects/0192"));
+        for other in ["/projects", "/projects/", "/projects/a/b", "/runs/1", "/"] {
+            assert!(!is_editor_page(other), "{other}");
+        }
     }
 }

@@ -1,5 +1,12 @@
 //! Projects: the list, the editor page and the server functions behind them.
 
+pub mod api;
+mod editor;
 mod language;
+mod list;
+#[cfg(feature = "hydrate")]
+mod monaco;
 
+pub use editor::EditorPage;
 pub use language::language_of;
+pub use list::ProjectsPage;

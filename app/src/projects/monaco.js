@@ -1,0 +1,188 @@
+// The JavaScript side of Aura's Monaco bindings (see monaco.rs), plus two small browser
+// helpers of the projects pages (a leave-page guard and a raw file upload). It only loads Monaco on
+// demand: nothing here touches Monaco until `loadMonaco` runs on an editor page, after
+// hydration. Every function takes and returns plain values so the Rust side stays typed.
+
+let loading = null;
+
+/** Loads Monaco's AMD build from `base` (e.g. "/monaco/vs") once; resolves to `monaco`. */
+export function loadMonaco(base) {
+  if (loading) return loading;
+  loading = new Promise((resolve, reject) => {
+    const start = () => {
+      globalThis.require.config({ paths: { vs: base } });
+      globalThis.require(["vs/editor/editor.main"], () => {
+        followColorScheme();
+        resolve(globalThis.monaco);
+      }, (err) => reject(new Error(`Monaco failed to load: ${err}`)));
+    };
+    if (globalThis.require && globalThis.require.config) {
+      start();
+      return;
+    }
+    const script = document.createElement("script");
+    script.src = `${base}/loader.js`;
+    script.onload = start;
+    script.onerror = () => reject(new Error("Monaco's loader could not be fetched."));
+    document.head.appendChild(script);
+  });
+  return loading;
+}
+
+function prefersDark() {
+  return globalThis.matchMedia?.("(prefers-color-scheme: dark)").matches ?? false;
+}
+
+function followColorScheme() {
+  const apply = () => globalThis.monaco.editor.setTheme(prefersDark() ? "vs-dark" : "vs");
+  apply();
+  globalThis.matchMedia?.("(prefers-color-scheme: dark)").addEventListener("change", apply);
+}
+
+const common = {
+  automaticLayout: true,
+  minimap: { enabled: false },
+  fontSize: 13,
+  scrollBeyondLastLine: false,
+  tabSize: 4,
+};
+
+export function createEditor(element) {
+  return globalThis.monaco.editor.create(element, { ...common, model: null });
+}
+
+export function createModel(value, language, path) {
+  const uri = globalThis.monaco.Uri.from({ scheme: "aura", path: `/${path}` });
+  const existing = globalThis.monaco.editor.getModel(uri);
+  if (existing) existing.dispose();
+  return globalThis.monaco.editor.createModel(value, language, uri);
+}
+
+export function setModel(editor, model) {
+  editor.setModel(model);
+  editor.focus();
+}
+
+export function disposeModel(model) {
+  model.dispose();
+}
+
+export function modelValue(model) {
+  return model.getValue();
+}
+
+export function setModelValue(model, value) {
+  // An edit rather than setValue, so the user can undo back to what they typed.
+  model.pushEditOperations([], [{ range: model.getFullModelRange(), text: value }], () => null);
+}
+
+export function modelVersion(model) {
+  return model.getAlternativeVersionId();
+}
+
+export function onModelChange(model, callback) {
+  return model.onDidChangeContent(() => callback());
+}
+
+export function onCursor(editor, callback) {
+  return editor.onDidChangeCursorPosition((e) => callback(e.position.lineNumber, e.position.column));
+}
+
+/** Ctrl+S / Cmd+S inside the editor. */
+export function onSave(editor, callback) {
+  const { KeyMod, KeyCode } = globalThis.monaco;
+  editor.addCommand(KeyMod.CtrlCmd | KeyCode.KeyS, () => callback());
+}
+
+const severities = { error: 8, warning: 4, info: 2 };
+
+/** `markersJson`: JSON of [{line, column, end_line, end_column, severity, message, rule}]. */
+export function setMarkers(model, markersJson) {
+  const markers = JSON.parse(markersJson);
+  globalThis.monaco.editor.setModelMarkers(
+    model,
+    "aura",
+    markers.map((m) => ({
+      startLineNumber: m.line,
+      startColumn: m.column,
+      endLineNumber: m.end_line,
+      endColumn: Math.max(m.end_column, m.line === m.end_line ? m.column + 1 : 1),
+      severity: severities[m.severity] ?? 2,
+      message: m.message,
+      code: m.rule,
+      source: "aura",
+    })),
+  );
+}
+
+export function revealPosition(editor, line, column) {
+  editor.revealPositionInCenter({ lineNumber: line, column });
+  editor.setPosition({ lineNumber: line, column });
+  editor.focus();
+}
+
+export function createDiff(element, original, modified, language) {
+  const diff = globalThis.monaco.editor.createDiffEditor(element, {
+    ...common,
+    readOnly: true,
+    originalEditable: false,
+    renderSideBySide: element.clientWidth > 700,
+  });
+  diff.setModel({
+    original: globalThis.monaco.editor.createModel(original, language),
+    modified: globalThis.monaco.editor.createModel(modified, language),
+  });
+  return diff;
+}
+
+export function disposeDiff(diff) {
+  const model = diff.getModel();
+  diff.dispose();
+  model?.original.dispose();
+  model?.modified.dispose();
+}
+
+export function dispose(disposable) {
+  disposable.dispose();
+}
+
+/** Asks before leaving the page while `isDirty()`: reloads and closing (beforeunload) and
+ *  clicks on links that would navigate elsewhere. Returns a disposable. */
+export function guardNavigation(isDirty) {
+  const beforeUnload = (event) => {
+    if (isDirty()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  };
+  const click = (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+    if (!link || link.target === "_blank" || link.hasAttribute("download") || !isDirty()) return;
+    const url = new URL(link.href, location.href);
+    if (url.pathname === location.pathname) return;
+    if (!confirm("You have unsaved changes. Leave this page and lose them?")) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  };
+  addEventListener("beforeunload", beforeUnload);
+  document.addEventListener("click", click, true);
+  return {
+    dispose() {
+      removeEventListener("beforeunload", beforeUnload);
+      document.removeEventListener("click", click, true);
+    },
+  };
+}
+
+/** POSTs the file chosen in `input` (an <input type=file>) as the request body. */
+export async function uploadZip(url, input) {
+  const file = input.files?.[0];
+  if (!file) throw "Choose a zip file first.";
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/zip", accept: "application/json" },
+    body: file,
+  });
+  return { status: response.status, body: await response.text() };
+}
