@@ -1,4 +1,5 @@
-//! Analysis time for a 10,000-line file per language (target: at most 50 ms).
+//! Analysis time for a 10,000-line file per language (target: at most 50 ms), and for a
+//! 1,000-line file (a typical large source file).
 //!
 //!   cargo bench -p aura-analysis --bench analyze
 //!
@@ -50,23 +51,25 @@ fn main() {
         Language::TypeScript,
         Language::Go,
     ] {
-        let source = file(language, 10_000);
-        let mut times = Vec::new();
-        let mut last = None;
-        for _ in 0..21 {
-            let started = Instant::now();
-            let result = analyze(language, &source);
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-            last = Some(result);
+        for lines in [1_000, 10_000] {
+            let source = file(language, lines);
+            let mut times = Vec::new();
+            let mut last = None;
+            for _ in 0..21 {
+                let started = Instant::now();
+                let result = analyze(language, &source);
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+                last = Some(result);
+            }
+            times.sort_by(f64::total_cmp);
+            let result = last.expect("ran");
+            println!(
+                "| {language:?} | {} | {:.1} ms | {} | {} |",
+                source.lines().count(),
+                times[times.len() / 2],
+                result.findings.len(),
+                result.functions.len()
+            );
         }
-        times.sort_by(f64::total_cmp);
-        let result = last.expect("ran");
-        println!(
-            "| {language:?} | {} | {:.1} ms | {} | {} |",
-            source.lines().count(),
-            times[times.len() / 2],
-            result.findings.len(),
-            result.functions.len()
-        );
     }
 }

@@ -78,29 +78,57 @@ pub struct Analysis {
     pub functions: Vec<FunctionMetrics>,
 }
 
+/// Above this size the line rules run on a second thread while the tree is parsed and
+/// scanned; below it a thread costs more than it saves.
+const PARALLEL_LINE_RULES_BYTES: usize = 64 * 1024;
+
 /// Analyses one file.
 pub fn analyze(language: Language, source: &str) -> Analysis {
-    let mut parser = tree_sitter::Parser::new();
-    // The grammars are compiled in and match the tree-sitter version; failure here would
-    // be a build error, not bad input.
-    parser
-        .set_language(&language.grammar())
-        .expect("grammar matches the tree-sitter version");
-    let tree = parser.parse(source, None);
-    let mut findings = Vec::new();
-    let mut functions = Vec::new();
-    if let Some(tree) = &tree {
-        let ctx = rules::Context::new(language, source);
-        rules::syntax(&ctx, tree.root_node(), &mut findings);
-        rules::tree_rules(&ctx, tree.root_node(), &mut findings);
-        functions = metrics::functions(language, source, tree.root_node());
-        rules::long_functions(&functions, &mut findings);
-    }
-    rules::line_rules(language, source, &mut findings);
+    let (mut findings, functions, line_findings) = if source.len() >= PARALLEL_LINE_RULES_BYTES {
+        std::thread::scope(|scope| {
+            let lines = scope.spawn(|| {
+                let mut out = Vec::new();
+                rules::line_rules(language, source, &mut out);
+                out
+            });
+            let (findings, functions) = tree_analysis(language, source);
+            let line_findings = lines
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (findings, functions, line_findings)
+        })
+    } else {
+        let (findings, functions) = tree_analysis(language, source);
+        let mut line_findings = Vec::new();
+        rules::line_rules(language, source, &mut line_findings);
+        (findings, functions, line_findings)
+    };
+    findings.extend(line_findings);
     findings.sort_by_key(|f| (f.line, f.column, f.rule));
     Analysis {
         language,
         findings,
         functions,
     }
+}
+
+/// Parses `source` and runs everything that needs the syntax tree.
+fn tree_analysis(language: Language, source: &str) -> (Vec<Finding>, Vec<FunctionMetrics>) {
+    let mut parser = tree_sitter::Parser::new();
+    // The grammars are compiled in and match the tree-sitter version; failure here would
+    // be a build error, not bad input.
+    parser
+        .set_language(&language.grammar())
+        .expect("grammar matches the tree-sitter version");
+    let mut findings = Vec::new();
+    let Some(tree) = parser.parse(source, None) else {
+        return (findings, Vec::new());
+    };
+    let ctx = rules::Context::new(language, source);
+    rules::syntax(&ctx, tree.root_node(), &mut findings);
+    let functions = metrics::scan(language, source, tree.root_node(), |node, parent| {
+        rules::node_rules(&ctx, node, parent, &mut findings)
+    });
+    rules::long_functions(&functions, &mut findings);
+    (findings, functions)
 }

@@ -133,80 +133,129 @@ fn parameter_count(node: Node<'_>) -> usize {
     count
 }
 
-/// Preorder walk with one cursor (node handles are cheap; cursors and `Node::parent`,
-/// which searches down from the root, are not). `visit` gets the node and its parent and
-/// says whether to descend.
-pub(crate) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, Option<Node<'t>>) -> bool) {
+/// A function being measured during [`scan`].
+struct Frame<'t> {
+    /// Index of its entry in the result, filled in when the walk leaves the function.
+    index: usize,
+    body: Option<Node<'t>>,
+    decisions: usize,
+    deepest: usize,
+}
+
+/// A node on the path from the root to the current node.
+struct Open<'t> {
+    node: Node<'t>,
+    /// Nesting depth inside the innermost function's body.
+    depth: usize,
+    /// Whether the node is (inside) the body of the innermost function.
+    in_body: bool,
+}
+
+/// The state of one [`scan`].
+struct Scanner<'t, 's> {
+    language: Language,
+    source: &'s str,
+    found: Vec<FunctionMetrics>,
+    frames: Vec<Frame<'t>>,
+    path: Vec<Open<'t>>,
+}
+
+impl<'t> Scanner<'t, '_> {
+    fn enter(&mut self, node: Node<'t>, parent: Option<Node<'t>>) {
+        if is_function(self.language, node.kind()) {
+            self.frames.push(Frame {
+                index: self.found.len(),
+                body: node.child_by_field_name("body"),
+                decisions: 0,
+                deepest: 0,
+            });
+            self.found.push(FunctionMetrics {
+                name: name_of(node, parent, self.source),
+                line: node.start_position().row + 1,
+                lines: node.end_position().row - node.start_position().row + 1,
+                parameters: parameter_count(node),
+                complexity: 1,
+                nesting: 0,
+            });
+            self.path.push(Open {
+                node,
+                depth: 0,
+                in_body: false,
+            });
+            return;
+        }
+        let (mut depth, mut in_body) = self
+            .path
+            .last()
+            .map_or((0, false), |o| (o.depth, o.in_body));
+        if let Some(frame) = self.frames.last_mut() {
+            in_body = in_body || frame.body.is_some_and(|b| b.id() == node.id());
+            if in_body {
+                if is_decision(node) {
+                    frame.decisions += 1;
+                }
+                if is_nesting(node, parent) {
+                    depth += 1;
+                }
+                frame.deepest = frame.deepest.max(depth);
+            }
+        }
+        self.path.push(Open {
+            node,
+            depth,
+            in_body,
+        });
+    }
+
+    fn leave(&mut self) {
+        let Some(open) = self.path.pop() else { return };
+        if is_function(self.language, open.node.kind())
+            && let Some(frame) = self.frames.pop()
+        {
+            let metrics = &mut self.found[frame.index];
+            metrics.complexity = 1 + frame.decisions;
+            metrics.nesting = frame.deepest;
+        }
+    }
+}
+
+/// One preorder pass over the whole tree with one cursor: `visit(node, parent)` runs the
+/// node rules, and every function's metrics are gathered on the way. (Walking once
+/// matters: moving a tree cursor costs more than anything the rules do per node.)
+/// Returns the functions in source order.
+pub(crate) fn scan<'t>(
+    language: Language,
+    source: &str,
+    root: Node<'t>,
+    mut visit: impl FnMut(Node<'t>, Option<Node<'t>>),
+) -> Vec<FunctionMetrics> {
+    let mut scanner = Scanner {
+        language,
+        source,
+        found: Vec::new(),
+        frames: Vec::new(),
+        path: Vec::new(),
+    };
     let mut cursor = root.walk();
-    let mut parents: Vec<Node<'t>> = Vec::new();
     loop {
         let node = cursor.node();
-        if visit(node, parents.last().copied()) && cursor.goto_first_child() {
-            parents.push(node);
+        let parent = scanner.path.last().map(|o| o.node);
+        visit(node, parent);
+        scanner.enter(node, parent);
+        if cursor.goto_first_child() {
             continue;
         }
+        scanner.leave();
         loop {
             if cursor.goto_next_sibling() {
                 break;
             }
             if !cursor.goto_parent() {
-                return;
+                return scanner.found;
             }
-            parents.pop();
+            scanner.leave();
         }
     }
-}
-
-/// Decision points and deepest nesting in a function body, not entering nested functions.
-fn measure(language: Language, body: Node<'_>, parent: Node<'_>) -> (usize, usize) {
-    let mut decisions = 0;
-    let mut deepest = 0;
-    // Nesting depth of each open ancestor, innermost last; walk() reports parents, so
-    // the depth stack follows them by node id.
-    let mut depths: Vec<(usize, usize)> = vec![(parent.id(), 0)];
-    walk(body, |node, parent| {
-        if is_function(language, node.kind()) {
-            return false;
-        }
-        let parent_id = parent.map_or(depths[0].0, |p| p.id());
-        while depths.len() > 1 && depths.last().is_some_and(|(id, _)| *id != parent_id) {
-            depths.pop();
-        }
-        let depth = depths.last().map_or(0, |d| d.1);
-        if is_decision(node) {
-            decisions += 1;
-        }
-        let depth = if is_nesting(node, parent) {
-            depth + 1
-        } else {
-            depth
-        };
-        deepest = deepest.max(depth);
-        depths.push((node.id(), depth));
-        true
-    });
-    (decisions, deepest)
-}
-
-pub(crate) fn functions(language: Language, source: &str, root: Node<'_>) -> Vec<FunctionMetrics> {
-    let mut found = Vec::new();
-    walk(root, |node, parent| {
-        if is_function(language, node.kind()) {
-            let (decisions, nesting) = node
-                .child_by_field_name("body")
-                .map_or((0, 0), |body| measure(language, body, node));
-            found.push(FunctionMetrics {
-                name: name_of(node, parent, source),
-                line: node.start_position().row + 1,
-                lines: node.end_position().row - node.start_position().row + 1,
-                parameters: parameter_count(node),
-                complexity: 1 + decisions,
-                nesting,
-            });
-        }
-        true
-    });
-    found
 }
 
 #[cfg(test)]

@@ -148,9 +148,14 @@ static SQL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Structural rules: dynamic eval/exec, SQL built from pieces, shell commands from
 /// input, `unsafe` in Rust.
-pub(crate) fn tree_rules(ctx: &Context<'_>, root: Node<'_>, out: &mut Vec<Finding>) {
-    crate::metrics::walk(root, |node, parent| {
-        match node.kind() {
+/// The rules that look at one syntax node (called for every node, in preorder).
+pub(crate) fn node_rules(
+    ctx: &Context<'_>,
+    node: Node<'_>,
+    parent: Option<Node<'_>>,
+    out: &mut Vec<Finding>,
+) {
+    match node.kind() {
             "call_expression" | "call" | "new_expression" => call_rules(ctx, node, out),
             "unsafe_block" if ctx.language == Language::Rust => out.push(ctx.finding(
                 node,
@@ -161,17 +166,15 @@ pub(crate) fn tree_rules(ctx: &Context<'_>, root: Node<'_>, out: &mut Vec<Findin
             )),
             _ => {}
         }
-        if is_string(node) && SQL.is_match(ctx.text(node)) && sql_is_built(ctx, node, parent) {
-            out.push(ctx.finding(
-                node,
-                "security.sql-injection",
-                Severity::Error,
-                "SQL is built by concatenation or formatting; input can change the query.",
-                "Use placeholders and bind the values (`$1`, `?`, `%s` with parameters).",
-            ));
-        }
-        true
-    });
+    if is_string(node) && SQL.is_match(ctx.text(node)) && sql_is_built(ctx, node, parent) {
+        out.push(ctx.finding(
+            node,
+            "security.sql-injection",
+            Severity::Error,
+            "SQL is built by concatenation or formatting; input can change the query.",
+            "Use placeholders and bind the values (`$1`, `?`, `%s` with parameters).",
+        ));
+    }
 }
 
 /// Whether a string containing SQL gets other values spliced in.
