@@ -41,13 +41,23 @@ function editorText(page: Page) {
 test("a project and a file are created from the UI and the file opens in Monaco", async ({ page, problems }) => {
   problems.allow(/HTTP 422: POST .*\/api\/projects\/create-entry/);
   problems.allow(/console error: Failed to load resource: the server responded with a status of 422/);
+  const monaco: string[] = [];
+  page.on("request", (req) => {
+    if (req.url().includes("/monaco/")) monaco.push(req.url());
+  });
   await signedIn(page, "/projects");
+  await page.goto("/");
+  await hydrated(page);
+  await page.goto("/projects");
+  await hydrated(page);
+  expect(monaco, "Monaco is not loaded outside the editor").toEqual([]);
   const name = `Shop ${Date.now()}`;
   await page.getByLabel("Name", { exact: true }).first().fill(name);
   await page.getByRole("button", { name: "Create project" }).click();
   await expect(page).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId("project-name")).toHaveText(name);
   await expect(page.getByTestId("tree-empty")).toBeVisible();
+  await expect.poll(() => monaco.length).toBeGreaterThan(0);
 
   await page.getByLabel("New file or folder").fill("src/app.py");
   await page.getByRole("button", { name: "New file" }).click();
@@ -121,8 +131,13 @@ test("an old revision is compared in a diff and restored as a new revision", asy
   await page.getByRole("button", { name: "History" }).click();
   const history = page.getByTestId("history");
   await expect(history).toContainText("Revision 2");
-  await history.getByRole("button", { name: "Compare 1" }).click();
   const dialog = page.getByRole("dialog");
+  // Escape closes the diff (focus moves into it when it opens).
+  await history.getByRole("button", { name: "Compare 1" }).click();
+  await expect(dialog.getByRole("button", { name: "Close" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await history.getByRole("button", { name: "Compare 1" }).click();
   await expect(dialog).toContainText("revision 1 (left) and the current revision 2 (right)");
   await expect(dialog.locator(".monaco-diff-editor")).toBeVisible();
   await expect(dialog.locator(".monaco-diff-editor")).toContainText("first");

@@ -449,7 +449,7 @@ fn DiffDialog(ui: Ui, diff_el: NodeRef<leptos::html::Div>) -> impl IntoView {
                         <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| if let Some(d) = ui.diff.get_untracked() { client::restore(ui, d.entry, d.revision) }>
                             {move || ui.diff.get().map(|d| format!("Restore revision {}", d.revision)).unwrap_or_default()}
                         </button>
-                        <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| ui.diff.set(None)>"Close"</button>
+                        <button type="button" class=SECONDARY_BUTTON_CLASS data-focus-first="" on:click=move |_| ui.diff.set(None)>"Close"</button>
                     </div>
                 </div>
                 <div node_ref=diff_el class="mt-3 min-h-0 flex-1" data-testid="diff-editor"></div>
@@ -461,7 +461,8 @@ fn DiffDialog(ui: Ui, diff_el: NodeRef<leptos::html::Div>) -> impl IntoView {
 #[component]
 fn ConflictDialog(ui: Ui, conflict_el: NodeRef<leptos::html::Div>) -> impl IntoView {
     view! {
-        <div class=DIALOG class:hidden=move || ui.conflict.get().is_none() role="alertdialog" aria-modal="true" aria-labelledby="conflict-title" aria-describedby="conflict-text" data-testid="conflict-dialog">
+        <div class=DIALOG class:hidden=move || ui.conflict.get().is_none() role="alertdialog"
+            on:keydown=move |ev| if ev.key() == "Escape" { client::resolve(ui, client::Choice::Cancel) } aria-modal="true" aria-labelledby="conflict-title" aria-describedby="conflict-text" data-testid="conflict-dialog">
             <div class=DIALOG_BOX>
                 <h2 id="conflict-title" class="font-semibold">{move || ui.conflict.get().map(|c| format!("{} was changed since you opened it", c.path)).unwrap_or_default()}</h2>
                 <p id="conflict-text" class="mt-1 text-sm text-slate-600 dark:text-slate-400">
@@ -469,7 +470,7 @@ fn ConflictDialog(ui: Ui, conflict_el: NodeRef<leptos::html::Div>) -> impl IntoV
                 </p>
                 <div node_ref=conflict_el class="mt-3 min-h-0 flex-1"></div>
                 <div class="mt-3 flex flex-wrap justify-end gap-2">
-                    <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| client::resolve(ui, client::Choice::Cancel)>"Keep editing"</button>
+                    <button type="button" class=SECONDARY_BUTTON_CLASS data-focus-first="" on:click=move |_| client::resolve(ui, client::Choice::Cancel)>"Keep editing"</button>
                     <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| client::resolve(ui, client::Choice::TakeTheirs)>"Use their version"</button>
                     <button type="button" class="inline-flex items-center justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500" on:click=move |_| client::resolve(ui, client::Choice::KeepMine)>"Save mine over theirs"</button>
                 </div>

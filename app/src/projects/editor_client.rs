@@ -158,6 +158,7 @@ pub fn start(
             let editor =
                 DiffEditor::new(&element, &d.old, &d.current.content, language_of(&d.path));
             with_host(|h| h.diff = Some(editor));
+            focus_first(&element);
         }
     });
     Effect::new(move |_| {
@@ -167,8 +168,24 @@ pub fn start(
             let editor =
                 DiffEditor::new(&element, &c.theirs.content, &c.mine, language_of(&c.path));
             with_host(|h| h.conflict = Some(editor));
+            focus_first(&element);
         }
     });
+}
+
+/// Moves keyboard focus to the dialog around `inside` (its `data-focus-first` button), so
+/// Escape and Tab work in it at once.
+fn focus_first(inside: &web_sys::HtmlElement) {
+    use wasm_bindgen::JsCast;
+    let button = inside
+        .closest("[role=dialog], [role=alertdialog]")
+        .ok()
+        .flatten()
+        .and_then(|dialog| dialog.query_selector("[data-focus-first]").ok().flatten())
+        .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(button) = button {
+        let _ = button.focus();
+    }
 }
 
 /// Opens a file in a tab (or switches to its tab).

@@ -1,5 +1,5 @@
-//! The rules. Each has an id, a severity, a message and a fix hint; `docs/analysis.md`
-//! lists them.
+//! The rules. Each has an id, a severity, a message and a fix hint; the README's
+//! "Analysis rules" table lists them.
 
 use crate::metrics::FunctionMetrics;
 use crate::{Finding, Language, Severity};
