@@ -44,6 +44,16 @@ pub struct Conflict {
     pub theirs: FileView,
 }
 
+/// How the user settles a save conflict.
+pub enum Choice {
+    /// Close the dialog; the text stays in the editor, unsaved.
+    Cancel,
+    /// Load the saved version into the editor.
+    TakeTheirs,
+    /// Save the editor's text on top of the saved version.
+    KeepMine,
+}
+
 /// An open revision diff.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffView {
@@ -462,7 +472,7 @@ fn DiffDialog(ui: Ui, diff_el: NodeRef<leptos::html::Div>) -> impl IntoView {
 fn ConflictDialog(ui: Ui, conflict_el: NodeRef<leptos::html::Div>) -> impl IntoView {
     view! {
         <div class=DIALOG class:hidden=move || ui.conflict.get().is_none() role="alertdialog"
-            on:keydown=move |ev| if ev.key() == "Escape" { client::resolve(ui, client::Choice::Cancel) } aria-modal="true" aria-labelledby="conflict-title" aria-describedby="conflict-text" data-testid="conflict-dialog">
+            on:keydown=move |ev| if ev.key() == "Escape" { client::resolve(ui, Choice::Cancel) } aria-modal="true" aria-labelledby="conflict-title" aria-describedby="conflict-text" data-testid="conflict-dialog">
             <div class=DIALOG_BOX>
                 <h2 id="conflict-title" class="font-semibold">{move || ui.conflict.get().map(|c| format!("{} was changed since you opened it", c.path)).unwrap_or_default()}</h2>
                 <p id="conflict-text" class="mt-1 text-sm text-slate-600 dark:text-slate-400">
@@ -470,9 +480,9 @@ fn ConflictDialog(ui: Ui, conflict_el: NodeRef<leptos::html::Div>) -> impl IntoV
                 </p>
                 <div node_ref=conflict_el class="mt-3 min-h-0 flex-1"></div>
                 <div class="mt-3 flex flex-wrap justify-end gap-2">
-                    <button type="button" class=SECONDARY_BUTTON_CLASS data-focus-first="" on:click=move |_| client::resolve(ui, client::Choice::Cancel)>"Keep editing"</button>
-                    <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| client::resolve(ui, client::Choice::TakeTheirs)>"Use their version"</button>
-                    <button type="button" class="inline-flex items-center justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500" on:click=move |_| client::resolve(ui, client::Choice::KeepMine)>"Save mine over theirs"</button>
+                    <button type="button" class=SECONDARY_BUTTON_CLASS data-focus-first="" on:click=move |_| client::resolve(ui, Choice::Cancel)>"Keep editing"</button>
+                    <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| client::resolve(ui, Choice::TakeTheirs)>"Use their version"</button>
+                    <button type="button" class="inline-flex items-center justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500" on:click=move |_| client::resolve(ui, Choice::KeepMine)>"Save mine over theirs"</button>
                 </div>
             </div>
         </div>
@@ -488,12 +498,6 @@ mod client;
 mod client {
     use super::*;
     use crate::error::AppError;
-
-    pub enum Choice {
-        KeepMine,
-        TakeTheirs,
-        Cancel,
-    }
 
     pub fn start(
         _ui: Ui,

@@ -8,7 +8,7 @@ use super::super::api::{
 };
 use super::super::language_of;
 use super::super::monaco::{self, DiffEditor, Editor, Marker, Model, NavigationGuard};
-use super::{Conflict, DiffView, Readiness, Tab, Ui, confirmed};
+use super::{Choice, Conflict, DiffView, Readiness, Tab, Ui, confirmed};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -59,12 +59,6 @@ fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
         let mut host = cell.try_borrow_mut().ok()?;
         host.as_mut().map(f)
     })
-}
-
-pub enum Choice {
-    KeepMine,
-    TakeTheirs,
-    Cancel,
 }
 
 pub fn start(

@@ -296,13 +296,7 @@ impl Store {
         project_id: &str,
         entry_id: &str,
     ) -> Result<Option<Entry>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM project_entries WHERE project_id = $1 AND id = $2"
-        ))
-        .bind(project_id)
-        .bind(entry_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.entry_by("id", project_id, entry_id).await
     }
 
     pub async fn find_entry_by_path(
@@ -310,11 +304,21 @@ impl Store {
         project_id: &str,
         path: &str,
     ) -> Result<Option<Entry>, StoreError> {
+        self.entry_by("path", project_id, path).await
+    }
+
+    /// The entry whose `column` (`id` or `path`, never user input) equals `value`.
+    async fn entry_by(
+        &self,
+        column: &'static str,
+        project_id: &str,
+        value: &str,
+    ) -> Result<Option<Entry>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM project_entries WHERE project_id = $1 AND path = $2"
+            "SELECT {ENTRY_COLUMNS} FROM project_entries WHERE project_id = $1 AND {column} = $2"
         ))
         .bind(project_id)
-        .bind(path)
+        .bind(value)
         .fetch_optional(&self.pool)
         .await?)
     }
