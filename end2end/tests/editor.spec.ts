@@ -59,6 +59,12 @@ test("a project and a file are created from the UI and the file opens in Monaco"
   await expect(page.getByTestId("tree-empty")).toBeVisible();
   await expect.poll(() => monaco.length).toBeGreaterThan(0);
 
+  // Rename it in place.
+  await page.getByRole("button", { name: "Rename" }).click();
+  await page.getByLabel("Project name").fill(`${name} renamed`);
+  await page.getByRole("button", { name: "Save name" }).click();
+  await expect(page.getByTestId("project-name")).toHaveText(`${name} renamed`);
+
   await page.getByLabel("New file or folder").fill("src/app.py");
   await page.getByRole("button", { name: "New file" }).click();
   await expect(page.getByRole("tree", { name: "Project files" })).toContainText("src");
@@ -73,7 +79,7 @@ test("a project and a file are created from the UI and the file opens in Monaco"
 
   // The project is listed.
   await page.goto("/projects");
-  await expect(page.getByRole("list", { name: "Projects" })).toContainText(name);
+  await expect(page.getByRole("list", { name: "Projects" })).toContainText(`${name} renamed`);
 });
 
 test("text typed into Monaco is saved with Ctrl+S and is there after a reload", async ({ page }) => {

@@ -160,6 +160,23 @@ pub async fn create_project(name: String, description: String) -> Result<String,
     .await
 }
 
+/// Renames a project (the slug stays) and replaces its description.
+#[server(prefix = "/api", endpoint = "projects/rename")]
+pub async fn rename_project(id: String, name: String, description: String) -> Result<(), AppError> {
+    use crate::server::respond;
+    respond(async move {
+        let actor = glue::actor()?;
+        let input = aura_projects::ProjectInput {
+            name,
+            slug: None,
+            description,
+        };
+        glue::projects().update(&actor, &id, &input).await?;
+        Ok(())
+    })
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "projects/delete")]
 pub async fn delete_project(id: String) -> Result<(), AppError> {
     use crate::server::respond;

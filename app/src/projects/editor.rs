@@ -5,12 +5,16 @@
 //! useful before any script runs. After hydration the browser loads Monaco and takes
 //! over; the read-only copy is hidden once the editor is ready.
 
-use super::api::{EntryRow, FileView, Problem, RevisionRow, TreeView, project_tree, read_file};
+use super::api::{
+    EntryRow, FileView, Problem, RenameProject, RevisionRow, TreeView, project_tree, read_file,
+};
 use super::language_of;
 #[cfg(feature = "hydrate")]
 use super::list::confirmed;
 use super::list::encode;
-use crate::shell::form::{INPUT_CLASS, SECONDARY_BUTTON_CLASS};
+use crate::shell::form::{
+    BUTTON_CLASS, Field, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -204,18 +208,40 @@ pub fn EditorPage() -> impl IntoView {
 #[component]
 fn Header(tree: TreeView, ui: Ui) -> impl IntoView {
     let export = format!("/api/v1/projects/{}/export", tree.project.id);
+    let rename = ServerAction::<RenameProject>::new();
+    let error = action_error(rename);
+    let editing = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = rename.value().get() {
+            editing.set(false);
+            ui.tree_version.update(|v| *v += 1);
+        }
+    });
+    let project = StoredValue::new(tree.project.clone());
     view! {
         <Title text=tree.project.name.clone()/>
         <div class="flex flex-wrap items-end justify-between gap-3">
             <div>
                 <h1 class="text-2xl font-semibold" data-testid="project-name">{tree.project.name.clone()}</h1>
-                <p class="text-xs text-slate-500">{tree.project.slug.clone()}</p>
+                <p class="text-xs text-slate-500">{tree.project.slug.clone()}{(!tree.project.description.is_empty()).then(|| format!(" · {}", tree.project.description))}</p>
             </div>
             <div class="flex items-center gap-2">
+                <button type="button" class=SECONDARY_BUTTON_CLASS aria-expanded=move || editing.get().to_string() on:click=move |_| editing.update(|e| *e = !*e)>"Rename"</button>
                 <button type="button" class=SECONDARY_BUTTON_CLASS disabled=move || ui.active.get().is_none() on:click=move |_| client::open_history(ui)>"History"</button>
                 <a href=export download="" class=SECONDARY_BUTTON_CLASS>"Export zip"</a>
             </div>
         </div>
+        <Show when=move || editing.get()>
+            <ActionForm action=rename attr:class="mt-3 grid gap-3 rounded-xl border border-slate-200 bg-white p-4 sm:grid-cols-[1fr_1fr_auto] sm:items-end dark:border-slate-800 dark:bg-slate-900">
+                <input type="hidden" name="id" value=project.with_value(|p| p.id.clone())/>
+                <Field label="Project name" name="name" value=project.with_value(|p| p.name.clone()) required=true error/>
+                <Field label="Description" name="description" value=project.with_value(|p| p.description.clone()) error/>
+                <div class="flex gap-2">
+                    <FormAlert error/>
+                    <button type="submit" class=BUTTON_CLASS disabled=move || rename.pending().get()>"Save name"</button>
+                </div>
+            </ActionForm>
+        </Show>
     }
 }
 
