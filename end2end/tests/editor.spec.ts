@@ -72,6 +72,14 @@ test("a project and a file are created from the UI and the file opens in Monaco"
   await editorReady(page, "app.py");
   await expect(page.getByTestId("language")).toHaveText("python");
 
+  // Folders collapse and expand.
+  const src = page.getByRole("tree").getByRole("button", { name: "src", exact: true });
+  await src.click();
+  await expect(src).toHaveAttribute("aria-expanded", "false");
+  await expect(page.locator('[data-path="src/app.py"]')).toBeHidden();
+  await src.press("Enter");
+  await expect(page.locator('[data-path="src/app.py"]')).toBeVisible();
+
   // A bad path names the problem and creates nothing.
   await page.getByLabel("New file or folder").fill("../escape.py");
   await page.getByRole("button", { name: "New file" }).click();

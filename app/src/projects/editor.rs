@@ -264,6 +264,12 @@ fn NewEntryForm(ui: Ui) -> impl IntoView {
     }
 }
 
+/// Whether any folder above `path` is collapsed.
+fn hidden_by(collapsed: &std::collections::HashSet<String>, path: &str) -> bool {
+    path.match_indices('/')
+        .any(|(i, _)| collapsed.contains(&path[..i]))
+}
+
 #[component]
 fn FileTree(entries: Vec<EntryRow>, ui: Ui) -> impl IntoView {
     let mut entries = entries;
@@ -272,6 +278,7 @@ fn FileTree(entries: Vec<EntryRow>, ui: Ui) -> impl IntoView {
         return view! { <p class="mt-3 text-sm text-slate-500" data-testid="tree-empty">"No files yet."</p> }.into_any();
     }
     let project = ui.project.get_untracked();
+    let collapsed = RwSignal::new(std::collections::HashSet::<String>::new());
     view! {
         <ul class="mt-3 space-y-0.5" role="tree" aria-label="Project files">
             {entries.into_iter().map(|entry| {
@@ -280,13 +287,23 @@ fn FileTree(entries: Vec<EntryRow>, ui: Ui) -> impl IntoView {
                 let name = entry.name().to_owned();
                 let path = entry.path.clone();
                 let (rename_id, delete_id, rename_path, delete_path) = (id.clone(), id.clone(), path.clone(), path.clone());
-                let label = if entry.is_folder { format!("▸ {name}") } else { name.clone() };
+                let hidden = {
+                    let path = path.clone();
+                    move || collapsed.with(|c| hidden_by(c, &path))
+                };
                 let is_active = {
                     let id = id.clone();
                     move || ui.active.get().as_deref() == Some(id.as_str())
                 };
                 let body = if entry.is_folder {
-                    view! { <span class="block truncate px-2 py-1 text-sm font-medium text-slate-600 dark:text-slate-300">{label}</span> }.into_any()
+                    let (key, toggle_key) = (path.clone(), path.clone());
+                    let open = Memo::new(move |_| !collapsed.with(|c| c.contains(&key)));
+                    view! {
+                        <button type="button" class=format!("{TREE_BUTTON} font-medium text-slate-600 dark:text-slate-300") aria-expanded=move || open.get().to_string()
+                            on:click=move |_| collapsed.update(|c| if !c.remove(&toggle_key) { c.insert(toggle_key.clone()); })>
+                            <span aria-hidden="true">{move || if open.get() { "▾ " } else { "▸ " }}</span>{name.clone()}
+                        </button>
+                    }.into_any()
                 } else {
                     let href = format!("/projects/{project}?file={}", encode(&id));
                     let open_id = id.clone();
@@ -297,11 +314,11 @@ fn FileTree(entries: Vec<EntryRow>, ui: Ui) -> impl IntoView {
                                     ev.prevent_default();
                                     client::open(ui, open_id.clone());
                                 }
-                            }>{label}</a>
+                            }>{name.clone()}</a>
                     }.into_any()
                 };
                 view! {
-                    <li role="treeitem" class="group flex items-center justify-between" style=indent>
+                    <li role="treeitem" class="group flex items-center justify-between" class:hidden=hidden style=indent>
                         <div class="min-w-0 flex-1">{body}</div>
                         <div class="flex shrink-0 opacity-60 group-hover:opacity-100 group-focus-within:opacity-100">
                             <button type="button" class=SMALL_BUTTON aria-label=format!("Rename {path}") on:click=move |_| client::rename(ui, rename_id.clone(), rename_path.clone())>"Rename"</button>

@@ -101,6 +101,10 @@ fn Sidebar() -> impl IntoView {
 }
 
 fn crumb_title(segment: &str) -> String {
+    // Record ids (UUIDs) are shortened rather than title-cased: `01a201d1…`.
+    if segment.len() == 36 && segment.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return format!("{}…", &segment[..8]);
+    }
     let mut chars = segment.chars();
     match chars.next() {
         Some(first) => first
@@ -201,5 +205,19 @@ pub fn NotFound() -> impl IntoView {
             <p class="text-slate-600 dark:text-slate-400">"The page you asked for does not exist or has moved."</p>
             <a href="/" class="text-sm font-semibold text-indigo-600 hover:underline dark:text-indigo-400">"Back to the dashboard"</a>
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crumb_title;
+
+    #[test]
+    fn crumbs_read_as_words_and_ids_are_shortened() {
+        assert_eq!(crumb_title("audit-log"), "Audit log");
+        assert_eq!(
+            crumb_title("01a201d1-68e6-7574-bd9b-15b1d8180e08"),
+            "01a201d1…"
+        );
     }
 }
