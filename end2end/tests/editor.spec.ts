@@ -80,6 +80,13 @@ test("a project and a file are created from the UI and the file opens in Monaco"
   await src.press("Enter");
   await expect(page.locator('[data-path="src/app.py"]')).toBeVisible();
 
+  // Renaming the open file keeps its tab, now highlighted for the new extension.
+  page.once("dialog", (dialog) => dialog.accept("src/app.js"));
+  await page.getByRole("button", { name: "Rename src/app.py" }).click();
+  await expect(page.locator('[data-path="src/app.js"]')).toBeVisible();
+  await expect(page.getByRole("tab", { name: "app.js" })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByTestId("language")).toHaveText("javascript");
+
   // A bad path names the problem and creates nothing.
   await page.getByLabel("New file or folder").fill("../escape.py");
   await page.getByRole("button", { name: "New file" }).click();

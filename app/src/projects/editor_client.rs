@@ -134,14 +134,23 @@ pub fn start(
         for id in gone {
             drop_tab(ui, &id);
         }
-        // Renamed files keep their tab under the new path.
-        ui.tabs.update(|tabs| {
-            for tab in tabs.iter_mut() {
-                if let Some(e) = t.entries.iter().find(|e| e.id == tab.id) {
-                    tab.path.clone_from(&e.path);
-                }
-            }
+        // Renamed files keep their tab under the new path, highlighted for its extension.
+        let renamed: Vec<(String, String)> = ui.tabs.with_untracked(|tabs| {
+            tabs.iter()
+                .filter_map(|tab| {
+                    let e = t.entries.iter().find(|e| e.id == tab.id)?;
+                    (e.path != tab.path).then(|| (tab.id.clone(), e.path.clone()))
+                })
+                .collect()
         });
+        for (id, path) in renamed {
+            with_host(|h| {
+                if let Some(open) = h.models.get(&id) {
+                    open.model.set_language(language_of(&path));
+                }
+            });
+            ui.update_tab(&id, |tab| tab.path = path);
+        }
     });
 
     // The diff editor lives while a diff is open.

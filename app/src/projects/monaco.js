@@ -13,6 +13,7 @@ export function loadMonaco(base) {
       globalThis.require.config({ paths: { vs: base } });
       globalThis.require(["vs/editor/editor.main"], () => {
         followColorScheme();
+        quietTypeScript();
         resolve(globalThis.monaco);
       }, (err) => reject(new Error(`Monaco failed to load: ${err}`)));
     };
@@ -37,6 +38,17 @@ function followColorScheme() {
   const apply = () => globalThis.monaco.editor.setTheme(prefersDark() ? "vs-dark" : "vs");
   apply();
   globalThis.matchMedia?.("(prefers-color-scheme: dark)").addEventListener("change", apply);
+}
+
+/** Aura's own analysis provides the markers for JavaScript and TypeScript; Monaco's
+ *  TypeScript service would add a second, project-less set and download a 7 MB worker
+ *  for every JS/TS file. Highlighting (Monarch) is unaffected. */
+function quietTypeScript() {
+  const ts = globalThis.monaco.languages.typescript ?? globalThis.monaco.typescript;
+  for (const defaults of [ts?.javascriptDefaults, ts?.typescriptDefaults]) {
+    defaults?.setModeConfiguration({});
+    defaults?.setDiagnosticsOptions({ noSemanticValidation: true, noSyntaxValidation: true });
+  }
 }
 
 const common = {
@@ -65,6 +77,10 @@ export function setModel(editor, model) {
 
 export function disposeModel(model) {
   model.dispose();
+}
+
+export function setModelLanguage(model, language) {
+  globalThis.monaco.editor.setModelLanguage(model, language);
 }
 
 export function modelValue(model) {

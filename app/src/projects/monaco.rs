@@ -22,6 +22,8 @@ extern "C" {
     fn set_model(editor: &JsValue, model: &JsValue);
     #[wasm_bindgen(js_name = disposeModel)]
     fn dispose_model(model: &JsValue);
+    #[wasm_bindgen(js_name = setModelLanguage)]
+    fn set_model_language(model: &JsValue, language: &str);
     #[wasm_bindgen(js_name = modelValue)]
     fn model_value(model: &JsValue) -> String;
     #[wasm_bindgen(js_name = setModelValue)]
@@ -166,6 +168,11 @@ impl Model {
 
     pub fn value(&self) -> String {
         model_value(&self.raw)
+    }
+
+    /// Highlights the text as another language (after a rename).
+    pub fn set_language(&self, language: &str) {
+        set_model_language(&self.raw, language);
     }
 
     /// Replaces the text as one undoable edit.

@@ -264,7 +264,7 @@ impl Projects {
     ) -> Result<Project, ProjectError> {
         let (name, slug, description) = check_input(input)?;
         let project = self
-            .create_with_slug(actor, name, slug, description, |store, draft| async move {
+            .create_with_slug(name, slug, description, |store, draft| async move {
                 store.create_project(&actor.user_id, &draft).await.map(Ok)
             })
             .await?;
@@ -281,7 +281,6 @@ impl Projects {
     /// while the derived one is taken.
     async fn create_with_slug<F, Fut>(
         &self,
-        _actor: &Actor,
         name: String,
         slug: Option<String>,
         description: String,
@@ -647,7 +646,7 @@ impl Projects {
             .collect();
         let folders = unpacked.folders;
         let project = self
-            .create_with_slug(actor, name, slug, description, |store, draft| {
+            .create_with_slug(name, slug, description, |store, draft| {
                 let (folders, files) = (&folders, &files);
                 async move {
                     store
