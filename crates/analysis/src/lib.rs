@@ -7,6 +7,7 @@
 //! Server-only: no I/O, no database, no Leptos. [`analyze`] is a pure function of the
 //! language and the text.
 
+mod kinds;
 mod metrics;
 mod rules;
 
@@ -114,21 +115,37 @@ pub fn analyze(language: Language, source: &str) -> Analysis {
 
 /// Parses `source` and runs everything that needs the syntax tree.
 fn tree_analysis(language: Language, source: &str) -> (Vec<Finding>, Vec<FunctionMetrics>) {
-    let mut parser = tree_sitter::Parser::new();
-    // The grammars are compiled in and match the tree-sitter version; failure here would
-    // be a build error, not bad input.
-    parser
-        .set_language(&language.grammar())
-        .expect("grammar matches the tree-sitter version");
     let mut findings = Vec::new();
-    let Some(tree) = parser.parse(source, None) else {
+    let Some(tree) = parse(language, source) else {
         return (findings, Vec::new());
     };
     let ctx = rules::Context::new(language, source);
     rules::syntax(&ctx, tree.root_node(), &mut findings);
-    let functions = metrics::scan(language, source, tree.root_node(), |node, parent| {
-        rules::node_rules(&ctx, node, parent, &mut findings)
+    let functions = metrics::scan(language, source, tree.root_node(), |node, flags, parent| {
+        rules::node_rules(&ctx, node, flags, parent, &mut findings)
     });
     rules::long_functions(&functions, &mut findings);
     (findings, functions)
+}
+
+thread_local! {
+    /// One parser per language and thread, reused: a parser keeps its allocations.
+    static PARSERS: std::cell::RefCell<std::collections::HashMap<Language, tree_sitter::Parser>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn parse(language: Language, source: &str) -> Option<tree_sitter::Tree> {
+    PARSERS.with(|parsers| {
+        let mut parsers = parsers.borrow_mut();
+        let parser = parsers.entry(language).or_insert_with(|| {
+            let mut parser = tree_sitter::Parser::new();
+            // The grammars are compiled in and match the tree-sitter version; failure here
+            // would be a build error, not bad input.
+            parser
+                .set_language(&language.grammar())
+                .expect("grammar matches the tree-sitter version");
+            parser
+        });
+        parser.parse(source, None)
+    })
 }

@@ -1,6 +1,7 @@
 //! Per-function metrics: lines, parameters, cyclomatic complexity, nesting depth.
 
 use crate::Language;
+use crate::kinds::{self, Kinds};
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
@@ -17,75 +18,13 @@ pub struct FunctionMetrics {
     pub nesting: usize,
 }
 
-pub(crate) fn is_function(language: Language, kind: &str) -> bool {
-    match language {
-        Language::Rust => kind == "function_item",
-        Language::Python => kind == "function_definition",
-        Language::JavaScript | Language::TypeScript => matches!(
-            kind,
-            "function_declaration"
-                | "function_expression"
-                | "function"
-                | "generator_function_declaration"
-                | "method_definition"
-                | "arrow_function"
-        ),
-        Language::Go => matches!(kind, "function_declaration" | "method_declaration"),
-    }
-}
-
-fn is_decision(node: Node<'_>) -> bool {
-    match node.kind() {
-        "if_expression"
-        | "if_statement"
-        | "elif_clause"
-        | "while_expression"
-        | "while_statement"
-        | "for_expression"
-        | "for_statement"
-        | "for_in_statement"
-        | "do_statement"
-        | "match_arm"
-        | "case_clause"
-        | "switch_case"
-        | "expression_case"
-        | "type_case"
-        | "communication_case"
-        | "catch_clause"
-        | "except_clause"
-        | "ternary_expression"
-        | "conditional_expression"
-        | "if_clause"
-        | "boolean_operator" => true,
-        "binary_expression" => node
-            .child_by_field_name("operator")
-            .is_some_and(|op| matches!(op.kind(), "&&" | "||" | "??")),
-        _ => false,
-    }
-}
-
-fn is_nesting(node: Node<'_>, parent: Option<Node<'_>>) -> bool {
-    let nests = matches!(
-        node.kind(),
-        "if_expression"
-            | "if_statement"
-            | "while_expression"
-            | "while_statement"
-            | "for_expression"
-            | "for_statement"
-            | "for_in_statement"
-            | "loop_expression"
-            | "match_expression"
-            | "switch_statement"
-            | "expression_switch_statement"
-            | "type_switch_statement"
-            | "select_statement"
-            | "try_statement"
-            | "with_statement"
-            | "do_statement"
-    );
-    // `else if` continues a chain; it is not one level deeper.
-    nests && !parent.is_some_and(|p| p.kind() == "else_clause" || p.kind() == "alternative")
+/// Whether `node` (with these kind flags) is a decision point.
+fn is_decision(node: Node<'_>, flags: u8) -> bool {
+    flags & kinds::DECISION != 0
+        || flags & kinds::BINARY != 0
+            && node
+                .child_by_field_name("operator")
+                .is_some_and(|op| matches!(op.kind(), "&&" | "||" | "??"))
 }
 
 fn name_of(node: Node<'_>, parent: Option<Node<'_>>, source: &str) -> String {
@@ -145,6 +84,7 @@ struct Frame<'t> {
 /// A node on the path from the root to the current node.
 struct Open<'t> {
     node: Node<'t>,
+    flags: u8,
     /// Nesting depth inside the innermost function's body.
     depth: usize,
     /// Whether the node is (inside) the body of the innermost function.
@@ -153,7 +93,7 @@ struct Open<'t> {
 
 /// The state of one [`scan`].
 struct Scanner<'t, 's> {
-    language: Language,
+    kinds: &'static Kinds,
     source: &'s str,
     found: Vec<FunctionMetrics>,
     frames: Vec<Frame<'t>>,
@@ -161,8 +101,8 @@ struct Scanner<'t, 's> {
 }
 
 impl<'t> Scanner<'t, '_> {
-    fn enter(&mut self, node: Node<'t>, parent: Option<Node<'t>>) {
-        if is_function(self.language, node.kind()) {
+    fn enter(&mut self, node: Node<'t>, flags: u8, parent: Option<Node<'t>>) {
+        if flags & kinds::FUNCTION != 0 {
             self.frames.push(Frame {
                 index: self.found.len(),
                 body: node.child_by_field_name("body"),
@@ -179,22 +119,24 @@ impl<'t> Scanner<'t, '_> {
             });
             self.path.push(Open {
                 node,
+                flags,
                 depth: 0,
                 in_body: false,
             });
             return;
         }
-        let (mut depth, mut in_body) = self
+        let (mut depth, mut in_body, parent_flags) = self
             .path
             .last()
-            .map_or((0, false), |o| (o.depth, o.in_body));
+            .map_or((0, false, 0), |o| (o.depth, o.in_body, o.flags));
         if let Some(frame) = self.frames.last_mut() {
             in_body = in_body || frame.body.is_some_and(|b| b.id() == node.id());
             if in_body {
-                if is_decision(node) {
+                if is_decision(node, flags) {
                     frame.decisions += 1;
                 }
-                if is_nesting(node, parent) {
+                // `else if` continues a chain; it is not one level deeper.
+                if flags & kinds::NESTING != 0 && parent_flags & kinds::ELSE == 0 {
                     depth += 1;
                 }
                 frame.deepest = frame.deepest.max(depth);
@@ -202,6 +144,7 @@ impl<'t> Scanner<'t, '_> {
         }
         self.path.push(Open {
             node,
+            flags,
             depth,
             in_body,
         });
@@ -209,7 +152,7 @@ impl<'t> Scanner<'t, '_> {
 
     fn leave(&mut self) {
         let Some(open) = self.path.pop() else { return };
-        if is_function(self.language, open.node.kind())
+        if open.flags & kinds::FUNCTION != 0
             && let Some(frame) = self.frames.pop()
         {
             let metrics = &mut self.found[frame.index];
@@ -219,18 +162,19 @@ impl<'t> Scanner<'t, '_> {
     }
 }
 
-/// One preorder pass over the whole tree with one cursor: `visit(node, parent)` runs the
-/// node rules, and every function's metrics are gathered on the way. (Walking once
+/// One preorder pass over the whole tree with one cursor: `visit(node, flags, parent)`
+/// runs the node rules, and every function's metrics are gathered on the way. (Walking once
 /// matters: moving a tree cursor costs more than anything the rules do per node.)
 /// Returns the functions in source order.
 pub(crate) fn scan<'t>(
     language: Language,
     source: &str,
     root: Node<'t>,
-    mut visit: impl FnMut(Node<'t>, Option<Node<'t>>),
+    mut visit: impl FnMut(Node<'t>, u8, Option<Node<'t>>),
 ) -> Vec<FunctionMetrics> {
+    let kinds = kinds::kinds(language);
     let mut scanner = Scanner {
-        language,
+        kinds,
         source,
         found: Vec::new(),
         frames: Vec::new(),
@@ -239,9 +183,10 @@ pub(crate) fn scan<'t>(
     let mut cursor = root.walk();
     loop {
         let node = cursor.node();
+        let flags = scanner.kinds.of(node);
         let parent = scanner.path.last().map(|o| o.node);
-        visit(node, parent);
-        scanner.enter(node, parent);
+        visit(node, flags, parent);
+        scanner.enter(node, flags, parent);
         if cursor.goto_first_child() {
             continue;
         }

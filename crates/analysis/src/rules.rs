@@ -1,6 +1,7 @@
 //! The rules. Each has an id, a severity, a message and a fix hint; the README's
 //! "Analysis rules" table lists them.
 
+use crate::kinds;
 use crate::metrics::FunctionMetrics;
 use crate::{Finding, Language, Severity};
 use regex::Regex;
@@ -146,27 +147,30 @@ static SQL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// Structural rules: dynamic eval/exec, SQL built from pieces, shell commands from
-/// input, `unsafe` in Rust.
-/// The rules that look at one syntax node (called for every node, in preorder).
+/// Structural rules for one syntax node (called for every node, in preorder, with its
+/// kind flags): dynamic eval/exec, SQL built from pieces, shell commands from input,
+/// `unsafe` in Rust.
 pub(crate) fn node_rules(
     ctx: &Context<'_>,
     node: Node<'_>,
+    flags: u8,
     parent: Option<Node<'_>>,
     out: &mut Vec<Finding>,
 ) {
-    match node.kind() {
-            "call_expression" | "call" | "new_expression" => call_rules(ctx, node, out),
-            "unsafe_block" if ctx.language == Language::Rust => out.push(ctx.finding(
-                node,
-                "rust.unsafe",
-                Severity::Info,
-                "`unsafe` block: the compiler no longer checks memory safety here.",
-                "Keep it minimal and write down the invariant that makes it sound (a `// SAFETY:` comment).",
-            )),
-            _ => {}
-        }
-    if is_string(node) && SQL.is_match(ctx.text(node)) && sql_is_built(ctx, node, parent) {
+    if flags & kinds::CALL != 0 {
+        call_rules(ctx, node, out);
+    }
+    if flags & kinds::UNSAFE != 0 {
+        out.push(ctx.finding(
+            node,
+            "rust.unsafe",
+            Severity::Info,
+            "`unsafe` block: the compiler no longer checks memory safety here.",
+            "Keep it minimal and write down the invariant that makes it sound (a `// SAFETY:` comment).",
+        ));
+    }
+    if flags & kinds::STRING != 0 && SQL.is_match(ctx.text(node)) && sql_is_built(ctx, node, parent)
+    {
         out.push(ctx.finding(
             node,
             "security.sql-injection",
