@@ -139,8 +139,20 @@ fn leptos_context(app: AppContext) -> impl Fn() + Clone + Send + Sync + 'static 
     }
 }
 
+/// The app's routes, generated once per process. Generating them renders the app with
+/// resource loading suppressed through a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`): a resource first polled by a request while another router is
+/// being built in the same process would wait forever (leptos issue #4773). A server
+/// builds one router, but the test suites build many in one process while others serve,
+/// which made requests hang at random; generating once, before anything serves, ends that.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::LazyLock::new(|| generate_route_list(App));
+    ROUTES.clone()
+}
+
 fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = leptos_context(state.app.clone());
     let options = state.leptos_options.clone();
     let config = state.config.clone();
