@@ -104,22 +104,9 @@ pub(crate) fn syntax(ctx: &Context<'_>, root: Node<'_>, out: &mut Vec<Finding>) 
     }
 }
 
-fn is_string(node: Node<'_>) -> bool {
-    matches!(
-        node.kind(),
-        "string"
-            | "string_literal"
-            | "raw_string_literal"
-            | "template_string"
-            | "interpreted_string_literal"
-            | "raw_string_literal_content"
-            | "concatenated_string"
-    )
-}
-
 /// A string literal with nothing interpolated into it.
-fn is_plain_literal(node: Node<'_>) -> bool {
-    if !is_string(node) {
+fn is_plain_literal(ctx: &Context<'_>, node: Node<'_>) -> bool {
+    if kinds::kinds(ctx.language).of(node) & kinds::STRING == 0 {
         return false;
     }
     let mut cursor = node.walk();
@@ -183,7 +170,7 @@ pub(crate) fn node_rules(
 
 /// Whether a string containing SQL gets other values spliced in.
 fn sql_is_built(ctx: &Context<'_>, string: Node<'_>, parent: Option<Node<'_>>) -> bool {
-    if !is_plain_literal(string) {
+    if !is_plain_literal(ctx, string) {
         return true; // f-string, template literal with `${}`
     }
     let Some(parent) = parent else {
@@ -234,7 +221,7 @@ fn call_rules(ctx: &Context<'_>, call: Node<'_>, out: &mut Vec<Finding>) {
         return;
     };
     let callee = callee.as_str();
-    let first_dynamic = args.first().is_some_and(|a| !is_plain_literal(*a));
+    let first_dynamic = args.first().is_some_and(|a| !is_plain_literal(ctx, *a));
     let language = ctx.language;
     let eval = match language {
         Language::JavaScript | Language::TypeScript => {
@@ -277,7 +264,7 @@ fn call_rules(ctx: &Context<'_>, call: Node<'_>, out: &mut Vec<Finding>) {
                 && args.len() >= 3
                 && matches!(ctx.text(args[0]), "\"sh\"" | "\"bash\"")
                 && ctx.text(args[1]) == "\"-c\""
-                && !is_plain_literal(args[2])
+                && !is_plain_literal(ctx, args[2])
         }
         Language::Rust => false,
     };
