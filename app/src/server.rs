@@ -14,6 +14,8 @@ use std::future::Future;
 /// Session keys.
 pub const SESSION_USER_ID: &str = "user_id";
 pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
+/// When activity last extended the session's idle timeout.
+pub const SESSION_SEEN_AT: &str = "seen_at";
 
 /// What server functions need from the server, provided as Leptos context.
 #[derive(Clone, Debug)]

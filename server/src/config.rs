@@ -39,8 +39,17 @@ pub struct Config {
     /// OpenAI-compatible endpoint and key for `llm` steps.
     pub llm_base_url: String,
     pub llm_api_key: Option<String>,
-    /// Default memory limit of `script` steps.
-    pub script_memory_mb: u32,
+    /// The operator's ceilings on what one step may use (timeouts, script memory, HTTP
+    /// response size, map items, template fuel, output size).
+    pub step_limits: aura_engine::StepLimits,
+    /// Most steps one user may have running at once (fair share between users).
+    pub max_running_steps_per_user: u32,
+    /// Proxies whose `X-Forwarded-For` entries are trusted (with `trust_proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Most live event streams one user may hold open.
+    pub max_event_streams_per_user: u32,
+    /// How often an open event stream re-checks that its session is still valid.
+    pub event_stream_recheck: Duration,
     /// Largest file a project may hold, in KiB.
     pub max_file_kb: u32,
     /// Largest total size of a project's files, in MiB.
@@ -129,7 +138,7 @@ impl Config {
                 "AURA_PUBLIC_ORIGIN must start with http:// or https://".into(),
             ));
         }
-        let config = Config {
+        let mut config = Config {
             leptos,
             database_url,
             database_max_connections: parse(&setting, "database-max-connections", 10)?,
@@ -158,7 +167,18 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "https://api.openai.com/v1".into()),
             llm_api_key: setting("llm-api-key").filter(|s| !s.is_empty()),
-            script_memory_mb: parse(&setting, "script-memory-mb", 64)?,
+            step_limits: step_limits(&setting)?,
+            max_running_steps_per_user: 0,
+            trusted_proxies: parse_networks(
+                &setting("trusted-proxies").unwrap_or_else(|| "127.0.0.0/8, ::1".into()),
+            )
+            .map_err(|e| ConfigError(format!("AURA_TRUSTED_PROXIES: {e}")))?,
+            max_event_streams_per_user: parse(&setting, "max-event-streams-per-user", 8)?,
+            event_stream_recheck: Duration::from_secs(parse(
+                &setting,
+                "event-stream-recheck-secs",
+                5,
+            )?),
             max_file_kb: parse(&setting, "max-file-kb", 1024)?,
             max_project_mb: parse(&setting, "max-project-mb", 20)?,
         };
@@ -175,8 +195,22 @@ impl Config {
         if config.lease < Duration::from_secs(3) {
             return Err(ConfigError("AURA_LEASE_SECS must be at least 3".into()));
         }
-        if !(1..=512).contains(&config.script_memory_mb) {
-            return Err(ConfigError("AURA_SCRIPT_MEMORY_MB must be 1 to 512".into()));
+        // Half the runners by default, so one user's backlog leaves the rest to others.
+        config.max_running_steps_per_user = parse(
+            &setting,
+            "max-running-steps-per-user",
+            (config.workers as u32).div_ceil(2).max(1),
+        )?;
+        if config.max_running_steps_per_user == 0 {
+            return Err(ConfigError(
+                "AURA_MAX_RUNNING_STEPS_PER_USER must be at least 1".into(),
+            ));
+        }
+        if config.max_event_streams_per_user == 0 || config.event_stream_recheck.is_zero() {
+            return Err(ConfigError(
+                "AURA_MAX_EVENT_STREAMS_PER_USER and AURA_EVENT_STREAM_RECHECK_SECS must be at least 1"
+                    .into(),
+            ));
         }
         if config.session_idle_timeout.is_zero() || config.session_absolute_lifetime.is_zero() {
             return Err(ConfigError(
@@ -190,6 +224,74 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// The step ceilings, each from its `AURA_*` variable, checked for sane ranges.
+fn step_limits(
+    setting: &impl Fn(&str) -> Option<String>,
+) -> Result<aura_engine::StepLimits, ConfigError> {
+    let defaults = aura_engine::StepLimits::default();
+    let ranged = |key: &str, default: u64, range: std::ops::RangeInclusive<u64>| {
+        let value: u64 = parse(setting, key, default)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError(format!(
+                "AURA_{} must be {} to {}",
+                key.to_uppercase().replace('-', "_"),
+                range.start(),
+                range.end()
+            )))
+        }
+    };
+    let max_timeout = ranged(
+        "max-step-timeout-secs",
+        defaults.max_timeout.as_secs(),
+        1..=24 * 3600,
+    )?;
+    Ok(aura_engine::StepLimits {
+        max_timeout: Duration::from_secs(max_timeout),
+        script_time: defaults.script_time,
+        script_memory_mb: ranged(
+            "script-memory-mb",
+            u64::from(defaults.script_memory_mb),
+            1..=512,
+        )? as u32,
+        http_max_response_bytes: ranged(
+            "http-max-response-kb",
+            defaults.http_max_response_bytes / 1024,
+            1..=1024 * 1024,
+        )? * 1024,
+        map_max_items: ranged(
+            "map-max-items",
+            defaults.map_max_items as u64,
+            1..=1_000_000,
+        )? as usize,
+        template_fuel: ranged(
+            "template-fuel",
+            defaults.template_fuel,
+            1_000..=1_000_000_000,
+        )?,
+        max_output_bytes: ranged(
+            "step-output-max-kb",
+            (defaults.max_output_bytes / 1024) as u64,
+            1..=1024 * 1024,
+        )? as usize
+            * 1024,
+    })
+}
+
+/// A comma-separated list of addresses or CIDR networks.
+fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("`{item}` is not an IP address or CIDR network"))
+        })
+        .collect()
 }
 
 fn parse<T: std::str::FromStr>(
@@ -261,6 +363,8 @@ mod tests {
         assert_eq!(config.session_idle_timeout, Duration::from_secs(43_200));
         assert_eq!(config.leptos.output_name.as_ref(), "aura");
         assert!(!config.secure_cookies);
+        assert_eq!(config.max_running_steps_per_user, 2, "half of 4 workers");
+        assert_eq!(config.step_limits, aura_engine::StepLimits::default());
     }
 
     #[test]
@@ -294,6 +398,17 @@ mod tests {
         assert!(err.to_string().contains("AURA_DATABASE_URL"), "{err}");
         let err = Config::load(&sources("", &[("AURA_HTTP_ALLOW", "localhost")])).unwrap_err();
         assert!(err.to_string().contains("AURA_HTTP_ALLOW"), "{err}");
+        let err = Config::load(&sources("", &[("AURA_TEMPLATE_FUEL", "10")])).unwrap_err();
+        assert!(err.to_string().contains("AURA_TEMPLATE_FUEL"), "{err}");
+        let err =
+            Config::load(&sources("", &[("AURA_TRUSTED_PROXIES", "proxy.local")])).unwrap_err();
+        assert!(err.to_string().contains("AURA_TRUSTED_PROXIES"), "{err}");
+        let err =
+            Config::load(&sources("", &[("AURA_MAX_RUNNING_STEPS_PER_USER", "0")])).unwrap_err();
+        assert!(
+            err.to_string().contains("AURA_MAX_RUNNING_STEPS_PER_USER"),
+            "{err}"
+        );
         let err = Config::load(&sources("", &[("AURA_LOG_FORMAT", "xml")])).unwrap_err();
         assert!(err.to_string().contains("AURA_LOG_FORMAT"), "{err}");
         let err =

@@ -44,6 +44,8 @@ pub struct AppState {
     pub projects: aura_projects::Projects,
     pub engine: Engine,
     pub config: Arc<Config>,
+    /// Open event streams per user, against `AURA_MAX_EVENT_STREAMS_PER_USER`.
+    pub event_streams: api::EventStreams,
 }
 
 /// What [`build`] hands to [`serve`]: the database and the engine whose runners and
@@ -89,10 +91,12 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
     };
     let executors = Executors::new(ExecutorConfig {
         egress: config.http_allow.clone(),
-        script_memory_mb: config.script_memory_mb,
+        // Two sandbox threads per runner: a map may run two scripts at once, and no
+        // step's scripts ever wait for another step's.
+        script_threads: config.workers.max(1) * 2,
+        limits: config.step_limits.clone(),
         llm_base_url: config.llm_base_url.clone(),
         llm_api_key: config.llm_api_key.clone(),
-        ..ExecutorConfig::default()
     })
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors);
@@ -115,9 +119,10 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
         leptos_options: config.leptos.clone(),
         app: app.clone(),
         store: store.clone(),
-        workflows: aura_engine::Workflows::new(store.clone()),
+        workflows: engine.workflows().clone(),
         projects,
         engine: engine.clone(),
+        event_streams: api::EventStreams::new(config.max_event_streams_per_user),
         config: config.clone(),
     };
     let services = Services {
@@ -182,6 +187,7 @@ fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(middleware::sanitize_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -242,6 +248,7 @@ pub async fn serve(
         let mut runner_config = RunnerConfig::new(format!("{}-{n}", &instance[20..]));
         runner_config.lease = config.lease;
         runner_config.log_cap = config.step_log_max_bytes;
+        runner_config.max_running_per_user = i64::from(config.max_running_steps_per_user);
         let mut stopped = stopped.clone();
         runners.spawn(engine.runner(runner_config).work(async move {
             let _ = stopped.wait_for(|stop| *stop).await;

@@ -3,12 +3,12 @@
 //! sign-in redirect for protected pages.
 
 use crate::AppState;
-use aura_app::server::{Caller, SESSION_SIGNED_IN_AT, SESSION_USER_ID};
+use aura_app::server::{Caller, SESSION_SEEN_AT, SESSION_SIGNED_IN_AT, SESSION_USER_ID};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
 pub const REQUEST_ID: &str = "x-request-id";
@@ -59,6 +59,7 @@ pub async fn security_headers(
     let nonce = leptos::nonce::Nonce::new().as_inner().to_string();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let editor = is_editor_page(req.uri().path());
+    let is_api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     let is_html = res
         .headers()
@@ -89,7 +90,8 @@ pub async fn security_headers(
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         );
     }
-    if is_html {
+    // Pages, API answers and exports may hold private data: no cache keeps them.
+    if is_html || is_api {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
@@ -134,24 +136,69 @@ pub async fn same_origin_only(State(state): State<AppState>, req: Request, next:
     next.run(req).await
 }
 
-fn client_ip(req: &Request, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(forwarded) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        && let Some(first) = forwarded
-            .split(',')
-            .next()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    {
-        return first.to_owned();
-    }
-    req.extensions()
+/// The client's address. Behind a trusted proxy (`AURA_TRUST_PROXY`, and the connection
+/// comes from one of `AURA_TRUSTED_PROXIES`), it is the right-most `X-Forwarded-For`
+/// entry that is not itself a trusted proxy: each proxy appends the address it saw, so
+/// everything left of that entry was written by the client and may be forged.
+fn client_ip(req: &Request, config: &crate::config::Config) -> String {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .map(|ConnectInfo(addr)| addr.ip());
+    let Some(peer) = peer else {
+        return "unknown".to_owned();
+    };
+    let trusted = |ip: &IpAddr| config.trusted_proxies.iter().any(|net| net.contains(ip));
+    if !config.trust_proxy || !trusted(&peer) {
+        return peer.to_string();
+    }
+    forwarded_client(req.headers(), peer, trusted).to_string()
+}
+
+/// Walks `X-Forwarded-For` from the right, past trusted proxies, to the client.
+fn forwarded_client(
+    headers: &HeaderMap,
+    peer: IpAddr,
+    trusted: impl Fn(&IpAddr) -> bool,
+) -> IpAddr {
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // Garbage where an address should be: nothing further left can be believed,
+            // so the nearest hop we trust is the best answer.
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+/// Keeps a client's `x-request-id` only when it is short and made of safe characters (it
+/// is echoed in responses and written to logs); otherwise one is generated.
+pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+    let acceptable = req
+        .headers()
+        .get(REQUEST_ID)
+        .map(|v| is_safe_request_id(v.as_bytes()));
+    if acceptable == Some(false) {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(req).await
+}
+
+fn is_safe_request_id(id: &[u8]) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// Pages anyone may see; every other page needs a signed-in user.
@@ -195,7 +242,7 @@ pub async fn resolve_caller(
         }
     };
     let caller = Caller {
-        ip: client_ip(&req, state.config.trust_proxy),
+        ip: client_ip(&req, &state.config),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)
@@ -234,13 +281,22 @@ async fn signed_in_user(
         return Ok(None);
     };
     let signed_in_at = session.get::<i64>(SESSION_SIGNED_IN_AT).await?.unwrap_or(0);
-    if state
-        .app
-        .sessions
-        .is_past_lifetime(signed_in_at, aura_store::now_millis())
-    {
+    let now = aura_store::now_millis();
+    if state.app.sessions.is_past_lifetime(signed_in_at, now) {
         session.flush().await?;
         return Ok(None);
+    }
+    // The idle timeout slides only when the record is saved again. Saving on every request
+    // would write to the database for each asset, so activity is recorded once a tenth of
+    // the idle timeout has passed since the last time: the session ends between 90 % and
+    // 100 % of the idle timeout after the last request.
+    let seen_at = session
+        .get::<i64>(SESSION_SEEN_AT)
+        .await?
+        .unwrap_or(signed_in_at);
+    let refresh_every = (state.config.session_idle_timeout.as_millis() / 10) as i64;
+    if now - seen_at >= refresh_every {
+        session.insert(SESSION_SEEN_AT, now).await?;
     }
     match state.app.accounts.user(&user_id).await? {
         Some(user) => Ok(Some(user)),
@@ -310,6 +366,35 @@ mod tests {
             is_same_origin(&headers(&[]), None),
             "non-browser clients send neither header"
         );
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_forwarded_address() {
+        let proxies: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let trusted = |ip: &IpAddr| proxies.iter().any(|n| n.contains(ip));
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let client = |xff: &'static str| {
+            forwarded_client(&headers(&[("x-forwarded-for", xff)]), peer, trusted).to_string()
+        };
+        // The client forged the left-most entries; the proxy appended what it saw.
+        assert_eq!(client("1.2.3.4, 203.0.113.9"), "203.0.113.9");
+        assert_eq!(client("203.0.113.9, 10.0.0.5"), "203.0.113.9");
+        assert_eq!(client("not-an-ip, 10.0.0.5"), "10.0.0.5");
+        assert_eq!(client("2001:db8::1"), "2001:db8::1");
+        assert_eq!(
+            forwarded_client(&headers(&[]), peer, trusted).to_string(),
+            "10.0.0.2"
+        );
+    }
+
+    #[test]
+    fn only_short_safe_request_ids_are_kept() {
+        assert!(is_safe_request_id(b"0192abcd-ef01"));
+        assert!(is_safe_request_id(b"trace:abc.def_1"));
+        assert!(!is_safe_request_id(b""));
+        assert!(!is_safe_request_id(&[b'a'; 65]));
+        assert!(!is_safe_request_id(b"abc\r\ninjected"));
+        assert!(!is_safe_request_id(b"<script>"));
     }
 
     #[test]

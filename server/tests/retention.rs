@@ -57,7 +57,11 @@ async fn admins_set_the_retention_and_the_sweep_deletes_only_old_finished_runs()
         workflow_version: 1,
         owner_id: app.store.find_run(&done).await.unwrap().unwrap().owner_id,
         input: "{}".into(),
-        steps: vec![("t".into(), 1)],
+        steps: vec![aura_store::NewStep {
+            id: "t".into(),
+            waiting_on: 1,
+            max_attempts: 3,
+        }],
     };
     let open = store.start_run(&pending).await.unwrap();
     let deleted = store

@@ -9,8 +9,12 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 async fn owner(app: &TestApp) -> String {
+    user(app, "ada@example.com").await
+}
+
+async fn user(app: &TestApp, email: &str) -> String {
     let user = aura_store::NewUser {
-        email: "ada@example.com".into(),
+        email: email.into(),
         display_name: "Ada".into(),
         password_hash: "x".into(),
     };
@@ -198,7 +202,7 @@ async fn an_expired_lease_puts_the_step_back_and_fences_the_old_worker() {
     // A worker claims the step and dies: its lease runs out.
     let dead = app
         .store
-        .claim_step("w-dead", 1)
+        .claim_step("w-dead", 1, 2)
         .await
         .unwrap()
         .expect("a step is ready")
@@ -344,4 +348,113 @@ async fn parallel_last_steps_finishing_together_still_close_the_run() {
         let status = app.store.find_run(&run).await.unwrap().unwrap().status;
         assert_eq!(status, "succeeded", "run {run}");
     }
+}
+
+/// A step whose worker keeps dying (its lease expires every time) uses up its attempts
+/// and fails, even across restarts: the count lives in the database, not in the process.
+#[tokio::test]
+async fn a_step_whose_lease_keeps_expiring_fails_after_its_attempts_across_restarts() {
+    let app = app().await;
+    let owner = owner(&app).await;
+    let id = workflow(
+        &app,
+        &owner,
+        json!([
+            { "id": "poison", "type": "template", "config": { "template": "x" },
+              "retry": { "max_attempts": 3 }, "next": [{ "to": "after" }] },
+            { "id": "after", "type": "template", "config": { "template": "y" } }
+        ]),
+    )
+    .await;
+    let run = app.engine.start(&owner, &id, &json!({})).await.unwrap();
+    let url = app.database_url.clone();
+    for attempt in 1..=3 {
+        // Each "process" connects afresh, claims the step and dies holding its lease.
+        let store = aura_store::Store::connect(&url, &Default::default())
+            .await
+            .unwrap();
+        let claim = store
+            .claim_step(&format!("w-{attempt}"), 1, 2)
+            .await
+            .unwrap()
+            .expect("the step is ready again");
+        assert_eq!(
+            (claim.step.step_id.as_str(), claim.step.attempt),
+            ("poison", attempt)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(store.requeue_expired_leases().await.unwrap(), 1);
+        store.close().await;
+    }
+    assert!(
+        app.store
+            .claim_step("w-4", 1_000, 2)
+            .await
+            .unwrap()
+            .is_none(),
+        "never again"
+    );
+    let run = app.store.find_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(run.status, "failed");
+    let steps = app.store.step_runs(&run.id).await.unwrap();
+    let poison = steps.iter().find(|s| s.step_id == "poison").unwrap();
+    assert_eq!((poison.status.as_str(), poison.attempt), ("failed", 3));
+    let error = poison.error.as_deref().unwrap();
+    assert!(error.contains("was lost 3 times"), "{error}");
+    let after = steps.iter().find(|s| s.step_id == "after").unwrap();
+    assert_eq!(after.status, "cancelled");
+    let events = app.store.run_events(&run.id, 0).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "step_retrying").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert!(kinds.ends_with(&["step_failed", "run_failed"]), "{kinds:?}");
+}
+
+/// One user's backlog cannot starve another: the claim picks the user with the fewest
+/// running steps (oldest first within a user) and skips users at the cap.
+#[tokio::test]
+async fn claims_are_fair_between_users_and_capped_per_user() {
+    let app = app().await;
+    let busy = user(&app, "busy@example.com").await;
+    let quiet = user(&app, "quiet@example.com").await;
+    let steps = json!([{ "id": "t", "type": "template", "config": { "template": "x" } }]);
+    let busy_flow = workflow(&app, &busy, steps.clone()).await;
+    let quiet_flow = workflow(&app, &quiet, steps).await;
+    let mut busy_runs = Vec::new();
+    for _ in 0..10 {
+        busy_runs.push(
+            app.engine
+                .start(&busy, &busy_flow, &json!({}))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let quiet_run = app
+        .engine
+        .start(&quiet, &quiet_flow, &json!({}))
+        .await
+        .unwrap()
+        .id;
+
+    let claim = |n: u32| {
+        let store = app.store.clone();
+        async move {
+            store
+                .claim_step(&format!("w{n}"), 60_000, 2)
+                .await
+                .unwrap()
+                .map(|c| c.step.run_id)
+        }
+    };
+    // The busy user's oldest run first, then the quiet user (fewer running), then busy
+    // again up to its cap of two, then nothing: the rest of the backlog waits.
+    assert_eq!(claim(1).await.as_deref(), Some(busy_runs[0].as_str()));
+    assert_eq!(claim(2).await.as_deref(), Some(quiet_run.as_str()));
+    assert_eq!(claim(3).await.as_deref(), Some(busy_runs[1].as_str()));
+    assert_eq!(claim(4).await, None, "the busy user is at its cap");
 }

@@ -84,7 +84,8 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
                 error: r.error,
             })
             .collect();
-        let workflows = aura_engine::Workflows::new(engine.store().clone())
+        let workflows = engine
+            .workflows()
             .list(&user.id)
             .await?
             .into_iter()
@@ -141,7 +142,8 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
         let engine = app_context().engine;
         let (run, steps) = engine.run_with_steps(&user.id, &id).await?;
         let events = engine.events(&user.id, &id, 0).await?;
-        let workflow = aura_engine::Workflows::new(engine.store().clone())
+        let workflow = engine
+            .workflows()
             .get(&user.id, &run.workflow_id)
             .await
             .map(|w| w.name)

@@ -56,7 +56,7 @@ fn pretty(json: &str) -> String {
 
 #[cfg(feature = "ssr")]
 fn workflows() -> aura_engine::Workflows {
-    aura_engine::Workflows::new(crate::server::app_context().engine.store().clone())
+    crate::server::app_context().engine.workflows().clone()
 }
 
 #[server(prefix = "/api", endpoint = "workflows/list")]

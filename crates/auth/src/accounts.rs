@@ -179,9 +179,14 @@ impl Accounts {
         let email = email.trim().to_lowercase();
         let mut failure = self.event(actions::SIGN_IN, Outcome::Failure, ctx);
         failure.actor_email = Some(email.clone());
-        if let Err(wait) = self.throttle.check(&email, &ctx.ip, Instant::now()) {
-            failure.detail = Some(serde_json::json!({ "reason": "throttled" }));
-            self.store.record_audit(&failure).await?;
+        if let Err(refusal) = self.throttle.reserve(&email, &ctx.ip, Instant::now()) {
+            // One audit row when the throttle engages, not one per refused attempt: a
+            // flood must not become a flood of writes.
+            if refusal.first {
+                failure.detail = Some(serde_json::json!({ "reason": "throttled" }));
+                self.store.record_audit(&failure).await?;
+            }
+            let wait = refusal.wait;
             // Round up: telling a client to come back early only earns it another 429.
             let retry_after_secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
             return Err(AuthError::Throttled { retry_after_secs });
@@ -199,7 +204,7 @@ impl Accounts {
         };
         match user {
             Some(user) if ok => {
-                self.throttle.record_success(&email);
+                self.throttle.record_success(&email, &ctx.ip);
                 let mut success = self.event(actions::SIGN_IN, Outcome::Success, ctx);
                 success.actor_id = Some(user.id.clone());
                 success.actor_email = Some(user.email.clone());
@@ -207,8 +212,7 @@ impl Accounts {
                 Ok(user)
             }
             user => {
-                self.throttle
-                    .record_failure(&email, &ctx.ip, Instant::now());
+                // The attempt was counted when it was reserved.
                 failure.actor_id = user.map(|u| u.id);
                 failure.detail = Some(serde_json::json!({ "reason": "invalid_credentials" }));
                 self.store.record_audit(&failure).await?;

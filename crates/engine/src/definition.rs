@@ -79,6 +79,9 @@ pub struct TemplateConfig {
     pub template: String,
     #[serde(default)]
     pub json: bool,
+    /// Instructions the template may execute; at most the operator's ceiling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
 }
 
 /// `script`: JavaScript run in the sandbox with `input` in scope; returns JSON.
@@ -110,6 +113,9 @@ pub struct HttpConfig {
 #[serde(deny_unknown_fields)]
 pub struct ConditionConfig {
     pub expression: String,
+    /// Instructions the expression may execute; at most the operator's ceiling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
 }
 
 /// `map`: runs `step` once per element of the list that `items` evaluates to.
@@ -120,6 +126,9 @@ pub struct MapConfig {
     #[serde(default = "default_concurrency")]
     pub concurrency: u32,
     pub step: MapStep,
+    /// Most items the list may have; at most the operator's ceiling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<usize>,
 }
 
 fn default_concurrency() -> u32 {

@@ -5,7 +5,7 @@ use crate::definition::WorkflowDefinition;
 use crate::exec::Executors;
 use crate::runner::{Runner, RunnerConfig};
 use crate::workflows::{WorkflowError, Workflows};
-use aura_store::{NewRun, Run, RunEvent, RunFilter, RunSummary, StepRun, Store};
+use aura_store::{NewRun, NewStep, Run, RunEvent, RunFilter, RunSummary, StepRun, Store};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -42,7 +42,7 @@ pub const MAX_PAGE: i64 = 100;
 impl Engine {
     pub fn new(store: Store, executors: Executors) -> Self {
         Self {
-            workflows: Workflows::new(store.clone()),
+            workflows: Workflows::with_limits(store.clone(), executors.limits().clone()),
             store,
             executors: Arc::new(executors),
             signals: broadcast::channel(1024).0,
@@ -56,6 +56,11 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The workflows service, checking saves against this engine's ceilings.
+    pub fn workflows(&self) -> &Workflows {
+        &self.workflows
     }
 
     /// Signals for every run; receivers filter for the runs they follow.
@@ -94,11 +99,10 @@ impl Engine {
         let steps = definition
             .steps
             .iter()
-            .map(|s| {
-                (
-                    s.id.clone(),
-                    waiting.get(s.id.as_str()).map_or(0, |p| p.len() as i64),
-                )
+            .map(|s| NewStep {
+                id: s.id.clone(),
+                waiting_on: waiting.get(s.id.as_str()).map_or(0, |p| p.len() as i64),
+                max_attempts: i64::from(s.retry.clone().unwrap_or_default().max_attempts),
             })
             .collect();
         let run = NewRun {

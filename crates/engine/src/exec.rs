@@ -5,17 +5,17 @@
 use crate::definition::{
     ConditionConfig, HttpConfig, LlmConfig, MapConfig, ScriptConfig, StepKind, TemplateConfig,
 };
-use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, EgressPolicy, HttpClient, HttpRequest};
+use crate::http::{EgressPolicy, HttpClient, HttpRequest};
+use crate::limits::{StepLimits, vars};
 use crate::llm::{ChatRequest, LlmProvider, OpenAiCompatible};
-use crate::sandbox::{Sandbox, ScriptError, ScriptLimits};
-use crate::templates::environment;
+use crate::sandbox::{Sandbox, ScriptError, ScriptJob, ScriptLimits};
+use crate::templates::{Evaluator, output_too_large};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
-use minijinja::Environment;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Why a step attempt failed, and whether trying again can help.
@@ -91,6 +91,11 @@ impl StepLog {
         self.write("\n");
     }
 
+    /// Whether the cap was reached: nothing more will be kept.
+    pub fn is_full(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).truncated
+    }
+
     /// Takes what was written since the last call.
     pub fn take(&self) -> Option<String> {
         let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -110,11 +115,11 @@ pub struct StepResult {
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
     pub egress: EgressPolicy,
-    /// Threads in the script sandbox pool.
+    /// Threads in the script sandbox pool; give it two per runner, so that one step's
+    /// scripts never wait for another step's.
     pub script_threads: usize,
-    pub script_memory_mb: u32,
-    /// Script wall-time limit when the step sets no timeout.
-    pub script_time: Duration,
+    /// The operator's ceilings.
+    pub limits: StepLimits,
     /// OpenAI-compatible endpoint for `llm` steps (`provider` unset or `"openai"`).
     pub llm_base_url: String,
     pub llm_api_key: Option<String>,
@@ -125,30 +130,82 @@ impl Default for ExecutorConfig {
         Self {
             egress: EgressPolicy::default(),
             script_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            script_memory_mb: 64,
-            script_time: Duration::from_secs(10),
+            limits: StepLimits::default(),
             llm_base_url: "https://api.openai.com/v1".into(),
             llm_api_key: None,
         }
     }
 }
 
+/// A map runs at most this many template or script items of one step at once, whatever
+/// its `concurrency`: those items use CPU, not the network, and one step must not take
+/// every core (nor every sandbox thread) from the other users' steps.
+const CPU_ITEMS_PER_STEP: usize = 2;
+
 /// Everything a step needs to run, shared by every runner in the process.
 pub struct Executors {
-    env: Environment<'static>,
+    evaluator: Evaluator,
     sandbox: Sandbox,
     http: HttpClient,
     providers: HashMap<String, Arc<dyn LlmProvider>>,
-    config: ExecutorConfig,
+    limits: StepLimits,
+}
+
+/// What a step's templates and scripts read: `{input, steps: {id: {output}}}`. Built once
+/// per step and shared by every item of a map, which adds only `item` and `index`; the
+/// template and script forms are made on first use.
+pub struct StepContext {
+    json: Value,
+    jinja: OnceLock<minijinja::Value>,
+    script: OnceLock<Arc<str>>,
+}
+
+impl StepContext {
+    pub fn new(json: Value) -> Self {
+        Self {
+            json,
+            jinja: OnceLock::new(),
+            script: OnceLock::new(),
+        }
+    }
+
+    fn jinja(&self, item: Option<&Item>) -> minijinja::Value {
+        let base = self
+            .jinja
+            .get_or_init(|| minijinja::Value::from_serialize(&self.json))
+            .clone();
+        match item {
+            None => base,
+            Some(item) => minijinja::context! {
+                item => item.value.clone(),
+                index => item.index,
+                ..base
+            },
+        }
+    }
+
+    fn script_scope(&self) -> Arc<str> {
+        self.script
+            .get_or_init(|| Arc::from(self.json.to_string()))
+            .clone()
+    }
+}
+
+/// One element of a map's list.
+pub(crate) struct Item {
+    value: minijinja::Value,
+    index: usize,
 }
 
 /// One step attempt's surroundings.
-pub struct Attempt<'a> {
-    /// `{input, steps: {id: {output}}}`, plus `item`/`index` inside a map.
-    pub context: &'a Value,
+pub(crate) struct Attempt<'a> {
+    pub context: &'a StepContext,
+    /// Inside a map: the item this execution is for.
+    pub item: Option<&'a Item>,
     pub log: &'a StepLog,
     pub cancel: &'a Arc<AtomicBool>,
-    pub timeout: Option<Duration>,
+    /// The step's timeout, already clamped to the ceiling.
+    pub timeout: Duration,
 }
 
 impl Executors {
@@ -162,11 +219,11 @@ impl Executors {
             )?),
         );
         Ok(Self {
-            env: environment(),
+            evaluator: Evaluator::new(config.limits.max_output_bytes),
             sandbox: Sandbox::new(config.script_threads),
             http: HttpClient::new(config.egress.clone())?,
             providers,
-            config,
+            limits: config.limits,
         })
     }
 
@@ -176,21 +233,20 @@ impl Executors {
         self
     }
 
-    fn render(&self, source: &str, context: &Value) -> Result<String, StepFailure> {
-        self.env
-            .render_str(source, context)
-            .map_err(|e| StepFailure::fatal(format!("Template failed: {e}")))
+    pub fn limits(&self) -> &StepLimits {
+        &self.limits
     }
 
-    fn eval(&self, expression: &str, context: &Value) -> Result<minijinja::Value, StepFailure> {
-        self.env
-            .compile_expression(expression)
-            .and_then(|e| e.eval(context))
-            .map_err(|e| StepFailure::fatal(format!("Expression failed: {e}")))
+    /// Renders a template field (a URL, a prompt) with the full fuel.
+    async fn render(&self, source: &str, attempt: &Attempt<'_>) -> Result<String, StepFailure> {
+        let context = attempt.context.jinja(attempt.item);
+        self.evaluator
+            .render(source, context, self.limits.template_fuel)
+            .await
     }
 
     /// Runs one step of any type.
-    pub async fn execute(
+    pub(crate) async fn execute(
         &self,
         kind: StepKind,
         config: &Value,
@@ -199,7 +255,13 @@ impl Executors {
         match kind {
             StepKind::Condition => {
                 let config: ConditionConfig = parse(config)?;
-                let taken = self.eval(&config.expression, attempt.context)?.is_true();
+                let context = attempt.context.jinja(attempt.item);
+                let fuel = self.limits.fuel_for(config.fuel);
+                let taken = self
+                    .evaluator
+                    .eval(&config.expression, context, fuel)
+                    .await?
+                    .is_true();
                 let branch = if taken { "true" } else { "false" };
                 Ok(StepResult {
                     output: serde_json::json!({ "branch": branch }),
@@ -219,7 +281,6 @@ impl Executors {
         config: &Value,
         attempt: &Attempt<'_>,
     ) -> Result<StepResult, StepFailure> {
-        let context = attempt.context;
         let output = |output| StepResult {
             output,
             ..StepResult::default()
@@ -227,7 +288,12 @@ impl Executors {
         match kind {
             StepKind::Template => {
                 let config: TemplateConfig = parse(config)?;
-                let text = self.render(&config.template, context)?;
+                let context = attempt.context.jinja(attempt.item);
+                let fuel = self.limits.fuel_for(config.fuel);
+                let text = self
+                    .evaluator
+                    .render(&config.template, context, fuel)
+                    .await?;
                 if config.json {
                     serde_json::from_str(&text).map(output).map_err(|e| {
                         StepFailure::fatal(format!("The template did not produce valid JSON: {e}"))
@@ -238,46 +304,58 @@ impl Executors {
             }
             StepKind::Script => {
                 let config: ScriptConfig = parse(config)?;
+                let ceiling = self.limits.script_memory_mb;
+                let memory_mb = config.memory_limit_mb.map_or(ceiling, |m| m.min(ceiling));
                 let limits = ScriptLimits {
-                    memory_bytes: config
-                        .memory_limit_mb
-                        .unwrap_or(self.config.script_memory_mb)
-                        as usize
-                        * 1024
-                        * 1024,
-                    wall_time: attempt.timeout.unwrap_or(self.config.script_time),
+                    memory_bytes: memory_mb as usize * 1024 * 1024,
+                    wall_time: attempt.timeout,
+                    max_result_bytes: self.limits.max_output_bytes,
                 };
-                let run = self
-                    .sandbox
-                    .run(&config.code, context, limits, attempt.cancel.clone())
-                    .await;
-                for line in &run.logs {
-                    attempt.log.line(line);
-                }
-                run.result.map(output).map_err(|e| StepFailure {
-                    retryable: matches!(e, ScriptError::Unavailable(_)),
-                    message: e.to_string(),
-                })
+                let item = attempt
+                    .item
+                    .map(|item| {
+                        serde_json::to_string(&serde_json::json!({
+                            "item": item.value, "index": item.index
+                        }))
+                    })
+                    .transpose()
+                    .map_err(|e| StepFailure::fatal(format!("The item is not JSON: {e}")))?;
+                let job = ScriptJob {
+                    code: &config.code,
+                    scope: attempt.context.script_scope(),
+                    item,
+                    limits,
+                    log: attempt.log.clone(),
+                    cancel: attempt.cancel.clone(),
+                };
+                self.sandbox
+                    .run(job)
+                    .await
+                    .map(output)
+                    .map_err(|e| StepFailure {
+                        retryable: matches!(e, ScriptError::Unavailable(_)),
+                        message: e.to_string(),
+                    })
             }
             StepKind::Http => {
                 let config: HttpConfig = parse(config)?;
-                let headers = config
-                    .headers
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), self.render(v, context)?)))
-                    .collect::<Result<_, StepFailure>>()?;
+                let mut headers = std::collections::BTreeMap::new();
+                for (name, value) in &config.headers {
+                    headers.insert(name.clone(), self.render(value, attempt).await?);
+                }
+                let body = match config.body.as_deref() {
+                    Some(body) => Some(self.render(body, attempt).await?),
+                    None => None,
+                };
+                let ceiling = self.limits.http_max_response_bytes;
                 let request = HttpRequest {
                     method: config.method.clone(),
-                    url: self.render(&config.url, context)?,
+                    url: self.render(&config.url, attempt).await?,
                     headers,
-                    body: config
-                        .body
-                        .as_deref()
-                        .map(|b| self.render(b, context))
-                        .transpose()?,
+                    body,
                     max_response_bytes: config
                         .max_response_bytes
-                        .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                        .map_or(ceiling, |m| m.min(ceiling)),
                 };
                 self.http.send(&request, attempt.log).await.map(output)
             }
@@ -287,14 +365,14 @@ impl Executors {
                 let provider = self.providers.get(name).ok_or_else(|| {
                     StepFailure::fatal(format!("No model provider named `{name}` is configured."))
                 })?;
+                let system = match config.system.as_deref() {
+                    Some(system) => Some(self.render(system, attempt).await?),
+                    None => None,
+                };
                 let request = ChatRequest {
                     model: config.model.clone(),
-                    system: config
-                        .system
-                        .as_deref()
-                        .map(|s| self.render(s, context))
-                        .transpose()?,
-                    prompt: self.render(&config.prompt, context)?,
+                    system,
+                    prompt: self.render(&config.prompt, attempt).await?,
                     temperature: config.temperature,
                     max_tokens: config.max_tokens,
                 };
@@ -321,45 +399,79 @@ impl Executors {
     }
 
     /// Runs the sub-step once per item, at most `concurrency` at a time, keeping order.
+    /// Every item reads the one shared context; the item count and the total size of the
+    /// outputs are capped.
     async fn map(
         &self,
         config: &MapConfig,
         attempt: &Attempt<'_>,
     ) -> Result<StepResult, StepFailure> {
-        let items = self.eval(&config.items, attempt.context)?;
-        let items: Vec<Value> = serde_json::to_value(&items)
-            .ok()
-            .and_then(|v| match v {
-                Value::Array(items) => Some(items),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                StepFailure::fatal(format!("`{}` did not evaluate to a list.", config.items))
-            })?;
-        let count = items.len();
-        let contexts: Vec<Value> = items
-            .into_iter()
+        let context = attempt.context.jinja(None);
+        let list = self
+            .evaluator
+            .eval(&config.items, context, self.limits.template_fuel)
+            .await?;
+        if !matches!(
+            list.kind(),
+            minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Iterable
+        ) {
+            return Err(StepFailure::fatal(format!(
+                "`{}` did not evaluate to a list.",
+                config.items
+            )));
+        }
+        let max_items = config.max_items.map_or(self.limits.map_max_items, |m| {
+            m.min(self.limits.map_max_items)
+        });
+        let items: Vec<Item> = list
+            .try_iter()
+            .map_err(|e| StepFailure::fatal(format!("`{}` cannot be iterated: {e}", config.items)))?
+            .take(max_items + 1)
             .enumerate()
-            .map(|(index, item)| {
-                let mut context = attempt.context.clone();
-                context["item"] = item;
-                context["index"] = index.into();
-                context
-            })
+            .map(|(index, value)| Item { value, index })
             .collect();
+        if items.len() > max_items {
+            let source = if config
+                .max_items
+                .is_some_and(|m| m < self.limits.map_max_items)
+            {
+                "the step's max_items".to_owned()
+            } else {
+                vars::MAP_ITEMS.to_owned()
+            };
+            return Err(StepFailure::fatal(format!(
+                "The list has more than {max_items} items, the most one map may run ({source})."
+            )));
+        }
+        let count = items.len();
+        let cpu_bound = matches!(config.step.kind, StepKind::Template | StepKind::Script);
+        let mut limit = config.concurrency.max(1) as usize;
+        if cpu_bound {
+            limit = limit.min(CPU_ITEMS_PER_STEP);
+        }
         // A plain loop over named futures (not stream combinators with closures), so the
         // runner's future stays `Send` for any lifetime.
-        let limit = config.concurrency.max(1) as usize;
         let mut running = FuturesOrdered::new();
         let mut results = Vec::with_capacity(count);
+        let mut output_bytes = 0usize;
         let mut next = 0;
         while results.len() < count {
             while running.len() < limit && next < count {
-                running.push_back(self.item(config, attempt, &contexts[next], next));
+                running.push_back(self.item(config, attempt, &items[next]));
                 next += 1;
             }
             match running.next().await {
-                Some(result) => results.push(result?),
+                Some(result) => {
+                    let result = result?;
+                    output_bytes += json_size(&result.output);
+                    if output_bytes > self.limits.max_output_bytes {
+                        return Err(output_too_large(
+                            self.limits.max_output_bytes,
+                            "map's combined output",
+                        ));
+                    }
+                    results.push(result);
+                }
                 None => break,
             }
         }
@@ -378,20 +490,36 @@ impl Executors {
         &self,
         config: &MapConfig,
         attempt: &Attempt<'_>,
-        context: &Value,
-        index: usize,
+        item: &Item,
     ) -> Result<StepResult, StepFailure> {
         let inner = Attempt {
-            context,
+            item: Some(item),
             ..*attempt
         };
         self.leaf(config.step.kind, &config.step.config, &inner)
             .await
             .map_err(|e| StepFailure {
-                message: format!("Item {index}: {}", e.message),
+                message: format!("Item {}: {}", item.index, e.message),
                 ..e
             })
     }
+}
+
+/// The length of `value` as JSON text, without building the text.
+fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// Token counts added up across a map's items.
@@ -431,21 +559,123 @@ mod tests {
         assert_eq!(log.take(), None);
     }
 
+    async fn run_with(
+        limits: StepLimits,
+        kind: StepKind,
+        config: Value,
+        context: &Value,
+    ) -> Result<StepResult, StepFailure> {
+        let executors = Executors::new(ExecutorConfig {
+            limits,
+            ..ExecutorConfig::default()
+        })
+        .unwrap();
+        let log = StepLog::new(1024);
+        let cancel = Arc::default();
+        let context = StepContext::new(context.clone());
+        let attempt = Attempt {
+            context: &context,
+            item: None,
+            log: &log,
+            cancel: &cancel,
+            timeout: Duration::from_secs(5),
+        };
+        executors.execute(kind, &config, &attempt).await
+    }
+
     async fn run(
         kind: StepKind,
         config: Value,
         context: &Value,
     ) -> Result<StepResult, StepFailure> {
-        let executors = Executors::new(ExecutorConfig::default()).unwrap();
-        let log = StepLog::new(1024);
-        let cancel = Arc::default();
-        let attempt = Attempt {
-            context,
-            log: &log,
-            cancel: &cancel,
-            timeout: None,
+        run_with(StepLimits::default(), kind, config, context).await
+    }
+
+    #[tokio::test]
+    async fn templates_and_expressions_stop_at_their_fuel_and_output_caps() {
+        let xs: Vec<u32> = (0..3000).collect();
+        let context = serde_json::json!({ "input": { "xs": xs }, "steps": {} });
+        let bomb = "{% for a in input.xs %}{% for b in input.xs %}{% for c in input.xs %}x{% endfor %}{% endfor %}{% endfor %}";
+        let failure = run(
+            StepKind::Template,
+            serde_json::json!({ "template": bomb }),
+            &context,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            failure.message.contains("AURA_TEMPLATE_FUEL"),
+            "{failure:?}"
+        );
+        let small = StepLimits {
+            max_output_bytes: 1000,
+            ..StepLimits::default()
         };
-        executors.execute(kind, &config, &attempt).await
+        let failure = run_with(
+            small.clone(),
+            StepKind::Template,
+            serde_json::json!({ "template": "{% for x in input.xs %}{{ x }},{% endfor %}" }),
+            &context,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            failure
+                .message
+                .contains("1000-byte cap (AURA_STEP_OUTPUT_MAX_KB)"),
+            "{failure:?}"
+        );
+        let failure = run_with(
+            small,
+            StepKind::Map,
+            serde_json::json!({
+                "items": "input.xs",
+                "step": { "type": "template", "config": { "template": "{{ item }}-item" } }
+            }),
+            &context,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            failure.message.contains("map's combined output"),
+            "{failure:?}"
+        );
+        let few = StepLimits {
+            map_max_items: 100,
+            ..StepLimits::default()
+        };
+        let failure = run_with(
+            few,
+            StepKind::Map,
+            serde_json::json!({
+                "items": "input.xs",
+                "step": { "type": "template", "config": { "template": "{{ item }}" } }
+            }),
+            &context,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            failure.message.contains("more than 100 items")
+                && failure.message.contains("AURA_MAP_MAX_ITEMS"),
+            "{failure:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn map_items_see_the_shared_context_and_their_own_item() {
+        let context = serde_json::json!({ "input": { "xs": ["a", "b"], "tag": "t" }, "steps": { "s": { "output": 7 } } });
+        let out = run(
+            StepKind::Map,
+            serde_json::json!({
+                "items": "input.xs",
+                "step": { "type": "template", "config": { "template": "{{ item }}{{ index }}{{ input.tag }}{{ steps.s.output }}" } }
+            }),
+            &context,
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.output, serde_json::json!(["a0t7", "b1t7"]));
     }
 
     #[tokio::test]

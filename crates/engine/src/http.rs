@@ -40,34 +40,58 @@ impl EgressPolicy {
         Ok(Self { allow })
     }
 
-    /// `Err` with the reason when `ip` may not be contacted.
-    pub fn check(&self, ip: IpAddr) -> Result<(), String> {
+    /// `Err(kind)` when `ip` may not be contacted, naming what kind of address it is.
+    pub fn check(&self, ip: IpAddr) -> Result<(), &'static str> {
         if self.allow.iter().any(|net| net.contains(&ip)) {
             return Ok(());
         }
         match internal_kind(ip) {
-            Some(kind) => Err(format!(
-                "{ip} is a {kind} address; requests to internal networks are refused \
-                 (an operator can allow it with AURA_HTTP_ALLOW)"
-            )),
+            Some(kind) => Err(kind),
             None => Ok(()),
         }
     }
 }
 
+/// Networks that are not the public internet, beyond what `std` classifies: shared and
+/// benchmarking space, IETF protocol assignments, documentation, NAT64 and the other
+/// IPv6 ranges that embed or relay to an IPv4 address.
+const SPECIAL_NETWORKS: [(&str, &str); 13] = [
+    ("100.64.0.0/10", "shared (carrier-grade NAT)"),
+    ("192.0.0.0/24", "IETF protocol assignment"),
+    ("192.0.2.0/24", "documentation"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("64:ff9b::/96", "NAT64"),
+    ("64:ff9b:1::/48", "NAT64 (local use)"),
+    ("100::/64", "discard-only"),
+    ("2001::/23", "IETF protocol assignment (Teredo and others)"),
+    ("2001:db8::/32", "documentation"),
+    ("2002::/16", "6to4"),
+    ("fec0::/10", "site-local"),
+];
+
 /// What kind of internal address `ip` is, if it is one.
 fn internal_kind(ip: IpAddr) -> Option<&'static str> {
+    static SPECIAL: std::sync::LazyLock<Vec<(IpNet, &'static str)>> =
+        std::sync::LazyLock::new(|| {
+            SPECIAL_NETWORKS
+                .iter()
+                .map(|(net, kind)| (net.parse().expect("valid network"), *kind))
+                .collect()
+        });
+    if let Some((_, kind)) = SPECIAL.iter().find(|(net, _)| net.contains(&ip)) {
+        return Some(kind);
+    }
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, ..] = v4.octets();
             if v4.is_loopback() {
                 Some("loopback")
             } else if v4.is_private() {
                 Some("private")
             } else if v4.is_link_local() {
                 Some("link-local")
-            } else if a == 100 && (64..128).contains(&b) {
-                Some("shared (carrier-grade NAT)")
             } else if v4.is_unspecified() || a == 0 {
                 Some("unspecified")
             } else if v4.is_multicast() || v4.is_broadcast() || a >= 240 {
@@ -85,6 +109,8 @@ fn internal_kind(ip: IpAddr) -> Option<&'static str> {
                 Some("loopback")
             } else if v6.is_unspecified() {
                 Some("unspecified")
+            } else if v6.segments()[..6] == [0; 6] {
+                Some("IPv4-compatible")
             } else if first & 0xfe00 == 0xfc00 {
                 Some("private (unique local)")
             } else if first & 0xffc0 == 0xfe80 {
@@ -116,21 +142,30 @@ impl Resolve for GuardedResolver {
                 .into_iter()
                 .filter(|addr| match policy.check(addr.ip()) {
                     Ok(()) => true,
-                    Err(why) => {
-                        refused.get_or_insert(why);
+                    Err(kind) => {
+                        refused.get_or_insert(kind);
                         false
                     }
                 })
                 .collect();
             if allowed.is_empty() {
-                let why = refused.unwrap_or_else(|| format!("{host} has no addresses"));
-                return Err(Box::new(Refused(format!("{host} resolves to {why}")))
-                    as Box<dyn std::error::Error + Send + Sync>);
+                // The kind of address, never the address: the error reaches the workflow's
+                // author, who must not learn the server's internal addressing from it.
+                let why = match refused {
+                    Some(kind) => format!(
+                        "{host} resolves only to internal addresses (a {kind} address); {INTERNAL_HINT}"
+                    ),
+                    None => format!("{host} has no addresses"),
+                };
+                return Err(Box::new(Refused(why)) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
     }
 }
+
+const INTERNAL_HINT: &str =
+    "requests to internal networks are refused (an operator can allow some with AURA_HTTP_ALLOW)";
 
 #[derive(Debug)]
 struct Refused(String);
@@ -153,7 +188,6 @@ pub struct HttpRequest {
     pub max_response_bytes: u64,
 }
 
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 10 * 1024 * 1024;
 const MAX_REDIRECTS: usize = 5;
 
 #[derive(Clone)]
@@ -193,12 +227,18 @@ impl HttpClient {
             StepFailure::fatal(format!("`{}` is not a valid URL: {e}.", request.url))
         })?;
         let mut body = request.body.clone();
+        let origin = url.origin();
         for hop in 0..=MAX_REDIRECTS {
             self.check_url(&url)?;
             log.line(&format!("{method} {url}"));
             let mut builder = self.client.request(method.clone(), url.clone());
+            // Credentials are for the origin the author wrote, not for wherever it
+            // redirects to.
+            let same_origin = url.origin() == origin;
             for (name, value) in &request.headers {
-                builder = builder.header(name, value);
+                if same_origin || !is_credential(name) {
+                    builder = builder.header(name, value);
+                }
             }
             if let Some(body) = &body {
                 builder = builder.body(body.clone());
@@ -232,6 +272,11 @@ impl HttpClient {
     }
 
     fn check_url(&self, url: &Url) -> Result<(), StepFailure> {
+        let literal = |ip: IpAddr| {
+            self.policy
+                .check(ip)
+                .map_err(|kind| refused(format!("{ip} is a {kind} address; {INTERNAL_HINT}")))
+        };
         if !matches!(url.scheme(), "http" | "https") {
             return Err(StepFailure::fatal(format!(
                 "Only http and https URLs can be called, not `{}`.",
@@ -239,12 +284,19 @@ impl HttpClient {
             )));
         }
         match url.host() {
-            Some(url::Host::Ipv4(ip)) => self.policy.check(IpAddr::V4(ip)).map_err(refused),
-            Some(url::Host::Ipv6(ip)) => self.policy.check(IpAddr::V6(ip)).map_err(refused),
+            Some(url::Host::Ipv4(ip)) => literal(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => literal(IpAddr::V6(ip)),
             Some(url::Host::Domain(_)) => Ok(()),
             None => Err(StepFailure::fatal("The URL has no host.")),
         }
     }
+}
+
+/// Headers that carry credentials, dropped on a redirect to another origin.
+fn is_credential(name: &str) -> bool {
+    ["authorization", "cookie", "proxy-authorization"]
+        .iter()
+        .any(|c| name.eq_ignore_ascii_case(c))
 }
 
 fn describe_send_error(err: &reqwest::Error) -> StepFailure {
@@ -328,7 +380,8 @@ async fn read_response(
 
 fn too_large(max_bytes: u64) -> StepFailure {
     StepFailure::fatal(format!(
-        "The response is larger than the {max_bytes}-byte cap (max_response_bytes)."
+        "The response is larger than the {max_bytes}-byte cap (max_response_bytes; the most \
+         is AURA_HTTP_MAX_RESPONSE_KB); it was read no further."
     ))
 }
 
@@ -351,10 +404,28 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "198.19.255.255",
+            "100.127.255.254",
+            "224.0.0.1",
+            "ff02::1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "2002:a00:1::",
+            "::10.0.0.1",
         ] {
             assert!(policy.check(ip.parse().unwrap()).is_err(), "{ip}");
         }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "100.128.0.1",
+            "198.20.0.1",
+        ] {
             assert!(policy.check(ip.parse().unwrap()).is_ok(), "{ip}");
         }
         let policy = EgressPolicy::parse("127.0.0.1, 10.1.0.0/16").unwrap();

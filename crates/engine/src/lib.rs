@@ -13,6 +13,7 @@ mod definition;
 mod engine;
 mod exec;
 mod http;
+mod limits;
 mod llm;
 mod runner;
 mod sandbox;
@@ -25,10 +26,11 @@ pub use definition::{
     StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,
 };
 pub use engine::{Engine, MAX_PAGE, RunSignal};
-pub use exec::{ExecutorConfig, Executors, StepFailure, StepLog};
+pub use exec::{ExecutorConfig, Executors, StepContext, StepFailure, StepLog};
 pub use http::EgressPolicy;
+pub use limits::{StepLimits, vars as limit_vars};
 pub use llm::{ChatRequest, ChatResponse, LlmProvider, OpenAiCompatible, Usage};
 pub use runner::{Runner, RunnerConfig, backoff_ms};
-pub use sandbox::{Sandbox, ScriptError, ScriptLimits};
-pub use validate::{Problem, validate};
+pub use sandbox::{Sandbox, ScriptError, ScriptJob, ScriptLimits};
+pub use validate::{Problem, validate, validate_with};
 pub use workflows::{WorkflowError, WorkflowInput, Workflows};

@@ -11,7 +11,7 @@
 
 use crate::definition::{RetryPolicy, StepDefinition};
 use crate::engine::Engine;
-use crate::exec::{Attempt, StepFailure, StepLog, StepResult};
+use crate::exec::{Attempt, StepContext, StepFailure, StepLog, StepResult};
 use crate::workflows::WorkflowError;
 use aura_store::{ClaimedStep, Run, StepOutcome};
 use serde_json::{Map, Value};
@@ -30,6 +30,9 @@ pub struct RunnerConfig {
     pub poll_interval: Duration,
     /// Step log cap per attempt, in bytes.
     pub log_cap: usize,
+    /// Most steps one user may have running at once, across every runner sharing the
+    /// database; the claim skips users at the cap.
+    pub max_running_per_user: i64,
 }
 
 impl RunnerConfig {
@@ -39,12 +42,11 @@ impl RunnerConfig {
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_millis(100),
             log_cap: 64 * 1024,
+            max_running_per_user: 2,
         }
     }
 }
 
-/// Steps without a timeout of their own get this one.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Extra time the outer timeout gives a script beyond the sandbox's own limit.
 const SCRIPT_GRACE: Duration = Duration::from_millis(500);
 /// How often a running step's log is flushed and its cancellation checked.
@@ -76,8 +78,13 @@ impl Runner {
     pub async fn run_one(&self) -> Result<bool, WorkflowError> {
         let store = &self.engine.store;
         let lease_ms = self.config.lease.as_millis() as i64;
-        let Some(aura_store::Claim { step: claim, run }) =
-            store.claim_step(&self.config.worker_id, lease_ms).await?
+        let Some(aura_store::Claim { step: claim, run }) = store
+            .claim_step(
+                &self.config.worker_id,
+                lease_ms,
+                self.config.max_running_per_user,
+            )
+            .await?
         else {
             return Ok(false);
         };
@@ -99,7 +106,7 @@ impl Runner {
             .steps
             .iter()
             .any(|s| s.next.iter().any(|e| e.to == step.id));
-        let context = self.context(&run, has_upstream).await?;
+        let context = StepContext::new(self.context(&run, has_upstream).await?);
         let log = StepLog::new(self.config.log_cap);
         let ending = self.attempt(&claim, step, &context, &log).await;
         self.flush_log(&claim, &log).await;
@@ -143,23 +150,28 @@ impl Runner {
         &self,
         claim: &ClaimedStep,
         step: &StepDefinition,
-        context: &Value,
+        context: &StepContext,
         log: &StepLog,
     ) -> Ending {
         let cancel = Arc::new(AtomicBool::new(false));
-        let mut timeout = step
-            .timeout_ms
-            .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
-        if step.kind == crate::definition::StepKind::Script {
+        let is_script = step.kind == crate::definition::StepKind::Script;
+        let step_timeout = self
+            .engine
+            .executors
+            .limits()
+            .timeout_for(step.timeout_ms, is_script);
+        let mut timeout = step_timeout;
+        if is_script {
             // The sandbox enforces the same limit itself and says precisely what stopped
             // the script; this outer bound is only the backstop.
             timeout += SCRIPT_GRACE;
         }
         let attempt = Attempt {
             context,
+            item: None,
             log,
             cancel: &cancel,
-            timeout: step.timeout_ms.map(Duration::from_millis),
+            timeout: step_timeout,
         };
         let mut signals = self.engine.subscribe();
         let execution = tokio::time::timeout(
@@ -176,7 +188,12 @@ impl Runner {
             tokio::select! {
                 result = &mut execution => {
                     break Ending::Done(result.unwrap_or_else(|_| Err(StepFailure::retryable(
-                        format!("Timed out after {} ms.", timeout.as_millis()),
+                        format!(
+                            "The step ran longer than its {} ms timeout and was stopped \
+                             (timeout_ms; the most is {}).",
+                            step_timeout.as_millis(),
+                            crate::limits::vars::TIMEOUT,
+                        ),
                     ))));
                 }
                 _ = ticks.tick() => {

@@ -11,6 +11,7 @@ use crate::definition::{
     ConditionConfig, HttpConfig, LlmConfig, MapConfig, RetryPolicy, ScriptConfig, StepDefinition,
     StepKind, TemplateConfig, WorkflowDefinition,
 };
+use crate::limits::{StepLimits, vars};
 use crate::templates::{environment, expression_references, template_references};
 use minijinja::Environment;
 use serde::de::DeserializeOwned;
@@ -49,8 +50,17 @@ fn is_valid_id(id: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Checks a definition; `Ok(())` or every problem found.
+/// Checks a definition against the default ceilings; `Ok(())` or every problem found.
 pub fn validate(definition: &WorkflowDefinition) -> Result<(), Vec<Problem>> {
+    validate_with(definition, &StepLimits::default())
+}
+
+/// Checks a definition; a step asking for more than the operator's `limits` allow is a
+/// problem naming the ceiling.
+pub fn validate_with(
+    definition: &WorkflowDefinition,
+    limits: &StepLimits,
+) -> Result<(), Vec<Problem>> {
     let mut problems = Problems(Vec::new());
     let steps = &definition.steps;
     if steps.is_empty() {
@@ -96,7 +106,7 @@ pub fn validate(definition: &WorkflowDefinition) -> Result<(), Vec<Problem>> {
 
     let env = environment();
     for (i, step) in steps.iter().enumerate() {
-        check_limits(step, &mut problems);
+        check_limits(step, limits, &mut problems);
         let upstream: HashSet<&str> = ancestors[i].iter().map(|&a| steps[a].id.as_str()).collect();
         let scope = Scope {
             step: &step.id,
@@ -104,6 +114,7 @@ pub fn validate(definition: &WorkflowDefinition) -> Result<(), Vec<Problem>> {
             known: &index,
             in_map: false,
             env: &env,
+            limits,
         };
         check_config(step.kind, &step.config, "config", &scope, &mut problems);
     }
@@ -238,10 +249,26 @@ fn ancestors(count: usize, successors: &[Vec<usize>]) -> Vec<HashSet<usize>> {
     result
 }
 
-fn check_limits(step: &StepDefinition, problems: &mut Problems) {
+/// `Some(message)` when `value` is zero or above the operator's `ceiling`.
+fn beyond(value: u64, ceiling: u64, unit: &str, var: &str) -> Option<String> {
+    if value == 0 {
+        Some("Use a value greater than zero.".to_owned())
+    } else if value > ceiling {
+        Some(format!(
+            "This instance allows at most {ceiling}{unit} ({var}); ask for less."
+        ))
+    } else {
+        None
+    }
+}
+
+fn check_limits(step: &StepDefinition, limits: &StepLimits, problems: &mut Problems) {
     let id = Some(step.id.as_str());
-    if step.timeout_ms == Some(0) {
-        problems.add(id, "timeout_ms", "A timeout must be greater than zero.");
+    if let Some(ms) = step.timeout_ms {
+        let ceiling = limits.max_timeout.as_millis() as u64;
+        if let Some(message) = beyond(ms, ceiling, " ms", vars::TIMEOUT) {
+            problems.add(id, "timeout_ms", message);
+        }
     }
     if let Some(RetryPolicy {
         max_attempts,
@@ -278,6 +305,22 @@ struct Scope<'a> {
     /// Inside a `map` sub-step, `item` and `index` are defined too.
     in_map: bool,
     env: &'a Environment<'static>,
+    limits: &'a StepLimits,
+}
+
+impl Scope<'_> {
+    fn fuel(&self, field: &str, fuel: Option<u64>, problems: &mut Problems) {
+        if let Some(message) = fuel.and_then(|f| {
+            beyond(
+                f,
+                self.limits.template_fuel,
+                " instructions",
+                vars::TEMPLATE_FUEL,
+            )
+        }) {
+            problems.add(Some(self.step), field, message);
+        }
+    }
 }
 
 impl Scope<'_> {
@@ -371,6 +414,7 @@ fn check_config(
         StepKind::Template => {
             if let Some(c) = parse::<TemplateConfig>(kind, config, field, scope, problems) {
                 scope.template(&at("template"), &c.template, problems);
+                scope.fuel(&at("fuel"), c.fuel, problems);
             }
         }
         StepKind::Script => {
@@ -378,8 +422,12 @@ fn check_config(
                 if c.code.trim().is_empty() {
                     problems.add(step, at("code"), "Enter the script to run.");
                 }
-                if c.memory_limit_mb.is_some_and(|m| !(1..=512).contains(&m)) {
-                    problems.add(step, at("memory_limit_mb"), "Use 1 to 512 MB.");
+                let ceiling = u64::from(scope.limits.script_memory_mb);
+                if let Some(message) = c
+                    .memory_limit_mb
+                    .and_then(|m| beyond(u64::from(m), ceiling, " MB", vars::SCRIPT_MEMORY))
+                {
+                    problems.add(step, at("memory_limit_mb"), message);
                 }
             }
         }
@@ -403,18 +451,19 @@ fn check_config(
                 if let Some(body) = &c.body {
                     scope.template(&at("body"), body, problems);
                 }
-                if c.max_response_bytes == Some(0) {
-                    problems.add(
-                        step,
-                        at("max_response_bytes"),
-                        "The response size cap must be greater than zero.",
-                    );
+                let ceiling = scope.limits.http_max_response_bytes;
+                if let Some(message) = c
+                    .max_response_bytes
+                    .and_then(|m| beyond(m, ceiling, " bytes", vars::HTTP_RESPONSE))
+                {
+                    problems.add(step, at("max_response_bytes"), message);
                 }
             }
         }
         StepKind::Condition => {
             if let Some(c) = parse::<ConditionConfig>(kind, config, field, scope, problems) {
                 scope.expression(&at("expression"), &c.expression, problems);
+                scope.fuel(&at("fuel"), c.fuel, problems);
             }
         }
         StepKind::Map => {
@@ -422,6 +471,13 @@ fn check_config(
                 scope.expression(&at("items"), &c.items, problems);
                 if !(1..=64).contains(&c.concurrency) {
                     problems.add(step, at("concurrency"), "Use a concurrency of 1 to 64.");
+                }
+                let ceiling = scope.limits.map_max_items as u64;
+                if let Some(message) = c
+                    .max_items
+                    .and_then(|m| beyond(m as u64, ceiling, " items", vars::MAP_ITEMS))
+                {
+                    problems.add(step, at("max_items"), message);
                 }
                 if matches!(c.step.kind, StepKind::Map | StepKind::Condition) {
                     problems.add(

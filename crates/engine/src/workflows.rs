@@ -1,7 +1,8 @@
 //! The workflows service: saving definitions as immutable versions, after validation.
 
 use crate::definition::WorkflowDefinition;
-use crate::validate::{Problem, validate};
+use crate::limits::StepLimits;
+use crate::validate::{Problem, validate_with};
 use aura_store::{Store, StoreError, Workflow, WorkflowDraft, WorkflowVersion};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +53,7 @@ fn problem(field: &str, message: &str) -> Problem {
 }
 
 /// Validates name, description and definition together and returns the row to store.
-fn draft(input: &WorkflowInput) -> Result<WorkflowDraft, WorkflowError> {
+fn draft(input: &WorkflowInput, limits: &StepLimits) -> Result<WorkflowDraft, WorkflowError> {
     let mut problems = Vec::new();
     let name = input.name.trim();
     if name.is_empty() {
@@ -63,7 +64,7 @@ fn draft(input: &WorkflowInput) -> Result<WorkflowDraft, WorkflowError> {
     if input.description.chars().count() > MAX_DESCRIPTION {
         problems.push(problem("description", "Use at most 2,000 characters."));
     }
-    if let Err(found) = validate(&input.definition) {
+    if let Err(found) = validate_with(&input.definition, limits) {
         problems.extend(found);
     }
     if !problems.is_empty() {
@@ -80,11 +81,21 @@ fn draft(input: &WorkflowInput) -> Result<WorkflowDraft, WorkflowError> {
 #[derive(Debug, Clone)]
 pub struct Workflows {
     store: Store,
+    /// The ceilings saved definitions are checked against.
+    limits: std::sync::Arc<StepLimits>,
 }
 
 impl Workflows {
+    /// With the default ceilings.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self::with_limits(store, StepLimits::default())
+    }
+
+    pub fn with_limits(store: Store, limits: StepLimits) -> Self {
+        Self {
+            store,
+            limits: std::sync::Arc::new(limits),
+        }
     }
 
     pub async fn create(
@@ -92,7 +103,10 @@ impl Workflows {
         owner_id: &str,
         input: &WorkflowInput,
     ) -> Result<Workflow, WorkflowError> {
-        Ok(self.store.create_workflow(owner_id, &draft(input)?).await?)
+        Ok(self
+            .store
+            .create_workflow(owner_id, &draft(input, &self.limits)?)
+            .await?)
     }
 
     /// Saves `input` as the next version. `expected_version` is the version the editor
@@ -106,7 +120,7 @@ impl Workflows {
     ) -> Result<Workflow, WorkflowError> {
         Ok(self
             .store
-            .update_workflow(owner_id, id, &draft(input)?, expected_version)
+            .update_workflow(owner_id, id, &draft(input, &self.limits)?, expected_version)
             .await?)
     }
 

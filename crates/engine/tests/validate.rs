@@ -1,6 +1,6 @@
 //! Save-time validation: one valid definition per step type, and each rule broken once.
 
-use aura_engine::{Problem, WorkflowDefinition, validate};
+use aura_engine::{Problem, StepLimits, WorkflowDefinition, validate, validate_with};
 use serde_json::json;
 
 fn definition(value: serde_json::Value) -> WorkflowDefinition {
@@ -174,7 +174,12 @@ fn configs_must_match_their_type_schema() {
     assert_problem(&found, "h2", "config.method", "Use one of GET");
     assert_problem(&found, "h2", "config.url", "Enter the URL");
     assert_problem(&found, "s", "config.code", "Enter the script");
-    assert_problem(&found, "s", "config.memory_limit_mb", "1 to 512");
+    assert_problem(
+        &found,
+        "s",
+        "config.memory_limit_mb",
+        "at most 64 MB (AURA_SCRIPT_MEMORY_MB)",
+    );
     assert_problem(&found, "m", "config.concurrency", "1 to 64");
     assert_problem(
         &found,
@@ -276,4 +281,62 @@ fn unknown_step_types_and_fields_are_rejected_when_parsing() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+}
+
+#[test]
+fn a_step_may_lower_the_operator_ceilings_but_never_raise_them() {
+    let limits = StepLimits {
+        max_timeout: std::time::Duration::from_secs(60),
+        script_memory_mb: 32,
+        http_max_response_bytes: 1024 * 1024,
+        map_max_items: 500,
+        template_fuel: 10_000,
+        ..StepLimits::default()
+    };
+    let asking_for_more = definition(json!({ "steps": [
+        { "id": "t", "type": "template", "config": { "template": "x", "fuel": 20000 }, "timeout_ms": 61000, "next": [{ "to": "s" }] },
+        { "id": "s", "type": "script", "config": { "code": "return 1", "memory_limit_mb": 33 }, "next": [{ "to": "h" }] },
+        { "id": "h", "type": "http", "config": { "method": "GET", "url": "https://example.com", "max_response_bytes": 1048577 }, "next": [{ "to": "c" }] },
+        { "id": "c", "type": "condition", "config": { "expression": "true", "fuel": 10001 }, "next": [{ "to": "m", "branch": "true" }] },
+        { "id": "m", "type": "map", "config": { "items": "input.xs", "max_items": 501,
+            "step": { "type": "template", "config": { "template": "{{ item }}" } } } }
+    ]}));
+    let found = validate_with(&asking_for_more, &limits).expect_err("refused");
+    assert_problem(
+        &found,
+        "t",
+        "timeout_ms",
+        "at most 60000 ms (AURA_MAX_STEP_TIMEOUT_SECS)",
+    );
+    assert_problem(
+        &found,
+        "t",
+        "config.fuel",
+        "at most 10000 instructions (AURA_TEMPLATE_FUEL)",
+    );
+    assert_problem(
+        &found,
+        "s",
+        "config.memory_limit_mb",
+        "at most 32 MB (AURA_SCRIPT_MEMORY_MB)",
+    );
+    assert_problem(
+        &found,
+        "h",
+        "config.max_response_bytes",
+        "(AURA_HTTP_MAX_RESPONSE_KB)",
+    );
+    assert_problem(&found, "c", "config.fuel", "AURA_TEMPLATE_FUEL");
+    assert_problem(
+        &found,
+        "m",
+        "config.max_items",
+        "at most 500 items (AURA_MAP_MAX_ITEMS)",
+    );
+    assert_eq!(found.len(), 6, "{found:#?}");
+    let lowered = definition(json!({ "steps": [
+        { "id": "t", "type": "template", "config": { "template": "x", "fuel": 10000 }, "timeout_ms": 60000, "next": [{ "to": "s" }] },
+        { "id": "s", "type": "script", "config": { "code": "return 1", "memory_limit_mb": 8 } }
+    ]}));
+    assert_eq!(validate_with(&lowered, &limits), Ok(()));
 }

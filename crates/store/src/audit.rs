@@ -145,4 +145,25 @@ impl Store {
             next_before,
         })
     }
+
+    /// Deletes audit events older than `cutoff`, in batches; returns how many went.
+    pub async fn delete_audit_events_before(&self, cutoff: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let (_write, mut tx) = self.begin_write().await?;
+            let deleted = sqlx::query(
+                "DELETE FROM audit_events WHERE id IN \
+                 (SELECT id FROM audit_events WHERE occurred_at < $1 LIMIT 1000)",
+            )
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            total += deleted;
+            if deleted < 1000 {
+                return Ok(total);
+            }
+        }
+    }
 }

@@ -22,8 +22,8 @@ pub use projects::{
     TreeRefusal, TreeResult,
 };
 pub use runs::{
-    Claim, ClaimedStep, NewRun, Outcome as StepOutcome, Run, RunEvent, RunFilter, RunSummary,
-    StepRun,
+    Claim, ClaimedStep, NewRun, NewStep, Outcome as StepOutcome, Run, RunEvent, RunFilter,
+    RunSummary, StepRun,
 };
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};

@@ -493,12 +493,15 @@ impl Store {
             .await?;
         if entry.is_folder() {
             // Children are renamed one by one rather than with a string expression, which
-            // the two databases spell differently.
+            // the two databases spell differently. The prefix is compared exactly: LIKE
+            // would be case-insensitive on SQLite (`SRC/` is not inside `src`).
             let children: Vec<(String, String)> = sqlx::query_as(
-                "SELECT id, path FROM project_entries WHERE project_id = $1 AND path LIKE $2 ESCAPE '\\'",
+                "SELECT id, path FROM project_entries WHERE project_id = $1 \
+                 AND substr(path, 1, $2) = $3",
             )
             .bind(project_id)
-            .bind(format!("{}%", like_prefix(&old_prefix)))
+            .bind(old_prefix.chars().count() as i32)
+            .bind(&old_prefix)
             .fetch_all(&mut *tx)
             .await?;
             for (id, path) in children {
@@ -527,14 +530,17 @@ impl Store {
         let Some(entry) = entry_in(&mut tx, project_id, entry_id).await? else {
             return Err(StoreError::NotFound);
         };
+        // The folder's contents by exact prefix (LIKE is case-insensitive on SQLite).
+        let prefix = format!("{}/", entry.path);
         let deleted = sqlx::query(
             "DELETE FROM project_entries WHERE project_id = $1 \
-             AND (id = $2 OR ($3 = 'folder' AND path LIKE $4 ESCAPE '\\'))",
+             AND (id = $2 OR ($3 = 'folder' AND substr(path, 1, $4) = $5))",
         )
         .bind(project_id)
         .bind(&entry.id)
         .bind(&entry.kind)
-        .bind(format!("{}/%", like_prefix(&entry.path)))
+        .bind(prefix.chars().count() as i32)
+        .bind(&prefix)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -598,17 +604,6 @@ impl Store {
             .await?
             .map(Some))
     }
-}
-
-fn like_prefix(prefix: &str) -> String {
-    let mut escaped = String::new();
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }
 
 async fn touch_project(

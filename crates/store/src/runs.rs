@@ -10,15 +10,23 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
-/// A run about to start: which version it runs, its input (JSON text) and, per step, how
-/// many distinct predecessors it waits for.
+/// A run about to start: which version it runs, its input (JSON text) and its steps.
 #[derive(Debug, Clone)]
 pub struct NewRun {
     pub workflow_id: String,
     pub workflow_version: i64,
     pub owner_id: String,
     pub input: String,
-    pub steps: Vec<(String, i64)>,
+    pub steps: Vec<NewStep>,
+}
+
+/// A step of a new run: how many distinct predecessors it waits for, and how many
+/// attempts its retry policy allows (a lost worker's attempt counts too).
+#[derive(Debug, Clone)]
+pub struct NewStep {
+    pub id: String,
+    pub waiting_on: i64,
+    pub max_attempts: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -168,15 +176,18 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        for (step_id, waiting_on) in &run.steps {
+        for step in &run.steps {
             sqlx::query(
-                "INSERT INTO step_runs (run_id, step_id, status, waiting_on, available_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO step_runs (run_id, step_id, status, waiting_on, available_at, owner_id, max_attempts) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(&id)
-            .bind(step_id)
-            .bind(if *waiting_on == 0 { "queued" } else { "pending" })
-            .bind(*waiting_on)
+            .bind(&step.id)
+            .bind(if step.waiting_on == 0 { "queued" } else { "pending" })
+            .bind(step.waiting_on)
             .bind(now)
+            .bind(&run.owner_id)
+            .bind(step.max_attempts)
             .execute(&mut *tx)
             .await?;
         }
@@ -230,37 +241,88 @@ impl Store {
         .await?)
     }
 
-    /// Takes the oldest ready step and leases it to `worker` until `now + lease_ms`.
-    /// PostgreSQL skips rows other workers have locked; SQLite's single writer makes the
-    /// one-statement `UPDATE … RETURNING` atomic.
+    /// Leases a ready step to `worker` until `now + lease_ms`, choosing fairly between
+    /// users: among the users with ready steps and fewer than `max_running_per_user`
+    /// running, the one with the fewest running goes first (the longest-waiting on a tie),
+    /// and within a user the oldest step. On PostgreSQL, claims for one user take an
+    /// advisory lock so that concurrent workers cannot pass the cap together; rows other
+    /// workers hold are skipped. SQLite's single writer serialises claims anyway.
     pub async fn claim_step(
         &self,
         worker: &str,
         lease_ms: i64,
+        max_running_per_user: i64,
     ) -> Result<Option<Claim>, StoreError> {
         let now = now_millis();
-        let pick = match self.backend {
-            Backend::Postgres => {
-                "SELECT run_id, step_id FROM step_runs WHERE status = 'queued' AND available_at <= $3 \
-                 ORDER BY available_at LIMIT 1 FOR UPDATE SKIP LOCKED"
-            }
-            Backend::Sqlite => {
-                "SELECT run_id, step_id FROM step_runs WHERE status = 'queued' AND available_at <= $3 \
-                 ORDER BY available_at LIMIT 1"
-            }
-        };
         let (_write, mut tx) = self.begin_write().await?;
-        let claimed: Option<ClaimedStep> = sqlx::query_as(&format!(
-            "UPDATE step_runs SET status = 'running', attempt = attempt + 1, lease_owner = $1, \
-             lease_expires_at = $2, started_at = $3, error = NULL \
-             WHERE status = 'queued' AND (run_id, step_id) = ({pick}) \
-             RETURNING run_id, step_id, attempt"
-        ))
-        .bind(worker)
-        .bind(now + lease_ms)
+        // The users with queued steps, by a loose index scan (one index probe per user,
+        // not one row per queued step), each with its oldest step and its running count.
+        let candidates: Vec<(String,)> = sqlx::query_as(
+            "WITH RECURSIVE owners(id) AS ( \
+               SELECT MIN(owner_id) FROM step_runs WHERE status = 'queued' \
+               UNION ALL \
+               SELECT (SELECT MIN(q.owner_id) FROM step_runs q WHERE q.status = 'queued' AND q.owner_id > owners.id) \
+               FROM owners WHERE owners.id IS NOT NULL) \
+             SELECT id FROM ( \
+               SELECT o.id AS id, \
+                 (SELECT MIN(q.available_at) FROM step_runs q WHERE q.owner_id = o.id AND q.status = 'queued') AS head, \
+                 (SELECT COUNT(*) FROM step_runs r WHERE r.owner_id = o.id AND r.status = 'running') AS busy \
+               FROM owners o WHERE o.id IS NOT NULL) c \
+             WHERE head <= $1 AND busy < $2 ORDER BY busy, head LIMIT 16",
+        )
         .bind(now)
-        .fetch_optional(&mut *tx)
+        .bind(max_running_per_user)
+        .fetch_all(&mut *tx)
         .await?;
+        let mut claimed: Option<ClaimedStep> = None;
+        for (owner,) in candidates {
+            if self.backend == Backend::Postgres {
+                let (locked,): (bool,) = sqlx::query_as(
+                    "SELECT pg_try_advisory_xact_lock(hashtext('aura.claim.' || $1))",
+                )
+                .bind(&owner)
+                .fetch_one(&mut *tx)
+                .await?;
+                if !locked {
+                    continue;
+                }
+                // Another worker may have claimed for this user since the list was read.
+                let (busy,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM step_runs WHERE owner_id = $1 AND status = 'running'",
+                )
+                .bind(&owner)
+                .fetch_one(&mut *tx)
+                .await?;
+                if busy >= max_running_per_user {
+                    continue;
+                }
+            }
+            let pick = match self.backend {
+                Backend::Postgres => {
+                    "SELECT run_id, step_id FROM step_runs WHERE owner_id = $4 AND status = 'queued' \
+                     AND available_at <= $3 ORDER BY available_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+                }
+                Backend::Sqlite => {
+                    "SELECT run_id, step_id FROM step_runs WHERE owner_id = $4 AND status = 'queued' \
+                     AND available_at <= $3 ORDER BY available_at LIMIT 1"
+                }
+            };
+            claimed = sqlx::query_as(&format!(
+                "UPDATE step_runs SET status = 'running', attempt = attempt + 1, lease_owner = $1, \
+                 lease_expires_at = $2, started_at = $3, error = NULL \
+                 WHERE status = 'queued' AND (run_id, step_id) = ({pick}) \
+                 RETURNING run_id, step_id, attempt"
+            ))
+            .bind(worker)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(&owner)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if claimed.is_some() {
+                break;
+            }
+        }
         let Some(step) = claimed else {
             tx.commit().await?;
             return Ok(None);
@@ -313,17 +375,87 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Puts steps whose lease expired back in the queue; returns how many.
+    /// Handles steps whose lease expired (their worker died or froze): each lost lease
+    /// counts as an attempt, so the step goes back to the queue while it has attempts
+    /// left, and otherwise fails, ending its run like any failed step. A step that kills
+    /// its process therefore runs at most `max_attempts` times. Returns how many steps
+    /// were handled.
     pub async fn requeue_expired_leases(&self) -> Result<u64, StoreError> {
         let now = now_millis();
-        let result = sqlx::query(
-            "UPDATE step_runs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, available_at = $1 \
-             WHERE status = 'running' AND lease_expires_at < $1",
+        let expired: Vec<(String, String)> = sqlx::query_as(
+            "SELECT run_id, step_id FROM step_runs WHERE status = 'running' AND lease_expires_at < $1 LIMIT 500",
         )
         .bind(now)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(result.rows_affected())
+        let mut handled = 0;
+        for (run_id, step_id) in expired {
+            let (_write, mut tx) = self.begin_write().await?;
+            self.lock_run(&mut tx, &run_id).await?;
+            let lost: Option<(String, i64, i64)> = sqlx::query_as(
+                "UPDATE step_runs SET \
+                   status = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'failed' END, \
+                   finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE $1 END, \
+                   available_at = $1, lease_owner = NULL, lease_expires_at = NULL, \
+                   leases_lost = leases_lost + 1 \
+                 WHERE run_id = $2 AND step_id = $3 AND status = 'running' AND lease_expires_at < $1 \
+                 RETURNING status, attempt, leases_lost",
+            )
+            .bind(now)
+            .bind(&run_id)
+            .bind(&step_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((status, attempt, leases_lost)) = lost else {
+                continue;
+            };
+            handled += 1;
+            if status == "queued" {
+                let error = "The worker running this step was lost (its lease expired); \
+                             the step is queued again.";
+                let detail = serde_json::json!({ "attempt": attempt, "error": error }).to_string();
+                event(
+                    &mut tx,
+                    &run_id,
+                    "step_retrying",
+                    Some(&step_id),
+                    Some(detail),
+                    now,
+                )
+                .await?;
+            } else {
+                let error = if leases_lost == 1 {
+                    format!(
+                        "The worker running this step was lost (its lease expired) on attempt \
+                         {attempt}, the last one allowed; the step is not run again."
+                    )
+                } else {
+                    format!(
+                        "The worker running this step was lost {leases_lost} times (its lease \
+                         expired each time); after {attempt} attempts the step is not run again."
+                    )
+                };
+                sqlx::query("UPDATE step_runs SET error = $1 WHERE run_id = $2 AND step_id = $3")
+                    .bind(&error)
+                    .bind(&run_id)
+                    .bind(&step_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = serde_json::json!({ "attempt": attempt, "error": error }).to_string();
+                event(
+                    &mut tx,
+                    &run_id,
+                    "step_failed",
+                    Some(&step_id),
+                    Some(detail),
+                    now,
+                )
+                .await?;
+                end_failed_run(&mut tx, &run_id, now).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(handled)
     }
 
     /// On PostgreSQL, steps of one run finishing at the same moment in different
@@ -478,17 +610,7 @@ impl Store {
                 now,
             )
             .await?;
-            sqlx::query(
-                "UPDATE step_runs SET status = 'cancelled', finished_at = $1 \
-                 WHERE run_id = $2 AND status IN ('pending', 'queued')",
-            )
-            .bind(now)
-            .bind(&step.run_id)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(kind) = finish_run_if_done(&mut tx, &step.run_id, now).await? {
-                event(&mut tx, &step.run_id, kind, None, None, now).await?;
-            }
+            end_failed_run(&mut tx, &step.run_id, now).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -575,7 +697,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE step_runs SET status = CASE WHEN waiting_on = 0 THEN 'queued' ELSE 'pending' END, \
-             attempt = 0, error = NULL, started_at = NULL, finished_at = NULL, available_at = $1 \
+             attempt = 0, leases_lost = 0, error = NULL, started_at = NULL, finished_at = NULL, available_at = $1 \
              WHERE run_id = $2 AND status IN ('failed', 'cancelled')",
         )
         .bind(now)
@@ -630,6 +752,27 @@ impl Store {
             }
         }
     }
+}
+
+/// After a step failed for good: steps that have not started are cancelled, and the run
+/// ends once its running steps are done.
+async fn end_failed_run(
+    tx: &mut Transaction<'static, Any>,
+    run_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE step_runs SET status = 'cancelled', finished_at = $1 \
+         WHERE run_id = $2 AND status IN ('pending', 'queued')",
+    )
+    .bind(now)
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(kind) = finish_run_if_done(tx, run_id, now).await? {
+        event(tx, run_id, kind, None, None, now).await?;
+    }
+    Ok(())
 }
 
 /// When no step can still run, the run ends: failed if any step failed, else succeeded.

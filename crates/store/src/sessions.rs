@@ -57,6 +57,18 @@ impl Store {
     }
 
     /// The session with this id, unless it has expired at `now` (UTC ms).
+    /// The user a session that has not expired belongs to; `None` once it was ended
+    /// (signed out, password changed) or expired.
+    pub async fn session_user(&self, id: &str, now: i64) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > $2")
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(user,)| user))
+    }
+
     pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
         let row: Option<(String, i64)> = sqlx::query_as(
             "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",

@@ -7,6 +7,8 @@ mod projects;
 mod runs;
 mod workflows;
 
+pub use runs::EventStreams;
+
 use crate::AppState;
 use aura_app::server::Caller;
 use axum::Router;

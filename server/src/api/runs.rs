@@ -17,8 +17,9 @@ use axum::{Extension, Json, Router};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -265,11 +266,23 @@ const POLL: Duration = Duration::from_secs(1);
 async fn events(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    session: tower_sessions::Session,
     Path(id): Path<String>,
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let owner = user_id(&caller)?;
+    let Some(slot) = state.event_streams.take(&owner) else {
+        return Err(ApiError::new(
+            &caller,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_streams",
+            format!(
+                "You have {} event streams open, the most allowed (AURA_MAX_EVENT_STREAMS_PER_USER); close one first.",
+                state.event_streams.max
+            ),
+        ));
+    };
     let after = match headers.get("last-event-id") {
         Some(value) => value
             .to_str()
@@ -292,6 +305,10 @@ async fn events(
         last_id: after,
         queue: first.into(),
         signals,
+        session: session.id().map(|id| id.to_string()),
+        recheck: state.config.event_stream_recheck,
+        checked_at: tokio::time::Instant::now(),
+        _slot: slot,
     };
     Ok(Sse::new(follower.into_stream())
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -305,6 +322,60 @@ struct Follower {
     last_id: i64,
     queue: VecDeque<RunEvent>,
     signals: broadcast::Receiver<RunSignal>,
+    /// The session the stream was opened with; re-checked every `recheck`, so signing out
+    /// or changing the password ends the stream.
+    session: Option<String>,
+    recheck: Duration,
+    checked_at: tokio::time::Instant,
+    _slot: StreamSlot,
+}
+
+/// Counts each user's open event streams against a cap.
+#[derive(Debug, Clone)]
+pub struct EventStreams {
+    pub max: u32,
+    open: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+impl EventStreams {
+    pub fn new(max: u32) -> Self {
+        Self {
+            max,
+            open: Arc::default(),
+        }
+    }
+
+    fn take(&self, user: &str) -> Option<StreamSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(user.to_owned()).or_default();
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            streams: self.clone(),
+            user: user.to_owned(),
+        })
+    }
+}
+
+/// One open stream; its place is given back when the stream ends.
+#[derive(Debug)]
+struct StreamSlot {
+    streams: EventStreams,
+    user: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl Follower {
@@ -316,6 +387,13 @@ impl Follower {
                     return Some((Ok(to_sse(&event)), f));
                 }
                 f.wait().await;
+                if f.checked_at.elapsed() >= f.recheck {
+                    f.checked_at = tokio::time::Instant::now();
+                    if !f.session_is_valid().await {
+                        tracing::info!(run = %f.run_id, "event stream ended: the session ended");
+                        return None;
+                    }
+                }
                 match f.engine.events(&f.owner, &f.run_id, f.last_id).await {
                     Ok(more) => f.queue.extend(more),
                     // The run was deleted (retention) or the database is away: end the
@@ -327,6 +405,23 @@ impl Follower {
                 }
             }
         })
+    }
+
+    /// Whether the stream's session still belongs to its user.
+    async fn session_is_valid(&self) -> bool {
+        let Some(session) = &self.session else {
+            return false;
+        };
+        match self
+            .engine
+            .store()
+            .session_user(session, aura_store::now_millis())
+            .await
+        {
+            Ok(user) => user.as_deref() == Some(self.owner.as_str()),
+            // A database hiccup is not a sign-out; the next check decides.
+            Err(_) => true,
+        }
     }
 
     /// Until this run may have new events: a signal for it, or the poll interval.

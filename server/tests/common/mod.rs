@@ -22,6 +22,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub address: String,
+    pub database_url: String,
     pub store: Store,
     pub engine: aura_engine::Engine,
     shutdown: Option<oneshot::Sender<()>>,
@@ -70,7 +71,8 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    env.insert("AURA_DATABASE_URL".into(), fresh_database_url().await);
+    let database_url = fresh_database_url().await;
+    env.insert("AURA_DATABASE_URL".into(), database_url.clone());
     env.insert("AURA_DATABASE_MAX_CONNECTIONS".into(), "4".into());
     let config = Config::load(&Sources {
         file_text: None,
@@ -88,6 +90,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     }));
     TestApp {
         address,
+        database_url,
         store,
         engine,
         shutdown: Some(tx),
