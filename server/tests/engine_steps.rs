@@ -152,7 +152,7 @@ async fn steps_time_out_and_scripts_are_stopped_by_their_limits() {
             "slow http",
             json!({ "id": "s", "type": "http", "timeout_ms": 200, "retry": once,
             "config": { "method": "GET", "url": format!("{}/slow/5000", upstream.url) } }),
-            "Timed out after 200 ms",
+            "longer than its 200 ms timeout",
         ),
         (
             "infinite loop",

@@ -330,6 +330,8 @@ impl Scope<'_> {
             let root = parts.next().unwrap_or_default();
             let message = match root {
                 "input" => None,
+                // Functions such as `range` and `namespace` are globals of the environment.
+                name if self.env.globals().any(|(global, _)| global == name) => None,
                 "item" | "index" if self.in_map => None,
                 "steps" => match parts.next() {
                     None => Some("Refer to an earlier step as steps.<id>.".to_owned()),

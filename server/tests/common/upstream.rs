@@ -43,6 +43,7 @@ impl Upstream {
             .route("/work/{name}/{ms}", get(work))
             .route("/redirect", get(redirect))
             .route("/big/{bytes}", get(big))
+            .route("/endless", get(endless))
             .route("/v1/chat/completions", post(chat))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -109,6 +110,19 @@ async fn work(State(s): State<Shared>, Path((name, ms)): Path<(String, u64)>) ->
 
 async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, q["to"].clone())]).into_response()
+}
+
+/// A body that never ends: 64 KiB chunks for as long as someone reads.
+async fn endless() -> Response {
+    let chunk = bytes_chunk();
+    let stream = futures_util::stream::repeat_with(move || {
+        Ok::<_, std::convert::Infallible>(chunk.clone())
+    });
+    axum::body::Body::from_stream(stream).into_response()
+}
+
+fn bytes_chunk() -> axum::body::Bytes {
+    axum::body::Bytes::from(vec![b'x'; 64 * 1024])
 }
 
 async fn big(Path(bytes): Path<usize>) -> String {
