@@ -36,7 +36,10 @@ async fn a_parallel_burst_of_wrong_passwords_gets_at_most_five_401s() {
             other => panic!("unexpected {other}"),
         }
     }
-    assert!(unauthorized <= 5, "{unauthorized} wrong passwords were checked");
+    assert!(
+        unauthorized <= 5,
+        "{unauthorized} wrong passwords were checked"
+    );
     assert_eq!(unauthorized + throttled, 50);
     let audited = app
         .audit_actions()
@@ -62,7 +65,10 @@ async fn forged_forwarded_for_entries_cannot_dodge_the_per_ip_limit() {
         last = client()
             .post(app.url("/api/auth/sign_in"))
             .header("x-forwarded-for", forged)
-            .form(&[("email", format!("user{n}@example.com").as_str()), ("password", "wrong password")])
+            .form(&[
+                ("email", format!("user{n}@example.com").as_str()),
+                ("password", "wrong password"),
+            ])
             .send()
             .await
             .unwrap()
@@ -71,7 +77,11 @@ async fn forged_forwarded_for_entries_cannot_dodge_the_per_ip_limit() {
             assert_eq!(last, StatusCode::UNAUTHORIZED, "attempt {n}");
         }
     }
-    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "the 51st attempt from one client");
+    assert_eq!(
+        last,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the 51st attempt from one client"
+    );
     let ips: Vec<Option<String>> = app
         .store
         .list_audit_events(&aura_store::AuditFilter {
@@ -84,7 +94,10 @@ async fn forged_forwarded_for_entries_cannot_dodge_the_per_ip_limit() {
         .into_iter()
         .map(|e| e.ip)
         .collect();
-    assert!(ips.iter().all(|ip| ip.as_deref() == Some("203.0.113.5")), "{ips:?}");
+    assert!(
+        ips.iter().all(|ip| ip.as_deref() == Some("203.0.113.5")),
+        "{ips:?}"
+    );
 }
 
 #[tokio::test]
@@ -93,18 +106,30 @@ async fn an_active_session_outlives_the_idle_timeout_and_an_idle_one_does_not() 
     let active = app.signed_in_client("ada@example.com").await;
     let idle = client();
     assert_eq!(
-        app.sign_in(&idle, "ada@example.com", PASSWORD).await.status(),
+        app.sign_in(&idle, "ada@example.com", PASSWORD)
+            .await
+            .status(),
         StatusCode::OK
     );
     let started = Instant::now();
     while started.elapsed() < Duration::from_millis(4_500) {
-        let status = active.get(app.url("/profile")).send().await.unwrap().status();
+        let status = active
+            .get(app.url("/profile"))
+            .send()
+            .await
+            .unwrap()
+            .status();
         assert_eq!(status, StatusCode::OK, "after {:?}", started.elapsed());
         tokio::time::sleep(Duration::from_millis(400)).await;
     }
     let status = idle.get(app.url("/profile")).send().await.unwrap().status();
     assert_eq!(status, StatusCode::SEE_OTHER, "the idle session ended");
-    let status = active.get(app.url("/profile")).send().await.unwrap().status();
+    let status = active
+        .get(app.url("/profile"))
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, StatusCode::OK, "the active one did not");
 }
 
@@ -129,14 +154,20 @@ async fn event_streams_end_after_sign_out_and_are_capped_per_user() {
     assert_eq!(second.status(), StatusCode::OK);
     let third = c.get(&url).send().await.unwrap();
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(json(third).await["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("AURA_MAX_EVENT_STREAMS_PER_USER"));
+    assert!(
+        json(third).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("AURA_MAX_EVENT_STREAMS_PER_USER")
+    );
     drop(second);
     // Sign out on the same session: the open stream ends within the re-check interval.
     let res = app.post(&c, "/api/auth/sign_out", &[]).await;
-    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
     let ended = tokio::time::timeout(Duration::from_secs(5), async {
         while let Ok(Some(_)) = first.chunk().await {}
     })
@@ -203,7 +234,12 @@ async fn deleting_or_moving_a_folder_leaves_look_alike_paths_alone() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|e| (e["path"].as_str().unwrap().to_owned(), e["id"].as_str().unwrap().to_owned()))
+                .map(|e| {
+                    (
+                        e["path"].as_str().unwrap().to_owned(),
+                        e["id"].as_str().unwrap().to_owned(),
+                    )
+                })
                 .collect();
             paths.sort();
             paths
@@ -224,7 +260,16 @@ async fn deleting_or_moving_a_folder_leaves_look_alike_paths_alone() {
     let paths: Vec<String> = tree(c.clone()).await.into_iter().map(|(p, _)| p).collect();
     assert_eq!(
         paths,
-        ["SRC", "SRC/b.txt", "lib", "lib/a.txt", "s_c", "s_c/c.txt", "srcx", "srcx/d.txt"]
+        [
+            "SRC",
+            "SRC/b.txt",
+            "lib",
+            "lib/a.txt",
+            "s_c",
+            "s_c/c.txt",
+            "srcx",
+            "srcx/d.txt"
+        ]
     );
     let res = c
         .delete(app.url(&format!("/api/v1/projects/{project}/files/{src}")))
@@ -233,5 +278,8 @@ async fn deleting_or_moving_a_folder_leaves_look_alike_paths_alone() {
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
     let paths: Vec<String> = tree(c.clone()).await.into_iter().map(|(p, _)| p).collect();
-    assert_eq!(paths, ["SRC", "SRC/b.txt", "s_c", "s_c/c.txt", "srcx", "srcx/d.txt"]);
+    assert_eq!(
+        paths,
+        ["SRC", "SRC/b.txt", "s_c", "s_c/c.txt", "srcx", "srcx/d.txt"]
+    );
 }

@@ -25,7 +25,7 @@ fn peak_rss_mib() -> u64 {
 
 /// The bound this test holds the whole process to: the server, its runners and sandbox,
 /// the test client and the upstream server together.
-const PEAK_RSS_BOUND_MIB: u64 = 600;
+const PEAK_RSS_BOUND_MIB: u64 = 400;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_hostile_tenant_cannot_hurt_another() {
@@ -72,7 +72,10 @@ async fn one_hostile_tenant_cannot_hurt_another() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = json(res).await;
-    assert!(body.to_string().contains("AURA_MAX_STEP_TIMEOUT_SECS"), "{body}");
+    assert!(
+        body.to_string().contains("AURA_MAX_STEP_TIMEOUT_SECS"),
+        "{body}"
+    );
 
     let xs: Vec<u32> = (0..3_000).collect();
     let many: Vec<u32> = (0..100_000).collect();
@@ -130,7 +133,11 @@ async fn one_hostile_tenant_cannot_hurt_another() {
     let mut a_runs = Vec::new();
     for (name, steps, input, limit) in &hostile {
         let workflow = app.create_workflow(&a, steps.clone()).await;
-        a_runs.push((*name, app.start_run(&a, &workflow, input.clone()).await, *limit));
+        a_runs.push((
+            *name,
+            app.start_run(&a, &workflow, input.clone()).await,
+            *limit,
+        ));
     }
 
     let ordinary = app
@@ -155,7 +162,10 @@ async fn one_hostile_tenant_cannot_hurt_another() {
         let data = app.finished_run(&a, run).await;
         assert_eq!(data["run"]["status"], "failed", "{name}: {data}");
         let error = data["steps"][0]["error"].as_str().unwrap_or_default();
-        assert!(error.contains(limit), "{name} should name {limit:?}: {error}");
+        assert!(
+            error.contains(limit),
+            "{name} should name {limit:?}: {error}"
+        );
     }
     stop.store(true, Ordering::Relaxed);
     probe.await.unwrap();

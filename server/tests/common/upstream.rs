@@ -115,9 +115,8 @@ async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
 /// A body that never ends: 64 KiB chunks for as long as someone reads.
 async fn endless() -> Response {
     let chunk = bytes_chunk();
-    let stream = futures_util::stream::repeat_with(move || {
-        Ok::<_, std::convert::Infallible>(chunk.clone())
-    });
+    let stream =
+        futures_util::stream::repeat_with(move || Ok::<_, std::convert::Infallible>(chunk.clone()));
     axum::body::Body::from_stream(stream).into_response()
 }
 
