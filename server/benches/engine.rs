@@ -97,7 +97,14 @@ async fn chain(store: &Store, owner: &str, length: usize, kind: &str) -> String 
 fn engine(store: &Store) -> Engine {
     Engine::new(
         store.clone(),
-        Executors::new(ExecutorConfig::default()).unwrap(),
+        Executors::new(ExecutorConfig {
+            evaluator: aura_engine::EvaluatorProgram {
+                program: env!("CARGO_BIN_EXE_aura").into(),
+                args: vec![aura_engine::EVALUATOR_ARG.into()],
+            },
+            ..ExecutorConfig::default()
+        })
+        .unwrap(),
     )
 }
 

@@ -42,6 +42,9 @@ pub struct Config {
     /// The operator's ceilings on what one step may use (timeouts, script memory, HTTP
     /// response size, map items, template fuel, output size).
     pub step_limits: aura_engine::StepLimits,
+    /// How to start template evaluator processes: this binary with `__evaluate`. Tests
+    /// that run the server in-process point it at the built `aura` binary.
+    pub evaluator: aura_engine::EvaluatorProgram,
     /// Most steps one user may have running at once (fair share between users).
     pub max_running_steps_per_user: u32,
     /// Proxies whose `X-Forwarded-For` entries are trusted (with `trust_proxy`).
@@ -168,6 +171,7 @@ impl Config {
                 .unwrap_or_else(|| "https://api.openai.com/v1".into()),
             llm_api_key: setting("llm-api-key").filter(|s| !s.is_empty()),
             step_limits: step_limits(&setting)?,
+            evaluator: aura_engine::EvaluatorProgram::current_exe(),
             max_running_steps_per_user: 0,
             trusted_proxies: parse_networks(
                 &setting("trusted-proxies").unwrap_or_else(|| "127.0.0.0/8, ::1".into()),
@@ -272,6 +276,11 @@ fn step_limits(
             defaults.template_fuel,
             1_000..=1_000_000_000,
         )?,
+        template_memory_mb: ranged(
+            "template-memory-mb",
+            u64::from(defaults.template_memory_mb),
+            16..=4096,
+        )? as u32,
         max_output_bytes: ranged(
             "step-output-max-kb",
             (defaults.max_output_bytes / 1024) as u64,

@@ -95,6 +95,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
         // step's scripts ever wait for another step's.
         script_threads: config.workers.max(1) * 2,
         limits: config.step_limits.clone(),
+        evaluator: config.evaluator.clone(),
         llm_base_url: config.llm_base_url.clone(),
         llm_api_key: config.llm_api_key.clone(),
     })

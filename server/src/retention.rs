@@ -1,10 +1,12 @@
 //! The retention job: deletes finished runs (their steps, events and logs go with them by
-//! cascade) older than the `run_retention_days` setting, shown on /settings.
+//! cascade) older than the `run_retention_days` setting, and audit events older than
+//! `audit_retention_days`; both are shown and changed on /settings.
 //!
 //! Deleted rows' pages are reused by later inserts (SQLite keeps them on its free list,
 //! PostgreSQL's autovacuum marks them reusable), so the database stops growing once it
 //! holds one retention window of runs.
 
+use aura_auth::Retained;
 use aura_store::Store;
 use std::time::Duration;
 
@@ -18,17 +20,38 @@ pub async fn run(store: Store) {
     loop {
         every.tick().await;
         match sweep(&store).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "old runs removed"),
-            Err(err) => tracing::warn!(error = %err, "could not remove old runs"),
+            Ok(Swept {
+                runs: 0,
+                audit_events: 0,
+            }) => {}
+            Ok(swept) => tracing::info!(
+                runs = swept.runs,
+                audit_events = swept.audit_events,
+                "old runs and audit events removed"
+            ),
+            Err(err) => tracing::warn!(error = %err, "could not remove old runs or audit events"),
         }
     }
 }
 
-/// Deletes runs that ended before the retention window; returns how many.
-pub async fn sweep(store: &Store) -> Result<u64, aura_store::StoreError> {
-    let stored = store.setting(aura_auth::RUN_RETENTION_SETTING).await?;
-    let days = aura_auth::run_retention_days(stored.as_deref());
-    let cutoff = aura_store::now_millis() - i64::from(days) * DAY_MS;
-    store.delete_runs_finished_before(cutoff).await
+/// What one sweep deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub runs: u64,
+    pub audit_events: u64,
+}
+
+/// Deletes runs that ended, and audit events recorded, before their retention windows.
+pub async fn sweep(store: &Store) -> Result<Swept, aura_store::StoreError> {
+    let cutoff = async |what: Retained| -> Result<i64, aura_store::StoreError> {
+        let days = what.days(store.setting(what.key()).await?.as_deref());
+        Ok(aura_store::now_millis() - i64::from(days) * DAY_MS)
+    };
+    let runs = store
+        .delete_runs_finished_before(cutoff(Retained::Runs).await?)
+        .await?;
+    let audit_events = store
+        .delete_audit_events_before(cutoff(Retained::Audit).await?)
+        .await?;
+    Ok(Swept { runs, audit_events })
 }

@@ -1,7 +1,8 @@
 //! Two users share one instance (SQLite or PostgreSQL). User A starts every kind of
 //! hostile step at once; user B runs 50 ordinary runs meanwhile. Every one of B's runs
 //! succeeds, each of A's steps fails naming the limit it hit, `/healthz` keeps answering
-//! within 200 ms, and the process's peak memory stays under a stated bound.
+//! within 200 ms, the process's peak memory stays under a stated bound, and no template
+//! evaluator process outlives its step.
 
 mod common;
 
@@ -23,6 +24,31 @@ fn peak_rss_mib() -> u64 {
         .map_or(0, |kb| kb / 1024)
 }
 
+/// CPU time (user + system, in clock ticks) of each live child process of this one.
+fn children_cpu_ticks() -> std::collections::HashMap<u32, u64> {
+    let me = std::process::id();
+    let mut children = std::collections::HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // The fields after the parenthesised command name: state, ppid, … utime (12th),
+        // stime (13th).
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, rest)| rest) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split(' ').collect();
+        let ppid: u32 = fields[1].parse().unwrap_or(0);
+        if ppid != me || fields[0] == "Z" {
+            continue;
+        }
+        let ticks = fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+        let pid = entry.file_name().to_string_lossy().parse().unwrap_or(0);
+        children.insert(pid, ticks);
+    }
+    children
+}
+
 /// The bound this test holds the whole process to: the server, its runners and sandbox,
 /// the test client and the upstream server together.
 const PEAK_RSS_BOUND_MIB: u64 = 400;
@@ -36,6 +62,7 @@ async fn one_hostile_tenant_cannot_hurt_another() {
         ("AURA_MAX_RUNNING_STEPS_PER_USER", "2"),
         ("AURA_MAX_STEP_TIMEOUT_SECS", "3"),
         ("AURA_SCRIPT_MEMORY_MB", "32"),
+        ("AURA_TEMPLATE_MEMORY_MB", "64"),
         ("AURA_HTTP_MAX_RESPONSE_KB", "1024"),
         ("AURA_STEP_LOG_MAX_BYTES", "16384"),
     ])
@@ -94,6 +121,21 @@ async fn one_hostile_tenant_cannot_hurt_another() {
                      "retry": { "max_attempts": 1 } }]),
             json!({}),
             "AURA_MAX_STEP_TIMEOUT_SECS",
+        ),
+        (
+            "one endless instruction",
+            json!([{ "id": "bomb", "type": "template",
+                     "config": { "template": "{{ (range(10) * 10**15) | sum }}" },
+                     "retry": { "max_attempts": 1 } }]),
+            json!({}),
+            "AURA_MAX_STEP_TIMEOUT_SECS",
+        ),
+        (
+            "string doubling",
+            json!([{ "id": "bomb", "type": "template", "config": { "template":
+                "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}" } }]),
+            json!({}),
+            "AURA_TEMPLATE_MEMORY_MB",
         ),
         (
             "map over 100,000 items",
@@ -169,6 +211,16 @@ async fn one_hostile_tenant_cannot_hurt_another() {
     }
     stop.store(true, Ordering::Relaxed);
     probe.await.unwrap();
+
+    // The endless template's evaluator was killed with its step: no child process of this
+    // one (the evaluators) keeps burning CPU.
+    let before = children_cpu_ticks();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = children_cpu_ticks();
+    for (pid, ticks) in &after {
+        let used = ticks - before.get(pid).copied().unwrap_or(0);
+        assert!(used < 50, "child {pid} used {used} CPU ticks in one second");
+    }
 
     let slowest = slowest_ms.load(Ordering::Relaxed);
     let peak = peak_rss_mib();

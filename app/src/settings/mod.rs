@@ -1,5 +1,5 @@
 //! Instance settings (admins change them): whether new accounts may sign up, and how long
-//! finished workflow runs are kept.
+//! finished workflow runs and audit events are kept.
 
 use crate::auth::signup_open;
 use crate::error::AppError;
@@ -23,31 +23,50 @@ pub async fn set_signup_open(open: bool) -> Result<bool, AppError> {
     .await
 }
 
-#[server(prefix = "/api", endpoint = "settings/run_retention")]
-pub async fn run_retention() -> Result<u32, AppError> {
+/// How long finished runs and audit events are kept, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RetentionDays {
+    pub run_days: u32,
+    pub audit_days: u32,
+}
+
+/// The form values that name each retention (the settings keys).
+const RUNS: &str = "run_retention_days";
+const AUDIT: &str = "audit_retention_days";
+
+#[server(prefix = "/api", endpoint = "settings/retention")]
+pub async fn retention() -> Result<RetentionDays, AppError> {
     use crate::server::{app_context, respond, signed_in};
+    use aura_auth::Retained;
     respond(async move {
         signed_in()?;
-        Ok(app_context().accounts.run_retention_days().await?)
+        let accounts = &app_context().accounts;
+        Ok(RetentionDays {
+            run_days: accounts.retention_days(Retained::Runs).await?,
+            audit_days: accounts.retention_days(Retained::Audit).await?,
+        })
     })
     .await
 }
 
-#[server(prefix = "/api", endpoint = "settings/set_run_retention")]
-pub async fn set_run_retention(days: String) -> Result<u32, AppError> {
+/// Sets one retention: `what` is `run_retention_days` or `audit_retention_days`.
+#[server(prefix = "/api", endpoint = "settings/set_retention")]
+pub async fn set_retention(what: String, days: String) -> Result<u32, AppError> {
     use crate::server::{app_context, respond, signed_in};
     respond(async move {
         let (user, caller) = signed_in()?;
-        let days: u32 = days.trim().parse().map_err(|_| AppError::Validation {
-            fields: [(
-                "days".to_owned(),
-                "Enter a whole number of days.".to_owned(),
-            )]
-            .into(),
-        })?;
+        let invalid = |field: &str, message: &str| AppError::Validation {
+            fields: [(field.to_owned(), message.to_owned())].into(),
+        };
+        let what = aura_auth::Retained::from_key(&what)
+            .ok_or_else(|| invalid("what", "Choose runs or audit events."))?;
+        let days: u32 = days
+            .trim()
+            .parse()
+            .map_err(|_| invalid("days", "Enter a whole number of days."))?;
         app_context()
             .accounts
-            .set_run_retention_days(&user, days, &caller.request_context())
+            .set_retention_days(&user, what, days, &caller.request_context())
             .await?;
         Ok(days)
     })
@@ -57,38 +76,68 @@ pub async fn set_run_retention(days: String) -> Result<u32, AppError> {
 #[component]
 fn RetentionSection() -> AnyView {
     let user = use_current_user();
-    let toasts = use_toasts();
-    let save = ServerAction::<SetRunRetention>::new();
-    let error = action_error(save);
-    let current = Resource::new(move || save.version().get(), |_| run_retention());
-    Effect::new(move |_| {
-        if let Some(Ok(days)) = save.value().get() {
-            toasts.show(format!("Finished runs are now kept for {days} days."));
-        }
-    });
+    let saved = RwSignal::new(0usize);
+    let current = Resource::new(move || saved.get(), |_| retention());
     view! {
         <section aria-labelledby="settings-retention" class="mt-8 max-w-2xl rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900">
-            <h2 id="settings-retention" class="text-lg font-semibold">"Run history"</h2>
-            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Finished runs, with their steps, events and logs, are deleted after this many days. The check runs hourly."</p>
+            <h2 id="settings-retention" class="text-lg font-semibold">"History"</h2>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Older records are deleted by a check that runs hourly."</p>
             <Transition fallback=|| view! { <p class="mt-2 text-sm text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let days = current.await.unwrap_or(30);
-                    if user.get_untracked().is_admin {
-                        view! {
-                            <ActionForm action=save>
-                                <div class="mt-4 flex items-end gap-3">
-                                    <Field label="Keep finished runs for (days)" name="days" kind="number" value=days.to_string() error required=true/>
-                                    <button type="submit" class=BUTTON_CLASS disabled=move || save.pending().get()>"Save"</button>
-                                </div>
-                                <div class="mt-3"><FormAlert error/></div>
-                            </ActionForm>
-                        }.into_any()
-                    } else {
-                        view! { <p class="mt-4 text-sm" data-testid="retention-days">{format!("Finished runs are kept for {days} days.")}</p> }.into_any()
-                    }
+                    let Ok(current) = current.await else {
+                        return view! { <p class="mt-4 text-sm text-red-700 dark:text-red-400" role="alert">"Could not load the retention settings."</p> }.into_any();
+                    };
+                    let admin = user.get_untracked().is_admin;
+                    view! {
+                        <RetentionForm what=RUNS days=current.run_days admin saved
+                            label="Keep finished runs for (days)"
+                            describe="Finished runs, with their steps, events and logs"/>
+                        <RetentionForm what=AUDIT days=current.audit_days admin saved
+                            label="Keep audit events for (days)"
+                            describe="Audit events (sign-ins, changes, refusals)"/>
+                    }.into_any()
                 })}
             </Transition>
         </section>
+    }
+    .into_any()
+}
+
+/// One retention: a form for admins, a sentence for everyone else.
+#[component]
+fn RetentionForm(
+    what: &'static str,
+    days: u32,
+    admin: bool,
+    /// Bumped after a save, so the section reloads.
+    saved: RwSignal<usize>,
+    label: &'static str,
+    describe: &'static str,
+) -> AnyView {
+    let toasts = use_toasts();
+    let save = ServerAction::<SetRetention>::new();
+    let error = action_error(save);
+    Effect::new(move |_| {
+        if let Some(Ok(days)) = save.value().get() {
+            toasts.show(format!("{describe} are now kept for {days} days."));
+            saved.update(|n| *n += 1);
+        }
+    });
+    if !admin {
+        return view! {
+            <p class="mt-4 text-sm" data-testid=what>{format!("{describe} are kept for {days} days.")}</p>
+        }
+        .into_any();
+    }
+    view! {
+        <ActionForm action=save>
+            <input type="hidden" name="what" value=what/>
+            <div class="mt-4 flex items-end gap-3">
+                <Field label name="days" id=what kind="number" value=days.to_string() error required=true/>
+                <button type="submit" class=BUTTON_CLASS disabled=move || save.pending().get()>"Save"</button>
+            </div>
+            <div class="mt-3"><FormAlert error/></div>
+        </ActionForm>
     }
     .into_any()
 }

@@ -21,9 +21,17 @@ pub fn Field(
     #[prop(optional)] hint: &'static str,
     #[prop(optional, into)] value: Signal<String>,
     #[prop(optional)] required: bool,
+    /// The element id, when one page has two fields of the same name; `field-{name}`
+    /// otherwise.
+    #[prop(optional)]
+    id: &'static str,
     error: ActionError,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = if id.is_empty() {
+        format!("field-{name}")
+    } else {
+        id.to_owned()
+    };
     let error_id = format!("{id}-error");
     let message = move || error.get().and_then(|e| e.field(name));
     let has_error = move || message().is_some();

@@ -31,17 +31,62 @@ pub mod actions {
 
 /// The setting that closes public sign-up once the first admin exists.
 pub const SIGNUP_OPEN_SETTING: &str = "signup_open";
-/// How many days finished workflow runs (with their steps, events and logs) are kept.
-pub const RUN_RETENTION_SETTING: &str = "run_retention_days";
-pub const DEFAULT_RUN_RETENTION_DAYS: u32 = 30;
-pub const MAX_RUN_RETENTION_DAYS: u32 = 3_650;
+/// What the retention sweep deletes, each after its own number of days (instance
+/// settings, changed by admins on /settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retained {
+    /// Finished workflow runs, with their steps, events and logs.
+    Runs,
+    /// Audit events. A week at least: they are the evidence of what happened.
+    Audit,
+}
 
-/// The stored retention, or the default when unset or unreadable.
-pub fn run_retention_days(stored: Option<&str>) -> u32 {
-    stored
-        .and_then(|s| s.parse().ok())
-        .filter(|d| (1..=MAX_RUN_RETENTION_DAYS).contains(d))
-        .unwrap_or(DEFAULT_RUN_RETENTION_DAYS)
+/// The longest anything is kept.
+pub const MAX_RETENTION_DAYS: u32 = 3_650;
+
+impl Retained {
+    pub const ALL: [Retained; 2] = [Retained::Runs, Retained::Audit];
+
+    /// The settings key, and the form value that names it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Retained::Runs => "run_retention_days",
+            Retained::Audit => "audit_retention_days",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    pub fn default_days(self) -> u32 {
+        match self {
+            Retained::Runs => 30,
+            Retained::Audit => 365,
+        }
+    }
+
+    pub fn min_days(self) -> u32 {
+        match self {
+            Retained::Runs => 1,
+            Retained::Audit => 7,
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Retained::Runs => "runs",
+            Retained::Audit => "audit events",
+        }
+    }
+
+    /// The stored number of days, or the default when unset or out of range.
+    pub fn days(self, stored: Option<&str>) -> u32 {
+        stored
+            .and_then(|s| s.parse().ok())
+            .filter(|d| (self.min_days()..=MAX_RETENTION_DAYS).contains(d))
+            .unwrap_or(self.default_days())
+    }
 }
 
 /// Who is making a request, for throttling and the audit log.
@@ -316,32 +361,37 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn run_retention_days(&self) -> Result<u32, AuthError> {
-        let stored = self.store.setting(RUN_RETENTION_SETTING).await?;
-        Ok(run_retention_days(stored.as_deref()))
+    pub async fn retention_days(&self, what: Retained) -> Result<u32, AuthError> {
+        let stored = self.store.setting(what.key()).await?;
+        Ok(what.days(stored.as_deref()))
     }
 
-    pub async fn set_run_retention_days(
+    pub async fn set_retention_days(
         &self,
         admin: &User,
+        what: Retained,
         days: u32,
         ctx: &RequestContext,
     ) -> Result<(), AuthError> {
         if admin.role != Role::Admin {
             return Err(AuthError::Forbidden);
         }
-        if !(1..=MAX_RUN_RETENTION_DAYS).contains(&days) {
+        if !(what.min_days()..=MAX_RETENTION_DAYS).contains(&days) {
             return Err(AuthError::field(
                 "days",
-                format!("Keep runs for 1 to {MAX_RUN_RETENTION_DAYS} days."),
+                format!(
+                    "Keep {} for {} to {MAX_RETENTION_DAYS} days.",
+                    what.noun(),
+                    what.min_days()
+                ),
             ));
         }
         let mut event = self.event(actions::SETTING_CHANGE, Outcome::Success, ctx);
         event.actor_id = Some(admin.id.clone());
         event.actor_email = Some(admin.email.clone());
-        event.detail = Some(serde_json::json!({ "key": RUN_RETENTION_SETTING, "value": days }));
+        event.detail = Some(serde_json::json!({ "key": what.key(), "value": days }));
         self.store
-            .put_setting(RUN_RETENTION_SETTING, &days.to_string(), &admin.id, &event)
+            .put_setting(what.key(), &days.to_string(), &admin.id, &event)
             .await?;
         Ok(())
     }

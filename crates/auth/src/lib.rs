@@ -13,8 +13,7 @@ mod session_policy;
 mod throttle;
 
 pub use accounts::{
-    Accounts, AccountsConfig, DEFAULT_RUN_RETENTION_DAYS, MAX_RUN_RETENTION_DAYS,
-    RUN_RETENTION_SETTING, RequestContext, SignUp, actions, run_retention_days,
+    Accounts, AccountsConfig, MAX_RETENTION_DAYS, RequestContext, Retained, SignUp, actions,
 };
 pub use email::normalise_email;
 pub use error::{AuthError, FieldErrors};

@@ -5,16 +5,17 @@
 use crate::definition::{
     ConditionConfig, HttpConfig, LlmConfig, MapConfig, ScriptConfig, StepKind, TemplateConfig,
 };
+use crate::evaluator::{Evaluator, EvaluatorProgram, Outcome, Task};
 use crate::http::{EgressPolicy, HttpClient, HttpRequest};
 use crate::limits::{StepLimits, vars};
 use crate::llm::{ChatRequest, LlmProvider, OpenAiCompatible};
 use crate::sandbox::{Sandbox, ScriptError, ScriptJob, ScriptLimits};
-use crate::templates::{Evaluator, output_too_large};
+use crate::templates::output_too_large;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -120,6 +121,8 @@ pub struct ExecutorConfig {
     pub script_threads: usize,
     /// The operator's ceilings.
     pub limits: StepLimits,
+    /// How to start the processes that evaluate templates and expressions.
+    pub evaluator: EvaluatorProgram,
     /// OpenAI-compatible endpoint for `llm` steps (`provider` unset or `"openai"`).
     pub llm_base_url: String,
     pub llm_api_key: Option<String>,
@@ -131,6 +134,7 @@ impl Default for ExecutorConfig {
             egress: EgressPolicy::default(),
             script_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: StepLimits::default(),
+            evaluator: EvaluatorProgram::current_exe(),
             llm_base_url: "https://api.openai.com/v1".into(),
             llm_api_key: None,
         }
@@ -152,40 +156,31 @@ pub struct Executors {
 }
 
 /// What a step's templates and scripts read: `{input, steps: {id: {output}}}`. Built once
-/// per step and shared by every item of a map, which adds only `item` and `index`; the
-/// template and script forms are made on first use.
+/// per step and shared by every item of a map, which adds only `item` and `index`. Its
+/// JSON text, made on first use, is what evaluators and scripts receive.
 pub struct StepContext {
+    id: u64,
     json: Value,
-    jinja: OnceLock<minijinja::Value>,
-    script: OnceLock<Arc<str>>,
+    text: OnceLock<Arc<str>>,
 }
 
 impl StepContext {
     pub fn new(json: Value) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             json,
-            jinja: OnceLock::new(),
-            script: OnceLock::new(),
+            text: OnceLock::new(),
         }
     }
 
-    fn jinja(&self, item: Option<&Item>) -> minijinja::Value {
-        let base = self
-            .jinja
-            .get_or_init(|| minijinja::Value::from_serialize(&self.json))
-            .clone();
-        match item {
-            None => base,
-            Some(item) => minijinja::context! {
-                item => item.value.clone(),
-                index => item.index,
-                ..base
-            },
-        }
+    /// Unique in this process: an evaluator that holds this id holds this context.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
-    fn script_scope(&self) -> Arc<str> {
-        self.script
+    pub(crate) fn json_text(&self) -> Arc<str> {
+        self.text
             .get_or_init(|| Arc::from(self.json.to_string()))
             .clone()
     }
@@ -193,8 +188,8 @@ impl StepContext {
 
 /// One element of a map's list.
 pub(crate) struct Item {
-    value: minijinja::Value,
-    index: usize,
+    pub(crate) value: Value,
+    pub(crate) index: usize,
 }
 
 /// One step attempt's surroundings.
@@ -219,7 +214,13 @@ impl Executors {
             )?),
         );
         Ok(Self {
-            evaluator: Evaluator::new(config.limits.max_output_bytes),
+            // As many evaluators as sandbox threads: the same steps use one or the other.
+            evaluator: Evaluator::new(
+                config.evaluator,
+                config.script_threads,
+                config.limits.template_memory_mb,
+                config.limits.max_output_bytes,
+            ),
             sandbox: Sandbox::new(config.script_threads),
             http: HttpClient::new(config.egress.clone())?,
             providers,
@@ -239,10 +240,54 @@ impl Executors {
 
     /// Renders a template field (a URL, a prompt) with the full fuel.
     async fn render(&self, source: &str, attempt: &Attempt<'_>) -> Result<String, StepFailure> {
-        let context = attempt.context.jinja(attempt.item);
-        self.evaluator
-            .render(source, context, self.limits.template_fuel)
+        self.render_with(source, attempt, self.limits.template_fuel)
             .await
+    }
+
+    async fn render_with(
+        &self,
+        source: &str,
+        attempt: &Attempt<'_>,
+        fuel: u64,
+    ) -> Result<String, StepFailure> {
+        let task = Task::Render {
+            template: source.to_owned(),
+        };
+        match self.evaluate(task, attempt, fuel).await? {
+            Outcome::Text(text) => Ok(text),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Runs one evaluation in an evaluator process and turns its failures into the step's.
+    async fn evaluate(
+        &self,
+        task: Task,
+        attempt: &Attempt<'_>,
+        fuel: u64,
+    ) -> Result<Outcome, StepFailure> {
+        let noun = match task {
+            Task::Render { .. } => "Template",
+            Task::Condition { .. } | Task::List { .. } => "Expression",
+        };
+        match self
+            .evaluator
+            .run(task, attempt.context, attempt.item, fuel)
+            .await?
+        {
+            Outcome::OutOfFuel => Err(StepFailure::fatal(format!(
+                "{noun} stopped: it used up its fuel of {fuel} instructions ({}).",
+                vars::TEMPLATE_FUEL
+            ))),
+            Outcome::OutputTooLarge => Err(output_too_large(
+                self.limits.max_output_bytes,
+                "template's output",
+            )),
+            Outcome::Failed(message) => {
+                Err(StepFailure::fatal(format!("{noun} failed: {message}")))
+            }
+            outcome => Ok(outcome),
+        }
     }
 
     /// Runs one step of any type.
@@ -255,13 +300,14 @@ impl Executors {
         match kind {
             StepKind::Condition => {
                 let config: ConditionConfig = parse(config)?;
-                let context = attempt.context.jinja(attempt.item);
                 let fuel = self.limits.fuel_for(config.fuel);
-                let taken = self
-                    .evaluator
-                    .eval(&config.expression, context, fuel)
-                    .await?
-                    .is_true();
+                let task = Task::Condition {
+                    expression: config.expression,
+                };
+                let taken = match self.evaluate(task, attempt, fuel).await? {
+                    Outcome::Truth(taken) => taken,
+                    other => return Err(unexpected(other)),
+                };
                 let branch = if taken { "true" } else { "false" };
                 Ok(StepResult {
                     output: serde_json::json!({ "branch": branch }),
@@ -288,12 +334,8 @@ impl Executors {
         match kind {
             StepKind::Template => {
                 let config: TemplateConfig = parse(config)?;
-                let context = attempt.context.jinja(attempt.item);
                 let fuel = self.limits.fuel_for(config.fuel);
-                let text = self
-                    .evaluator
-                    .render(&config.template, context, fuel)
-                    .await?;
+                let text = self.render_with(&config.template, attempt, fuel).await?;
                 if config.json {
                     serde_json::from_str(&text).map(output).map_err(|e| {
                         StepFailure::fatal(format!("The template did not produce valid JSON: {e}"))
@@ -322,7 +364,7 @@ impl Executors {
                     .map_err(|e| StepFailure::fatal(format!("The item is not JSON: {e}")))?;
                 let job = ScriptJob {
                     code: &config.code,
-                    scope: attempt.context.script_scope(),
+                    scope: attempt.context.json_text(),
                     item,
                     limits,
                     log: attempt.log.clone(),
@@ -406,27 +448,28 @@ impl Executors {
         config: &MapConfig,
         attempt: &Attempt<'_>,
     ) -> Result<StepResult, StepFailure> {
-        let context = attempt.context.jinja(None);
-        let list = self
-            .evaluator
-            .eval(&config.items, context, self.limits.template_fuel)
-            .await?;
-        if !matches!(
-            list.kind(),
-            minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Iterable
-        ) {
-            return Err(StepFailure::fatal(format!(
-                "`{}` did not evaluate to a list.",
-                config.items
-            )));
-        }
         let max_items = config.max_items.map_or(self.limits.map_max_items, |m| {
             m.min(self.limits.map_max_items)
         });
+        let task = Task::List {
+            expression: config.items.clone(),
+            max_items,
+        };
+        let list = match self
+            .evaluate(task, attempt, self.limits.template_fuel)
+            .await?
+        {
+            Outcome::List(list) => list,
+            Outcome::NotAList => {
+                return Err(StepFailure::fatal(format!(
+                    "`{}` did not evaluate to a list.",
+                    config.items
+                )));
+            }
+            other => return Err(unexpected(other)),
+        };
         let items: Vec<Item> = list
-            .try_iter()
-            .map_err(|e| StepFailure::fatal(format!("`{}` cannot be iterated: {e}", config.items)))?
-            .take(max_items + 1)
+            .into_iter()
             .enumerate()
             .map(|(index, value)| Item { value, index })
             .collect();
@@ -536,6 +579,12 @@ fn sum_usage<'a>(usages: impl Iterator<Item = &'a Value>) -> Option<Value> {
     total.map(Value::Object)
 }
 
+/// An evaluator answered a different kind of task than it was given.
+fn unexpected(outcome: Outcome) -> StepFailure {
+    tracing::error!(?outcome, "an evaluator answered out of turn");
+    StepFailure::retryable("The template evaluator gave an unexpected answer.")
+}
+
 /// Configs were validated on save; a mismatch here means a corrupt row, not bad input.
 fn parse<T: serde::de::DeserializeOwned>(config: &Value) -> Result<T, StepFailure> {
     serde_json::from_value(config.clone())
@@ -559,6 +608,26 @@ mod tests {
         assert_eq!(log.take(), None);
     }
 
+    /// The `aura-evaluate` binary, which cargo builds next to this test's directory
+    /// whenever it builds the package's tests.
+    pub(crate) fn test_evaluator() -> EvaluatorProgram {
+        let exe = std::env::current_exe().unwrap();
+        let program = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap()
+            .join("aura-evaluate");
+        assert!(
+            program.exists(),
+            "{} is missing: run `cargo test -p aura-engine` (not `--lib`), which builds it",
+            program.display()
+        );
+        EvaluatorProgram {
+            program,
+            args: Vec::new(),
+        }
+    }
+
     async fn run_with(
         limits: StepLimits,
         kind: StepKind,
@@ -567,6 +636,7 @@ mod tests {
     ) -> Result<StepResult, StepFailure> {
         let executors = Executors::new(ExecutorConfig {
             limits,
+            evaluator: test_evaluator(),
             ..ExecutorConfig::default()
         })
         .unwrap();
@@ -660,6 +730,68 @@ mod tests {
                 && failure.message.contains("AURA_MAP_MAX_ITEMS"),
             "{failure:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_evaluation_that_outgrows_its_memory_or_time_ends_alone() {
+        let limits = StepLimits {
+            template_memory_mb: 32,
+            ..StepLimits::default()
+        };
+        let executors = Executors::new(ExecutorConfig {
+            limits,
+            evaluator: test_evaluator(),
+            // One evaluator slot: the second evaluation below gets it only if the first
+            // one's process was ended.
+            script_threads: 1,
+            ..ExecutorConfig::default()
+        })
+        .unwrap();
+        let log = StepLog::new(1024);
+        let cancel = Arc::default();
+        let context = StepContext::new(serde_json::json!({ "input": {}, "steps": {} }));
+        let attempt = Attempt {
+            context: &context,
+            item: None,
+            log: &log,
+            cancel: &cancel,
+            timeout: Duration::from_secs(5),
+        };
+        // Forty doublings in a few dozen instructions: fuel cannot see it, the cap does.
+        let doubling = serde_json::json!({ "template":
+            "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}" });
+        let failure = executors
+            .execute(StepKind::Template, &doubling, &attempt)
+            .await
+            .unwrap_err();
+        assert!(
+            failure
+                .message
+                .contains("more than 32 MB of memory (AURA_TEMPLATE_MEMORY_MB)")
+                && !failure.retryable,
+            "{failure:?}"
+        );
+        // One instruction that never ends: the step's timeout drops the evaluation, which
+        // kills its process and frees the slot.
+        let endless = serde_json::json!({ "template": "{{ (range(10) * 10**15) | sum }}" });
+        let timed_out = tokio::time::timeout(
+            Duration::from_millis(500),
+            executors.execute(StepKind::Template, &endless, &attempt),
+        )
+        .await;
+        assert!(timed_out.is_err(), "{timed_out:?}");
+        let next = tokio::time::timeout(
+            Duration::from_secs(10),
+            executors.execute(
+                StepKind::Template,
+                &serde_json::json!({ "template": "still {{ 6 * 7 }}" }),
+                &attempt,
+            ),
+        )
+        .await
+        .expect("the slot was freed")
+        .unwrap();
+        assert_eq!(next.output, "still 42");
     }
 
     #[tokio::test]

@@ -5,12 +5,13 @@
 //! [`validate`] checks it and returns every problem at once, each tied to its step, so the
 //! builder can mark the offending nodes; [`Workflows`] stores valid definitions through
 //! `aura-store`. [`Engine`] starts, cancels and resumes runs; [`Runner`]s claim and execute
-//! their steps through the [`Executors`] (templates, the QuickJS sandbox, the guarded HTTP
+//! their steps through the [`Executors`] (templates in evaluator processes, the QuickJS sandbox, the guarded HTTP
 //! client, LLM providers). The crate knows nothing of HTTP routes or Leptos, and writes no
 //! SQL itself.
 
 mod definition;
 mod engine;
+mod evaluator;
 mod exec;
 mod http;
 mod limits;
@@ -26,6 +27,7 @@ pub use definition::{
     StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,
 };
 pub use engine::{Engine, MAX_PAGE, RunSignal};
+pub use evaluator::{EVALUATOR_ARG, EvaluatorProgram, serve_evaluations};
 pub use exec::{ExecutorConfig, Executors, StepContext, StepFailure, StepLog};
 pub use http::EgressPolicy;
 pub use limits::{StepLimits, vars as limit_vars};

@@ -24,6 +24,8 @@ pub struct StepLimits {
     pub map_max_items: usize,
     /// Instructions one template or expression may execute (`AURA_TEMPLATE_FUEL`).
     pub template_fuel: u64,
+    /// Writable memory of each template evaluator process (`AURA_TEMPLATE_MEMORY_MB`).
+    pub template_memory_mb: u32,
     /// Largest output of one step: rendered text, a script's result, the sum of a map's
     /// item outputs (`AURA_STEP_OUTPUT_MAX_KB`).
     pub max_output_bytes: usize,
@@ -38,6 +40,7 @@ impl Default for StepLimits {
             http_max_response_bytes: 10 * 1024 * 1024,
             map_max_items: 10_000,
             template_fuel: 2_000_000,
+            template_memory_mb: 256,
             max_output_bytes: 16 * 1024 * 1024,
         }
     }
@@ -50,6 +53,7 @@ pub mod vars {
     pub const HTTP_RESPONSE: &str = "AURA_HTTP_MAX_RESPONSE_KB";
     pub const MAP_ITEMS: &str = "AURA_MAP_MAX_ITEMS";
     pub const TEMPLATE_FUEL: &str = "AURA_TEMPLATE_FUEL";
+    pub const TEMPLATE_MEMORY: &str = "AURA_TEMPLATE_MEMORY_MB";
     pub const OUTPUT: &str = "AURA_STEP_OUTPUT_MAX_KB";
 }
 

@@ -61,6 +61,14 @@ pub async fn fresh_database_url() -> String {
     }
 }
 
+/// The built `aura` binary as the template evaluator (this test binary cannot be one).
+pub fn evaluator() -> aura_engine::EvaluatorProgram {
+    aura_engine::EvaluatorProgram {
+        program: env!("CARGO_BIN_EXE_aura").into(),
+        args: vec![aura_engine::EVALUATOR_ARG.into()],
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
@@ -74,11 +82,12 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let database_url = fresh_database_url().await;
     env.insert("AURA_DATABASE_URL".into(), database_url.clone());
     env.insert("AURA_DATABASE_MAX_CONNECTIONS".into(), "4".into());
-    let config = Config::load(&Sources {
+    let mut config = Config::load(&Sources {
         file_text: None,
         env,
     })
     .expect("test config is valid");
+    config.evaluator = evaluator();
     let (router, services) = aura_server::build(config).await.expect("app builds");
     let store = services.store.clone();
     let engine = services.engine.clone();
@@ -237,6 +246,20 @@ impl Api for binary::Binary {
 }
 
 impl TestApp {
+    /// Runs SQL on the app's database, to arrange what the API cannot (events from long
+    /// ago); returns the rows affected.
+    pub async fn execute_sql(&self, sql: &str) -> u64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .unwrap();
+        sqlx::raw_sql(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap()
+            .rows_affected()
+    }
+
     pub async fn audit_actions(&self) -> Vec<(String, String, Option<String>)> {
         let page = self
             .store
