@@ -1,9 +1,10 @@
-//! Server-side plumbing shared by every server function: the services in context, the
-//! caller of the current request, and the mapping of errors to HTTP statuses.
+//! Server-side plumbing shared by server functions and the REST API: the services in
+//! context, the caller of the current request, and the one conversion of each domain
+//! error to the edge's [`AppError`], with its HTTP answer.
 //!
 //! Compiled only with the `ssr` feature; the WASM bundle never sees it.
 
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use aura_auth::{Accounts, AuthError, RequestContext, SessionPolicy};
 use aura_store::User;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -68,24 +69,60 @@ pub fn signed_in() -> Result<(User, Caller), AppError> {
 pub async fn session() -> Result<tower_sessions::Session, AppError> {
     leptos_axum::extract::<tower_sessions::Session>()
         .await
-        .map_err(|e| internal(anyhow_msg(format!("session layer missing: {e}"))))
+        .map_err(|e| internal(anyhow::anyhow!("session layer missing: {e}")))
 }
 
-fn anyhow_msg(message: String) -> AuthError {
-    AuthError::Unexpected(std::io::Error::other(message).into())
+tokio::task_local! {
+    /// The id of the request being handled, set by the server's middleware around each
+    /// request, so errors can be logged and answered with it wherever they arise.
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id: from the middleware's scope, or, inside Leptos rendering,
+/// from the caller in context.
+pub fn request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| caller().request_id)
 }
 
 /// Logs an unexpected failure with the request id and hides it from the client.
-fn internal(err: AuthError) -> AppError {
-    let request_id = caller().request_id;
+fn internal(err: anyhow::Error) -> AppError {
+    let request_id = request_id();
     tracing::error!(request_id = %request_id, error = ?err, "request failed");
     AppError::Internal { request_id }
+}
+
+/// A failure no rule foresaw: the database out of reach is a 503 worth retrying; anything
+/// else is logged as a 500.
+fn unexpected(err: anyhow::Error) -> AppError {
+    match err.downcast_ref::<aura_store::StoreError>() {
+        Some(aura_store::StoreError::Unavailable(reason)) => {
+            tracing::warn!(request_id = %request_id(), %reason, "database unavailable");
+            AppError::Unavailable {
+                message: "Aura cannot reach its database right now. Try again in a few seconds."
+                    .into(),
+                retry_after_secs: 5,
+            }
+        }
+        _ => internal(err),
+    }
 }
 
 impl From<AuthError> for AppError {
     fn from(err: AuthError) -> Self {
         match err {
-            AuthError::Validation(fields) => AppError::Validation { fields },
+            AuthError::Validation(fields) => AppError::problems(
+                fields
+                    .into_iter()
+                    .map(|(field, message)| Problem {
+                        step: None,
+                        field,
+                        message,
+                    })
+                    .collect(),
+                |p| (p.field.clone(), p.message.clone()),
+            ),
             AuthError::InvalidCredentials => AppError::Unauthenticated {
                 message: "The email or password is not correct.".into(),
             },
@@ -103,14 +140,14 @@ impl From<AuthError> for AppError {
             },
             AuthError::Forbidden => AppError::forbidden(),
             AuthError::NotFound => AppError::NotFound,
-            err @ AuthError::Unexpected(_) => internal(err),
+            AuthError::Unexpected(err) => unexpected(err),
         }
     }
 }
 
 impl From<tower_sessions::session::Error> for AppError {
     fn from(err: tower_sessions::session::Error) -> Self {
-        internal(anyhow_msg(format!("session store: {err}")))
+        internal(anyhow::anyhow!("session store: {err}"))
     }
 }
 
@@ -127,38 +164,37 @@ impl From<aura_engine::WorkflowError> for AppError {
     fn from(err: aura_engine::WorkflowError) -> Self {
         use aura_engine::WorkflowError;
         match err {
-            // Step problems are keyed `definition` (the form field holding the JSON) and
+            // Step problems show under `definition` (the form field holding the JSON) and
             // name their step; name and description keep their own fields.
-            WorkflowError::Invalid(problems) => {
-                let mut fields = std::collections::BTreeMap::<String, String>::new();
-                for p in problems {
-                    let (key, text) = match &p.step {
-                        Some(step) => (
-                            "definition".to_owned(),
-                            format!("Step `{step}`, {}: {}", p.field, p.message),
-                        ),
-                        None if p.field == "name" || p.field == "description" => {
-                            (p.field, p.message)
-                        }
-                        None => (
-                            "definition".to_owned(),
-                            format!("{}: {}", p.field, p.message),
-                        ),
-                    };
-                    let entry = fields.entry(key).or_default();
-                    if !entry.is_empty() {
-                        entry.push('\n');
+            WorkflowError::Invalid(problems) => AppError::problems(
+                problems
+                    .into_iter()
+                    .map(|p| Problem {
+                        step: p.step,
+                        field: p.field,
+                        message: p.message,
+                    })
+                    .collect(),
+                |p| match &p.step {
+                    Some(step) => (
+                        "definition".to_owned(),
+                        format!("Step `{step}`, {}: {}", p.field, p.message),
+                    ),
+                    None if p.field == "name" || p.field == "description" => {
+                        (p.field.clone(), p.message.clone())
                     }
-                    entry.push_str(&text);
-                }
-                AppError::Validation { fields }
-            }
+                    None => (
+                        "definition".to_owned(),
+                        format!("{}: {}", p.field, p.message),
+                    ),
+                },
+            ),
             WorkflowError::NotFound => AppError::NotFound,
             WorkflowError::Conflict => AppError::Conflict {
-                message: "Someone saved a newer version of this workflow.".into(),
+                message: "Someone saved a newer version of this workflow. Reload it, reapply your change and save again.".into(),
             },
-            WorkflowError::InvalidState(message) => AppError::Conflict { message },
-            WorkflowError::Unexpected(err) => internal(AuthError::Unexpected(err)),
+            WorkflowError::InvalidState(message) => AppError::InvalidState { message },
+            WorkflowError::Unexpected(err) => unexpected(err),
         }
     }
 }
@@ -167,22 +203,28 @@ impl From<aura_projects::ProjectError> for AppError {
     fn from(err: aura_projects::ProjectError) -> Self {
         use aura_projects::ProjectError;
         match err {
-            ProjectError::Invalid(problems) => {
-                let mut fields = std::collections::BTreeMap::<String, String>::new();
-                for p in problems {
-                    fields.entry(p.field).or_insert(p.message);
-                }
-                AppError::Validation { fields }
-            }
+            ProjectError::Invalid(problems) => AppError::problems(
+                problems
+                    .into_iter()
+                    .map(|p| Problem {
+                        step: None,
+                        field: p.field,
+                        message: p.message,
+                    })
+                    .collect(),
+                |p| (p.field.clone(), p.message.clone()),
+            ),
             // A taken slug or path is a problem with what the user typed in that field.
-            ProjectError::Taken { field, message } => AppError::Validation {
-                fields: [(field, message)].into(),
-            },
+            ProjectError::Taken { field, message } => AppError::invalid(&field, message),
             ProjectError::NotFound => AppError::NotFound,
-            ProjectError::StaleRevision { .. } => AppError::Conflict {
-                message: "The file changed since you opened it.".into(),
+            ProjectError::StaleRevision { current } => AppError::StaleRevision {
+                message: format!(
+                    "The file changed since it was opened: it is at revision {} now. Merge your change into it and save again.",
+                    current.entry.current_revision
+                ),
+                current: serde_json::to_value(crate::projects::api::FileView::from(*current)).ok(),
             },
-            ProjectError::Unexpected(err) => internal(AuthError::Unexpected(err)),
+            ProjectError::Unexpected(err) => unexpected(err),
         }
     }
 }
@@ -207,26 +249,61 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
         && !is_plain_form_post()
         && let Some(response) = use_context::<ResponseOptions>()
     {
-        let status = match err {
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            AppError::Throttled {
-                retry_after_secs, ..
-            } => {
-                if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    response.insert_header(header::RETRY_AFTER, value);
-                }
-                StatusCode::TOO_MANY_REQUESTS
-            }
-            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::Transport { .. } => StatusCode::BAD_REQUEST,
-        };
-        response.set_status(status);
+        if let Some(value) = err
+            .retry_after_secs()
+            .and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
+        {
+            response.insert_header(header::RETRY_AFTER, value);
+        }
+        response.set_status(
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
     }
     result
+}
+
+/// REST's answer for an error: `{"error": {code, message, details}, "meta": {request_id}}`,
+/// with the status from [`AppError::status`] and `Retry-After` when there is one.
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after_secs();
+        let code = self.code();
+        let (message, details) = match &self {
+            AppError::Validation { fields, problems } => {
+                let message = fields
+                    .iter()
+                    .map(|(field, message)| format!("{field}: {message}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let details = if problems.is_empty() {
+                    serde_json::json!(fields
+                        .iter()
+                        .map(|(field, message)| serde_json::json!({ "field": field, "message": message }))
+                        .collect::<Vec<_>>())
+                } else {
+                    serde_json::to_value(problems).unwrap_or_default()
+                };
+                (message, details)
+            }
+            AppError::StaleRevision { current, .. } => {
+                (self.to_string(), serde_json::json!({ "current": current }))
+            }
+            other => (other.to_string(), serde_json::Value::Null),
+        };
+        let body = serde_json::json!({
+            "error": { "code": code, "message": message, "details": details },
+            "meta": { "request_id": request_id() },
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(value) =
+            retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
 }
 
 /// After a plain (pre-hydration) form post, send the browser to `path` with a 303. Calls

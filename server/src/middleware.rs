@@ -3,6 +3,7 @@
 //! sign-in redirect for protected pages.
 
 use crate::AppState;
+use aura_app::error::AppError;
 use aura_app::server::{Caller, SESSION_SEEN_AT, SESSION_SIGNED_IN_AT, SESSION_USER_ID};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -234,11 +235,14 @@ pub async fn resolve_caller(
         Ok(user) => user,
         Err(err) => {
             tracing::error!(request_id = %request_id, error = %err, "could not resolve the session");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The service is temporarily unavailable. Please retry.",
-            )
-                .into_response();
+            let unavailable = AppError::Unavailable {
+                message: "Aura cannot reach its database right now. Try again in a few seconds."
+                    .into(),
+                retry_after_secs: 5,
+            };
+            let path = req.uri().path();
+            return aura_app::server::REQUEST_ID
+                .sync_scope(request_id, || error_for_surface(path, unavailable));
         }
     };
     let caller = Caller {
@@ -269,8 +273,33 @@ pub async fn resolve_caller(
     if is_page_view && caller.user.is_some() && matches!(path, "/login" | "/signup") {
         return Redirect::to("/").into_response();
     }
+    let request_id = caller.request_id.clone();
     req.extensions_mut().insert(caller);
-    next.run(req).await
+    // Errors raised anywhere inside answer and log with this request's id.
+    aura_app::server::REQUEST_ID
+        .scope(request_id, next.run(req))
+        .await
+}
+
+/// An error answered before any handler ran, in the form the caller reads: REST's
+/// envelope, a server function's error JSON, or text for a page.
+fn error_for_surface(path: &str, err: AppError) -> Response {
+    if path.starts_with("/api/v1/") {
+        return err.into_response();
+    }
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = if path.starts_with("/api/") {
+        (status, axum::Json(&err)).into_response()
+    } else {
+        (status, err.to_string()).into_response()
+    };
+    if let Some(value) = err
+        .retry_after_secs()
+        .and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 async fn signed_in_user(

@@ -76,13 +76,14 @@ async fn projects_are_created_renamed_searched_paged_and_deleted() {
         create_project(&app, &c, &format!("Tool {i}")).await;
     }
 
-    // An explicit slug that is taken is a conflict naming the field.
+    // An explicit slug that is taken is a problem with that field: 422, as the server
+    // functions have always said (REST used to answer 409).
     let (status, body) = call(
         c.post(app.url("/api/v1/projects"))
             .json(&json!({ "name": "X", "slug": "payment-service" })),
     )
     .await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["details"][0]["field"], "slug");
     let (status, body) = call(
         c.post(app.url("/api/v1/projects"))
@@ -169,9 +170,10 @@ async fn files_and_folders_are_created_moved_and_deleted_with_paths_validated() 
         ("../etc/passwd", StatusCode::UNPROCESSABLE_ENTITY),
         ("/abs.rs", StatusCode::UNPROCESSABLE_ENTITY),
         ("", StatusCode::UNPROCESSABLE_ENTITY),
-        ("src/main.rs", StatusCode::CONFLICT),
+        // A taken path is a field problem (422), like a taken slug.
+        ("src/main.rs", StatusCode::UNPROCESSABLE_ENTITY),
         ("src/main.rs/inner.rs", StatusCode::UNPROCESSABLE_ENTITY),
-        ("src", StatusCode::CONFLICT),
+        ("src", StatusCode::UNPROCESSABLE_ENTITY),
     ] {
         let (status, body) = call(
             c.post(&files)
@@ -211,7 +213,7 @@ async fn files_and_folders_are_created_moved_and_deleted_with_paths_validated() 
     let (status, _) = call(c.patch(entry(&src)).json(&json!({ "path": "src/inner" }))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = call(c.patch(entry(&src)).json(&json!({ "path": "docs" }))).await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "docs is taken");
     let (status, moved) = call(c.patch(entry(&src)).json(&json!({ "path": "lib/core" }))).await;
     assert_eq!(status, StatusCode::OK, "{moved}");
     let (_, tree) = call(c.get(&files)).await;

@@ -54,14 +54,6 @@ pub struct FileView {
     pub content: String,
 }
 
-/// The answer to a save: saved as a new revision, or refused because someone saved
-/// first, with what they saved so the user can choose.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum SaveOutcome {
-    Saved { revision: i64 },
-    Conflict { current: FileView },
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RevisionRow {
     pub revision: i64,
@@ -112,8 +104,11 @@ mod glue {
             description: p.description,
         }
     }
+}
 
-    pub fn file_view(f: aura_store::FileContent) -> FileView {
+#[cfg(feature = "ssr")]
+impl From<aura_store::FileContent> for FileView {
+    fn from(f: aura_store::FileContent) -> Self {
         FileView {
             id: f.entry.id,
             path: f.entry.path,
@@ -217,36 +212,28 @@ pub async fn read_file(project: String, entry: String) -> Result<FileView, AppEr
     respond(async move {
         let actor = glue::actor()?;
         let file = glue::projects().read_file(&actor, &project, &entry).await?;
-        Ok(glue::file_view(file))
+        Ok(FileView::from(file))
     })
     .await
 }
 
-/// Saves `content` on top of `base_revision`, the revision the editor loaded.
+/// Saves `content` on top of `base_revision`, the revision the editor loaded; answers with
+/// the new revision. When someone saved first, the error is `StaleRevision` carrying what
+/// they saved (a [`FileView`]), so the user can choose.
 #[server(prefix = "/api", endpoint = "projects/save")]
 pub async fn save_file(
     project: String,
     entry: String,
     content: String,
     base_revision: i64,
-) -> Result<SaveOutcome, AppError> {
+) -> Result<i64, AppError> {
     use crate::server::respond;
     respond(async move {
         let actor = glue::actor()?;
-        match glue::projects()
+        let saved = glue::projects()
             .save_file(&actor, &project, &entry, &content, base_revision)
-            .await
-        {
-            Ok(saved) => Ok(SaveOutcome::Saved {
-                revision: saved.current_revision,
-            }),
-            Err(aura_projects::ProjectError::StaleRevision { current }) => {
-                Ok(SaveOutcome::Conflict {
-                    current: glue::file_view(*current),
-                })
-            }
-            Err(err) => Err(err.into()),
-        }
+            .await?;
+        Ok(saved.current_revision)
     })
     .await
 }
@@ -325,7 +312,7 @@ pub async fn read_revision(
             .revision(&actor, &project, &entry, revision)
             .await?;
         let current = projects.read_file(&actor, &project, &entry).await?;
-        Ok((old, glue::file_view(current)))
+        Ok((old, FileView::from(current)))
     })
     .await
 }
@@ -342,7 +329,7 @@ pub async fn restore_revision(
         let actor = glue::actor()?;
         let projects = glue::projects();
         projects.restore(&actor, &project, &entry, revision).await?;
-        Ok(glue::file_view(
+        Ok(FileView::from(
             projects.read_file(&actor, &project, &entry).await?,
         ))
     })

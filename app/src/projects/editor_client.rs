@@ -3,7 +3,7 @@
 //! the leave-page guard) live in a [`Host`] owned by the page and dropped with it.
 
 use super::super::api::{
-    FileView, SaveOutcome, TreeView, analyze_file, create_entry as create_entry_fn, delete_entry,
+    FileView, TreeView, analyze_file, create_entry as create_entry_fn, delete_entry,
     list_revisions, move_entry, read_file, read_revision, restore_revision, save_file,
 };
 use super::super::language_of;
@@ -368,7 +368,7 @@ fn save(ui: Ui, entry: String, over: Option<i64>) {
         let result = save_file(project, entry.clone(), content.clone(), base).await;
         ui.update_tab(&entry, |t| t.saving = false);
         match result {
-            Ok(SaveOutcome::Saved { revision }) => {
+            Ok(revision) => {
                 let dirty = with_host(|h| {
                     h.models.get_mut(&entry).map(|m| {
                         m.saved_version = version;
@@ -385,18 +385,24 @@ fn save(ui: Ui, entry: String, over: Option<i64>) {
                     .set(format!("Saved {} as revision {revision}.", tab.path));
                 analyze_now(ui, entry);
             }
-            Ok(SaveOutcome::Conflict { current }) => {
-                ui.status.set(format!(
-                    "{} was changed elsewhere; choose a version.",
-                    tab.path
-                ));
-                ui.conflict.set(Some(Conflict {
-                    entry,
-                    path: tab.path,
-                    mine: content,
-                    theirs: current,
-                }));
-            }
+            Err(AppError::StaleRevision {
+                current: Some(current),
+                ..
+            }) => match serde_json::from_value::<FileView>(current) {
+                Ok(current) => {
+                    ui.status.set(format!(
+                        "{} was changed elsewhere; choose a version.",
+                        tab.path
+                    ));
+                    ui.conflict.set(Some(Conflict {
+                        entry,
+                        path: tab.path,
+                        mine: content,
+                        theirs: current,
+                    }));
+                }
+                Err(err) => ui.status.set(format!("Not saved: {err}")),
+            },
             Err(err) => ui.status.set(format!("Not saved: {err}")),
         }
     });
@@ -505,7 +511,7 @@ pub fn restore(ui: Ui, entry: String, revision: i64) {
 
 fn field_message(err: &AppError) -> String {
     match err {
-        AppError::Validation { fields } => fields
+        AppError::Validation { fields, .. } => fields
             .iter()
             .map(|(field, message)| format!("{field}: {message}"))
             .collect::<Vec<_>>()

@@ -101,11 +101,11 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
     use crate::server::{app_context, redirect_plain_form, respond, signed_in};
     respond(async move {
         let (user, _) = signed_in()?;
-        let field = |name: &str, message: &str| AppError::Validation {
-            fields: [(name.to_owned(), message.to_owned())].into(),
-        };
         if workflow_id.is_empty() {
-            return Err(field("workflow_id", "Choose a workflow to run."));
+            return Err(AppError::invalid(
+                "workflow_id",
+                "Choose a workflow to run.",
+            ));
         }
         let text = if input.trim().is_empty() {
             "{}"
@@ -113,9 +113,9 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
             input.trim()
         };
         let input: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| field("input", &format!("This is not valid JSON: {e}.")))?;
+            .map_err(|e| AppError::invalid("input", format!("This is not valid JSON: {e}.")))?;
         if !input.is_object() {
-            return Err(field(
+            return Err(AppError::invalid(
                 "input",
                 "The input must be a JSON object, like {\"name\": \"Ada\"}.",
             ));
@@ -125,7 +125,9 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
             .start(&user.id, &workflow_id, &input)
             .await
             .map_err(|e| match AppError::from(e) {
-                AppError::NotFound => field("workflow_id", "That workflow no longer exists."),
+                AppError::NotFound => {
+                    AppError::invalid("workflow_id", "That workflow no longer exists.")
+                }
                 other => other,
             })?;
         redirect_plain_form(&format!("/runs/{}", run.id));
@@ -202,9 +204,7 @@ pub async fn control_run(id: String, command: String) -> Result<String, AppError
             "cancel" => engine.cancel(&user.id, &id).await?,
             "resume" => engine.resume(&user.id, &id).await?,
             _ => {
-                return Err(AppError::Validation {
-                    fields: [("command".to_owned(), "Use cancel or resume.".to_owned())].into(),
-                });
+                return Err(AppError::invalid("command", "Use cancel or resume."));
             }
         };
         Ok(run.status)

@@ -55,9 +55,7 @@ pub async fn set_retention(what: String, days: String) -> Result<u32, AppError> 
     use crate::server::{app_context, respond, signed_in};
     respond(async move {
         let (user, caller) = signed_in()?;
-        let invalid = |field: &str, message: &str| AppError::Validation {
-            fields: [(field.to_owned(), message.to_owned())].into(),
-        };
+        let invalid = AppError::invalid;
         let what = aura_auth::Retained::from_key(&what)
             .ok_or_else(|| invalid("what", "Choose runs or audit events."))?;
         let days: u32 = days

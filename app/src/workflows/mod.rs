@@ -115,12 +115,11 @@ pub async fn save_workflow(
     use crate::server::{respond, signed_in};
     respond(async move {
         let (user, _) = signed_in()?;
-        let definition = serde_json::from_str(&definition).map_err(|e| AppError::Validation {
-            fields: [(
-                "definition".to_owned(),
+        let definition = serde_json::from_str(&definition).map_err(|e| {
+            AppError::invalid(
+                "definition",
                 format!("The definition is not a valid workflow: {e}."),
-            )]
-            .into(),
+            )
         })?;
         let input = aura_engine::WorkflowInput {
             name,

@@ -1,11 +1,12 @@
 //! `/api/v1/projects`: projects, their files and folders, revisions, zip import and
 //! export, and code analysis.
 
-use super::{ApiError, ApiResult, respond};
+use super::{ApiResult, bad_body, bad_query, respond};
 use crate::AppState;
+use aura_app::error::AppError;
 use aura_app::projects::language_of;
 use aura_app::server::Caller;
-use aura_projects::{Actor, ProjectError, ProjectInput};
+use aura_projects::{Actor, ProjectInput};
 use aura_store::{Entry, FileContent, Project};
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -51,77 +52,14 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The signed-in user as an actor, or 401.
-fn actor(caller: &Caller) -> Result<Actor, ApiError> {
-    let user = caller
-        .user
-        .as_ref()
-        .ok_or_else(|| ApiError::unauthenticated(caller))?;
+fn actor(caller: &Caller) -> Result<Actor, AppError> {
+    let user = caller.user.as_ref().ok_or_else(AppError::unauthenticated)?;
     Ok(Actor {
         user_id: user.id.clone(),
         email: user.email.clone(),
         ip: Some(caller.ip.clone()),
         user_agent: caller.user_agent.clone(),
     })
-}
-
-fn map_error(caller: &Caller, err: ProjectError) -> ApiError {
-    match err {
-        ProjectError::Invalid(problems) => {
-            let message = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let mut error = ApiError::new(
-                caller,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                message,
-            );
-            error.details = serde_json::to_value(problems).unwrap_or_default();
-            error
-        }
-        ProjectError::NotFound => ApiError::not_found(caller),
-        ProjectError::Taken { field, message } => {
-            let mut error = ApiError::new(
-                caller,
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("{field}: {message}"),
-            );
-            error.details = json!([{ "field": field, "message": message }]);
-            error
-        }
-        ProjectError::StaleRevision { current } => {
-            let mut error = ApiError::new(
-                caller,
-                StatusCode::CONFLICT,
-                "stale_revision",
-                format!(
-                    "base_revision: the file is at revision {} now; merge your change into it and save again.",
-                    current.entry.current_revision
-                ),
-            );
-            error.details = json!({ "current": FileView::from(*current) });
-            error
-        }
-        err @ ProjectError::Unexpected(_) => ApiError::internal(caller, &err),
-    }
-}
-
-fn bad_body(caller: &Caller) -> impl Fn(JsonRejection) -> ApiError + '_ {
-    move |r| ApiError::bad_body(caller, &r)
-}
-
-fn bad_query(caller: &Caller) -> impl Fn(QueryRejection) -> ApiError + '_ {
-    move |r| {
-        ApiError::new(
-            caller,
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            r.body_text(),
-        )
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -198,7 +136,7 @@ async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult {
     let actor = actor(&caller)?;
-    let Query(query) = query.map_err(bad_query(&caller))?;
+    let Query(query) = query.map_err(bad_query)?;
     let page = state
         .projects
         .list(
@@ -208,7 +146,7 @@ async fn list(
             query.limit,
         )
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, page))
 }
 
@@ -218,12 +156,12 @@ async fn create(
     body: Result<Json<ProjectBody>, JsonRejection>,
 ) -> ApiResult {
     let actor = actor(&caller)?;
-    let Json(body) = body.map_err(bad_body(&caller))?;
+    let Json(body) = body.map_err(bad_body)?;
     let project = state
         .projects
         .create(&actor, &body.into())
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::CREATED, project))
 }
 
@@ -237,7 +175,7 @@ async fn show(
         .projects
         .get(&actor, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, project))
 }
 
@@ -248,12 +186,12 @@ async fn update(
     body: Result<Json<ProjectBody>, JsonRejection>,
 ) -> ApiResult {
     let actor = actor(&caller)?;
-    let Json(body) = body.map_err(bad_body(&caller))?;
+    let Json(body) = body.map_err(bad_body)?;
     let project = state
         .projects
         .update(&actor, &id, &body.into())
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, project))
 }
 
@@ -267,7 +205,7 @@ async fn remove(
         .projects
         .delete(&actor, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, json!({ "deleted": id })))
 }
 
@@ -281,7 +219,7 @@ async fn tree(
         .projects
         .tree(&actor, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     let views: Vec<EntryView> = entries.into_iter().map(EntryView::from).collect();
     Ok(respond(&caller, StatusCode::OK, views))
 }
@@ -307,24 +245,20 @@ async fn create_entry(
     body: Result<Json<NewEntryBody>, JsonRejection>,
 ) -> ApiResult {
     let actor = actor(&caller)?;
-    let Json(body) = body.map_err(bad_body(&caller))?;
+    let Json(body) = body.map_err(bad_body)?;
     let content = match body.kind.as_str() {
         "file" => Some(body.content.as_str()),
         "folder" if body.content.is_empty() => None,
         "folder" => {
-            return Err(ApiError::field(
-                &caller,
-                "content",
-                "Folders have no content.",
-            ));
+            return Err(AppError::invalid("content", "Folders have no content."));
         }
-        _ => return Err(ApiError::field(&caller, "kind", "Use `file` or `folder`.")),
+        _ => return Err(AppError::invalid("kind", "Use `file` or `folder`.")),
     };
     let entry = state
         .projects
         .create_entry(&actor, &id, &body.path, content)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::CREATED,
@@ -342,7 +276,7 @@ async fn read_file(
         .projects
         .read_file(&actor, &id, &entry)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, FileView::from(file)))
 }
 
@@ -361,12 +295,12 @@ async fn save_file(
     body: Result<Json<SaveBody>, JsonRejection>,
 ) -> ApiResult {
     let actor = actor(&caller)?;
-    let Json(body) = body.map_err(bad_body(&caller))?;
+    let Json(body) = body.map_err(bad_body)?;
     let saved = state
         .projects
         .save_file(&actor, &id, &entry, &body.content, body.base_revision)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, EntryView::from(saved)))
 }
 
@@ -383,12 +317,12 @@ async fn move_entry(
     body: Result<Json<MoveBody>, JsonRejection>,
 ) -> ApiResult {
     let actor = actor(&caller)?;
-    let Json(body) = body.map_err(bad_body(&caller))?;
+    let Json(body) = body.map_err(bad_body)?;
     let moved = state
         .projects
         .move_entry(&actor, &id, &entry, &body.path)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, EntryView::from(moved)))
 }
 
@@ -402,7 +336,7 @@ async fn delete_entry(
         .projects
         .delete_entry(&actor, &id, &entry)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::OK,
@@ -420,7 +354,7 @@ async fn revisions(
         .projects
         .revisions(&actor, &id, &entry)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, list))
 }
 
@@ -434,7 +368,7 @@ async fn revision(
         .projects
         .revision(&actor, &id, &entry, revision)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::OK,
@@ -452,7 +386,7 @@ async fn restore(
         .projects
         .restore(&actor, &id, &entry, revision)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, EntryView::from(restored)))
 }
 
@@ -473,10 +407,9 @@ async fn import(
     body: Bytes,
 ) -> ApiResult {
     let actor = actor(&caller)?;
-    let Query(query) = query.map_err(bad_query(&caller))?;
+    let Query(query) = query.map_err(bad_query)?;
     if body.is_empty() {
-        return Err(ApiError::field(
-            &caller,
+        return Err(AppError::invalid(
             "file",
             "Upload a zip archive as the request body.",
         ));
@@ -490,7 +423,7 @@ async fn import(
         .projects
         .import_zip(&actor, &input, &body)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::CREATED, imported))
 }
 
@@ -504,7 +437,7 @@ async fn export(
         .projects
         .export_zip(&actor, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),
@@ -528,7 +461,7 @@ async fn analyze(
         .projects
         .analyze_project(&actor, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     let files: Vec<_> = results
         .into_iter()
         .map(|r| {

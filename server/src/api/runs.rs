@@ -1,17 +1,17 @@
 //! `/api/v1/runs`: start a run, list runs with filters, read one with its steps, cancel,
 //! resume, and follow its events live (server-sent events).
 
-use super::workflows::map_error;
-use super::{ApiError, ApiResult, respond, user_id};
+use super::{ApiResult, bad_body, respond, user_id};
 use crate::AppState;
+use aura_app::error::AppError;
 use aura_app::server::Caller;
 use aura_engine::{Engine, MAX_PAGE, RunSignal};
 use aura_store::{Run, RunEvent, RunFilter, StepRun};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use futures_util::Stream;
@@ -108,13 +108,12 @@ async fn start(
     body: Result<Json<StartBody>, JsonRejection>,
 ) -> ApiResult {
     let owner = user_id(&caller)?;
-    let Json(body) = body.map_err(|r| ApiError::bad_body(&caller, &r))?;
+    let Json(body) = body.map_err(bad_body)?;
     let input = body
         .input
         .unwrap_or_else(|| Value::Object(Default::default()));
     if !input.is_object() {
-        return Err(ApiError::field(
-            &caller,
+        return Err(AppError::invalid(
             "input",
             "The run input must be a JSON object.",
         ));
@@ -123,7 +122,7 @@ async fn start(
         .engine
         .start(&owner, &workflow_id, &input)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::CREATED, RunView::from(run)))
 }
 
@@ -143,35 +142,23 @@ async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
     let owner = user_id(&caller)?;
-    let Query(query) = query.map_err(|r| {
-        ApiError::new(
-            &caller,
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            r.body_text(),
-        )
-    })?;
+    let Query(query) = query.map_err(super::bad_query)?;
     if let Some(status) = &query.status
         && !STATUSES.contains(&status.as_str())
     {
-        return Err(ApiError::field(
-            &caller,
+        return Err(AppError::invalid(
             "status",
             format!("Use one of {}.", STATUSES.join(", ")),
         ));
     }
     let limit = query.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::field(
-            &caller,
-            "limit",
-            format!("Use 1 to {MAX_PAGE}."),
-        ));
+        return Err(AppError::invalid("limit", format!("Use 1 to {MAX_PAGE}.")));
     }
     let before = match &query.cursor {
         None => None,
         Some(cursor) => Some(parse_cursor(cursor).ok_or_else(|| {
-            ApiError::field(&caller, "cursor", "Use the next_cursor of a previous page.")
+            AppError::invalid("cursor", "Use the next_cursor of a previous page.")
         })?),
     };
     let filter = RunFilter {
@@ -184,7 +171,7 @@ async fn list(
         .engine
         .list(&owner, &filter)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     let next_cursor = (runs.len() as i64 == limit)
         .then(|| runs.last().map(|r| format!("{}.{}", r.created_at, r.id)))
         .flatten();
@@ -210,7 +197,7 @@ async fn show(
         .engine
         .run_with_steps(&owner, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::OK,
@@ -245,7 +232,7 @@ async fn control(
         Control::Cancel => state.engine.cancel(&owner, &id).await,
         Control::Resume => state.engine.resume(&owner, &id).await,
     }
-    .map_err(|e| map_error(&caller, e))?;
+    .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, RunView::from(run)))
 }
 
@@ -270,25 +257,23 @@ async fn events(
     Path(id): Path<String>,
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> ApiResult {
     let owner = user_id(&caller)?;
     let Some(slot) = state.event_streams.take(&owner) else {
-        return Err(ApiError::new(
-            &caller,
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_streams",
-            format!(
+        return Err(AppError::Throttled {
+            message: format!(
                 "You have {} event streams open, the most allowed (AURA_MAX_EVENT_STREAMS_PER_USER); close one first.",
                 state.event_streams.max
             ),
-        ));
+            retry_after_secs: 5,
+        });
     };
     let after = match headers.get("last-event-id") {
         Some(value) => value
             .to_str()
             .ok()
             .and_then(|v| v.trim().parse::<i64>().ok())
-            .ok_or_else(|| ApiError::field(&caller, "Last-Event-ID", "Send the id of an event."))?,
+            .ok_or_else(|| AppError::invalid("Last-Event-ID", "Send the id of an event."))?,
         None => query.after.unwrap_or(0),
     };
     // Checks ownership before the stream starts, so a stranger gets a plain 404.
@@ -297,7 +282,7 @@ async fn events(
         .engine
         .events(&owner, &id, after)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     let follower = Follower {
         engine: state.engine.clone(),
         owner,

@@ -1,10 +1,11 @@
 //! `/api/v1/workflows`: create, update (a new version), list, get and delete workflows,
 //! and read their versions.
 
-use super::{ApiError, ApiResult, respond, user_id};
+use super::{ApiResult, bad_body, respond, user_id};
 use crate::AppState;
+use aura_app::error::AppError;
 use aura_app::server::Caller;
-use aura_engine::{WorkflowDefinition, WorkflowError, WorkflowInput};
+use aura_engine::{WorkflowDefinition, WorkflowInput};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -68,42 +69,9 @@ impl From<aura_store::Workflow> for WorkflowView {
     }
 }
 
-pub(super) fn map_error(caller: &Caller, err: WorkflowError) -> ApiError {
-    match err {
-        WorkflowError::Invalid(problems) => {
-            let mut error = ApiError::new(
-                caller,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                format!(
-                    "The workflow has {} problem(s); see details.",
-                    problems.len()
-                ),
-            );
-            error.details = serde_json::to_value(problems).unwrap_or_default();
-            error
-        }
-        WorkflowError::NotFound => ApiError::not_found(caller),
-        WorkflowError::Conflict => ApiError::new(
-            caller,
-            StatusCode::CONFLICT,
-            "conflict",
-            "Someone saved a newer version of this workflow. Reload it, reapply your change and save again.",
-        ),
-        WorkflowError::InvalidState(message) => {
-            ApiError::new(caller, StatusCode::CONFLICT, "invalid_state", message)
-        }
-        err @ WorkflowError::Unexpected(_) => ApiError::internal(caller, &err),
-    }
-}
-
 async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult {
     let owner = user_id(&caller)?;
-    let items = state
-        .workflows
-        .list(&owner)
-        .await
-        .map_err(|e| map_error(&caller, e))?;
+    let items = state.workflows.list(&owner).await.map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::OK,
@@ -120,13 +88,13 @@ async fn create(
     body: Result<Json<WorkflowBody>, JsonRejection>,
 ) -> ApiResult {
     let owner = user_id(&caller)?;
-    let Json(body) = body.map_err(|r| ApiError::bad_body(&caller, &r))?;
+    let Json(body) = body.map_err(bad_body)?;
     let (input, _) = body.into_input();
     let created = state
         .workflows
         .create(&owner, &input)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::CREATED,
@@ -144,7 +112,7 @@ async fn show(
         .workflows
         .get(&owner, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::OK,
@@ -159,13 +127,13 @@ async fn update(
     body: Result<Json<WorkflowBody>, JsonRejection>,
 ) -> ApiResult {
     let owner = user_id(&caller)?;
-    let Json(body) = body.map_err(|r| ApiError::bad_body(&caller, &r))?;
+    let Json(body) = body.map_err(bad_body)?;
     let (input, expected) = body.into_input();
     let updated = state
         .workflows
         .update(&owner, &id, &input, expected)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::OK,
@@ -183,7 +151,7 @@ async fn remove(
         .workflows
         .delete(&owner, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::OK,
@@ -220,7 +188,7 @@ async fn versions(
         .workflows
         .versions(&owner, &id)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(
         &caller,
         StatusCode::OK,
@@ -238,6 +206,6 @@ async fn version(
         .workflows
         .version(&owner, &id, version)
         .await
-        .map_err(|e| map_error(&caller, e))?;
+        .map_err(AppError::from)?;
     Ok(respond(&caller, StatusCode::OK, VersionView::from(row)))
 }
