@@ -174,7 +174,10 @@ test("an old revision is compared in a diff and restored as a new revision", asy
   expect(body.content).toBe("package main\n// first\n");
 });
 
-test("the second of two tabs to save gets a conflict dialog and loses nothing", async ({ page, context }) => {
+test("the second of two tabs to save gets a conflict dialog and loses nothing", async ({ page, context, problems }) => {
+  // The losing save is answered 409 stale_revision, as over REST; the dialog handles it.
+  problems.allow(/HTTP 409: POST .*\/api\/projects\/save/);
+  problems.allow(/console error: Failed to load resource: the server responded with a status of 409/);
   await signedIn(page, "/projects");
   const { id, file } = await projectWithFile(page, "shared.py", "value = 0\n");
   const url = `/projects/${id}?file=${file}`;
