@@ -47,7 +47,7 @@ pub enum AppError {
     #[error("{message}")]
     StaleRevision {
         message: String,
-        current: Option<serde_json::Value>,
+        current: Option<crate::projects::api::FileView>,
     },
     /// 409: the record is not in a state that allows this (a finished run cancelled).
     #[error("{message}")]

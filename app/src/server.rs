@@ -222,7 +222,7 @@ impl From<aura_projects::ProjectError> for AppError {
                     "The file changed since it was opened: it is at revision {} now. Merge your change into it and save again.",
                     current.entry.current_revision
                 ),
-                current: serde_json::to_value(crate::projects::api::FileView::from(*current)).ok(),
+                current: Some(crate::projects::api::FileView::from(*current)),
             },
             ProjectError::Unexpected(err) => unexpected(err),
         }

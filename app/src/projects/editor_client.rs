@@ -388,21 +388,18 @@ fn save(ui: Ui, entry: String, over: Option<i64>) {
             Err(AppError::StaleRevision {
                 current: Some(current),
                 ..
-            }) => match serde_json::from_value::<FileView>(current) {
-                Ok(current) => {
-                    ui.status.set(format!(
-                        "{} was changed elsewhere; choose a version.",
-                        tab.path
-                    ));
-                    ui.conflict.set(Some(Conflict {
-                        entry,
-                        path: tab.path,
-                        mine: content,
-                        theirs: current,
-                    }));
-                }
-                Err(err) => ui.status.set(format!("Not saved: {err}")),
-            },
+            }) => {
+                ui.status.set(format!(
+                    "{} was changed elsewhere; choose a version.",
+                    tab.path
+                ));
+                ui.conflict.set(Some(Conflict {
+                    entry,
+                    path: tab.path,
+                    mine: content,
+                    theirs: current,
+                }));
+            }
             Err(err) => ui.status.set(format!("Not saved: {err}")),
         }
     });
