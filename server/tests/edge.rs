@@ -260,3 +260,68 @@ async fn rest_and_server_functions_answer_each_domain_error_alike() {
     }])
     .await;
 }
+
+/// Every action the audit log records is a typed `AuditAction`, which is the list the
+/// audit page's filter offers; a name outside it is refused by the filter.
+#[tokio::test]
+async fn every_recorded_audit_action_is_one_the_filter_offers() {
+    let app = spawn_app().await;
+    let admin = app.signed_in_client("admin@example.com").await;
+    let project = json(
+        admin
+            .post(app.url("/api/v1/projects"))
+            .json(&json!({ "name": "Audited" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let export = admin
+        .get(app.url(&format!("/api/v1/projects/{project}/export")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    let deleted = admin
+        .delete(app.url(&format!("/api/v1/projects/{project}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let recorded = app.audit_actions().await;
+    assert!(recorded.len() >= 4, "{recorded:?}");
+    for (action, _, _) in &recorded {
+        assert!(
+            aura_store::AuditAction::parse(action).is_some(),
+            "{action} is recorded but not offered"
+        );
+    }
+    for action in ["project.create", "project.export", "project.delete"] {
+        assert!(recorded.iter().any(|(a, _, _)| a == action), "{action}");
+        let res = function(
+            &admin,
+            &app,
+            "/api/audit/events",
+            &[("actor", ""), ("action", action)],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let rows = json(res).await["rows"].as_array().unwrap().len();
+        assert_eq!(rows, 1, "{action}");
+    }
+    let res = function(
+        &admin,
+        &app,
+        "/api/audit/events",
+        &[("actor", ""), ("action", "project.teleport")],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

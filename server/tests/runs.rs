@@ -61,7 +61,7 @@ async fn statuses(app: &TestApp, run_id: &str) -> Vec<(String, String)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| (s.step_id, s.status))
+        .map(|s| (s.step_id, s.status.to_string()))
         .collect();
     steps.sort();
     steps
@@ -100,7 +100,7 @@ async fn a_linear_run_passes_outputs_downstream_and_succeeds() {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.kind.to_string())
         .collect();
     assert_eq!(kinds.first().map(String::as_str), Some("run_queued"));
     assert_eq!(kinds.last().map(String::as_str), Some("run_succeeded"));

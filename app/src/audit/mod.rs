@@ -4,6 +4,7 @@
 use crate::error::AppError;
 use crate::shell::encode_query_value;
 use crate::shell::form::{INPUT_CLASS, SECONDARY_BUTTON_CLASS};
+use aura_types::AuditAction;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -26,7 +27,6 @@ pub struct AuditRow {
 pub struct AuditView {
     pub rows: Vec<AuditRow>,
     pub next_before: Option<i64>,
-    pub actions: Vec<String>,
 }
 
 pub const PAGE_SIZE: u32 = 50;
@@ -40,6 +40,12 @@ pub async fn audit_events(
     use crate::server::{app_context, respond, signed_in};
     respond(async move {
         let (user, _) = signed_in()?;
+        if !action.is_empty() && AuditAction::parse(&action).is_none() {
+            return Err(AppError::invalid(
+                "action",
+                "Choose an action from the list.",
+            ));
+        }
         let filter = aura_store::AuditFilter {
             actor,
             action,
@@ -64,10 +70,6 @@ pub async fn audit_events(
         Ok(AuditView {
             rows,
             next_before: page.next_before,
-            actions: aura_auth::actions::ALL
-                .iter()
-                .map(|a| (*a).to_owned())
-                .collect(),
         })
     })
     .await
@@ -110,7 +112,7 @@ pub fn AuditPage() -> impl IntoView {
                 <label for="audit-action" class="block text-sm font-medium">"Action"</label>
                 <select id="audit-action" name="action" class=INPUT_CLASS prop:value=move || params().1>
                     <option value="">"All actions"</option>
-                    {aura_actions().into_iter().map(|a| view! { <option value=a>{a}</option> }).collect_view()}
+                    {AuditAction::ALL.iter().map(|a| view! { <option value=a.as_str()>{a.as_str()}</option> }).collect_view()}
                 </select>
             </div>
             <button type="submit" class=SECONDARY_BUTTON_CLASS>"Filter"</button>
@@ -125,19 +127,6 @@ pub fn AuditPage() -> impl IntoView {
         </Transition>
     }
     .into_any()
-}
-
-/// The action names offered in the filter; mirrors `aura_auth::actions::ALL`, which the
-/// WASM bundle cannot link against.
-fn aura_actions() -> [&'static str; 6] {
-    [
-        "auth.sign_up",
-        "auth.sign_in",
-        "auth.sign_out",
-        "auth.password_change",
-        "profile.update",
-        "settings.change",
-    ]
 }
 
 #[component]

@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::shell::form::{
     BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error,
 };
+use aura_types::{EventKind, RunStatus, StepStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub struct RunRow {
     pub id: String,
     pub workflow: String,
-    pub status: String,
+    pub status: RunStatus,
     pub started: String,
     pub error: Option<String>,
 }
@@ -30,7 +31,7 @@ pub struct RunsView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRow {
     pub id: String,
-    pub status: String,
+    pub status: StepStatus,
     pub attempt: i64,
     pub error: Option<String>,
     pub output: Option<String>,
@@ -42,19 +43,13 @@ pub struct RunDetail {
     pub id: String,
     pub workflow: String,
     pub version: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub error: Option<String>,
     pub started: String,
     pub input: String,
     pub steps: Vec<StepRow>,
     /// The newest event already reflected here; the live stream continues after it.
     pub last_event_id: i64,
-}
-
-pub const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
-
-fn is_finished(status: &str) -> bool {
-    matches!(status, "succeeded" | "failed" | "cancelled")
 }
 
 /// Longest output shown inline; the REST API has the whole value.
@@ -68,7 +63,7 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
         let (user, _) = signed_in()?;
         let engine = app_context().engine;
         let filter = aura_store::RunFilter {
-            status: STATUSES.contains(&status.as_str()).then_some(status),
+            status: RunStatus::parse(&status),
             limit: 100,
             ..Default::default()
         };
@@ -153,7 +148,7 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
         let log_of = |step: &str| -> String {
             events
                 .iter()
-                .filter(|e| e.kind == "step_log" && e.step_id.as_deref() == Some(step))
+                .filter(|e| e.kind == EventKind::StepLog && e.step_id.as_deref() == Some(step))
                 .filter_map(|e| e.detail.as_deref())
                 .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
                 .filter_map(|d| d["text"].as_str().map(str::to_owned))
@@ -195,7 +190,7 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "runs/control")]
-pub async fn control_run(id: String, command: String) -> Result<String, AppError> {
+pub async fn control_run(id: String, command: String) -> Result<RunStatus, AppError> {
     use crate::server::{app_context, respond, signed_in};
     respond(async move {
         let (user, _) = signed_in()?;
@@ -214,6 +209,7 @@ pub async fn control_run(id: String, command: String) -> Result<String, AppError
 
 const BADGE: &str = "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium";
 
+/// A run's or a step's status, as its string.
 fn badge_class(status: &str) -> String {
     let colour = match status {
         "succeeded" => {
@@ -230,8 +226,8 @@ fn badge_class(status: &str) -> String {
 }
 
 #[component]
-fn StatusBadge(status: String) -> impl IntoView {
-    view! { <span class=badge_class(&status) data-status=status.clone()>{status.clone()}</span> }
+fn StatusBadge(status: &'static str) -> impl IntoView {
+    view! { <span class=badge_class(status) data-status=status>{status}</span> }
 }
 
 const PANEL: &str =
@@ -325,7 +321,7 @@ fn StartForm(
 
 #[component]
 fn RunList(runs: Vec<RunRow>, status: String) -> impl IntoView {
-    let filters = std::iter::once("").chain(STATUSES).map(|s| {
+    let filters = std::iter::once("").chain(RunStatus::ALL.iter().map(|s| s.as_str())).map(|s| {
         let href = if s.is_empty() { "/runs".to_owned() } else { format!("/runs?status={s}") };
         let current = s == status;
         let label = if s.is_empty() { "All" } else { s };
@@ -353,7 +349,7 @@ fn RunList(runs: Vec<RunRow>, status: String) -> impl IntoView {
                             {runs.into_iter().map(|r| view! {
                                 <tr class="border-t border-slate-100 dark:border-slate-800">
                                     <td class="py-2">{r.workflow}</td>
-                                    <td><StatusBadge status=r.status/></td>
+                                    <td><StatusBadge status=r.status.as_str()/></td>
                                     <td class="text-slate-500">{r.started}</td>
                                     <td class="text-right"><A href=format!("/runs/{}", r.id) attr:class="text-indigo-600 hover:underline dark:text-indigo-400">"Open"</A></td>
                                 </tr>
@@ -402,13 +398,13 @@ fn RunView(
     control: ServerAction<ControlRun>,
     control_error: crate::shell::form::ActionError,
 ) -> impl IntoView {
-    let finished = is_finished(&detail.status);
-    let resumable = matches!(detail.status.as_str(), "failed" | "cancelled");
+    let finished = detail.status.is_finished();
+    let resumable = matches!(detail.status, RunStatus::Failed | RunStatus::Cancelled);
     let command = if resumable { "resume" } else { "cancel" };
     view! {
         <div class="mt-4 flex flex-wrap items-center gap-3">
             <h1 class="text-2xl font-semibold">{detail.workflow.clone()}</h1>
-            <span data-testid="run-status"><StatusBadge status=detail.status.clone()/></span>
+            <span data-testid="run-status"><StatusBadge status=detail.status.as_str()/></span>
         </div>
         <p class="mt-1 text-sm text-slate-500">{format!("Version {} · started {} · run {}", detail.version, detail.started, detail.id)}</p>
         {detail.error.clone().map(|e| view! { <p role="alert" class="mt-3 text-sm text-red-700 dark:text-red-300">{e}</p> })}
@@ -436,10 +432,10 @@ fn RunView(
 fn StepItem(step: StepRow) -> impl IntoView {
     view! {
         <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
-            data-testid=format!("step-{}", step.id) data-status=step.status.clone()>
+            data-testid=format!("step-{}", step.id) data-status=step.status.as_str()>
             <div class="flex flex-wrap items-center gap-3">
                 <span class="font-mono text-sm font-semibold">{step.id.clone()}</span>
-                <StatusBadge status=step.status.clone()/>
+                <StatusBadge status=step.status.as_str()/>
                 {(step.attempt > 1).then(|| view! { <span class="text-xs text-slate-500">{format!("attempt {}", step.attempt)}</span> })}
             </div>
             {step.error.map(|e| view! { <p class="mt-2 text-sm text-red-700 dark:text-red-300">{e}</p> })}
@@ -474,25 +470,12 @@ fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64
             self.source.close();
         }
     }
-    const KINDS: [&str; 11] = [
-        "run_queued",
-        "run_resumed",
-        "run_succeeded",
-        "run_failed",
-        "run_cancelled",
-        "step_started",
-        "step_succeeded",
-        "step_failed",
-        "step_retrying",
-        "step_skipped",
-        "step_log",
-    ];
     let current: StoredValue<Option<SendWrapper<Follow>>> = StoredValue::new(None);
     let reload_pending = StoredValue::new(false);
     Effect::new(move |_| {
         let Some(Ok(detail)) = run.get() else { return };
         let following = current.with_value(|f| f.as_ref().map(|f| f.run_id.clone()));
-        if is_finished(&detail.status) {
+        if detail.status.is_finished() {
             current.set_value(None);
             return;
         }
@@ -520,9 +503,9 @@ fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64
                     std::time::Duration::from_millis(150),
                 );
             });
-        for kind in KINDS {
-            let _ =
-                source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+        for kind in EventKind::ALL {
+            let _ = source
+                .add_event_listener_with_callback(kind.as_str(), listener.as_ref().unchecked_ref());
         }
         current.set_value(Some(SendWrapper::new(Follow {
             run_id: detail.id.clone(),

@@ -6,28 +6,11 @@ use crate::error::{AuthError, FieldErrors};
 use crate::password;
 use crate::throttle::{SignInThrottle, ThrottleLimits};
 use aura_store::{
-    AuditFilter, AuditPage, NewAuditEvent, NewUser, Outcome, Role, Store, StoreError, User,
+    AuditAction, AuditFilter, AuditPage, NewAuditEvent, NewUser, Outcome, Role, Store, StoreError,
+    User,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Audit action names, shared with the audit page's filter.
-pub mod actions {
-    pub const SIGN_UP: &str = "auth.sign_up";
-    pub const SIGN_IN: &str = "auth.sign_in";
-    pub const SIGN_OUT: &str = "auth.sign_out";
-    pub const PASSWORD_CHANGE: &str = "auth.password_change";
-    pub const PROFILE_UPDATE: &str = "profile.update";
-    pub const SETTING_CHANGE: &str = "settings.change";
-    pub const ALL: [&str; 6] = [
-        SIGN_UP,
-        SIGN_IN,
-        SIGN_OUT,
-        PASSWORD_CHANGE,
-        PROFILE_UPDATE,
-        SETTING_CHANGE,
-    ];
-}
 
 /// The setting that closes public sign-up once the first admin exists.
 pub const SIGNUP_OPEN_SETTING: &str = "signup_open";
@@ -162,9 +145,9 @@ impl Accounts {
         &self.store
     }
 
-    fn event(&self, action: &str, outcome: Outcome, ctx: &RequestContext) -> NewAuditEvent {
+    fn event(&self, action: AuditAction, outcome: Outcome, ctx: &RequestContext) -> NewAuditEvent {
         NewAuditEvent {
-            action: action.to_owned(),
+            action: action.as_str().to_owned(),
             outcome: Some(outcome),
             ip: Some(ctx.ip.clone()),
             user_agent: ctx.user_agent.clone(),
@@ -201,7 +184,7 @@ impl Accounts {
             display_name: check_display_name(&input.display_name).unwrap_or_default(),
             password_hash,
         };
-        let mut audit = self.event(actions::SIGN_UP, Outcome::Success, ctx);
+        let mut audit = self.event(AuditAction::SignUp, Outcome::Success, ctx);
         audit.actor_email = Some(email);
         match self.store.create_user(&new_user, audit).await {
             Ok(user) => Ok(user),
@@ -222,7 +205,7 @@ impl Accounts {
         ctx: &RequestContext,
     ) -> Result<User, AuthError> {
         let email = email.trim().to_lowercase();
-        let mut failure = self.event(actions::SIGN_IN, Outcome::Failure, ctx);
+        let mut failure = self.event(AuditAction::SignIn, Outcome::Failure, ctx);
         failure.actor_email = Some(email.clone());
         if let Err(refusal) = self.throttle.reserve(&email, &ctx.ip, Instant::now()) {
             // One audit row when the throttle engages, not one per refused attempt: a
@@ -250,7 +233,7 @@ impl Accounts {
         match user {
             Some(user) if ok => {
                 self.throttle.record_success(&email, &ctx.ip);
-                let mut success = self.event(actions::SIGN_IN, Outcome::Success, ctx);
+                let mut success = self.event(AuditAction::SignIn, Outcome::Success, ctx);
                 success.actor_id = Some(user.id.clone());
                 success.actor_email = Some(user.email.clone());
                 self.store.record_audit(&success).await?;
@@ -271,7 +254,7 @@ impl Accounts {
         user: &User,
         ctx: &RequestContext,
     ) -> Result<(), AuthError> {
-        let mut event = self.event(actions::SIGN_OUT, Outcome::Success, ctx);
+        let mut event = self.event(AuditAction::SignOut, Outcome::Success, ctx);
         event.actor_id = Some(user.id.clone());
         event.actor_email = Some(user.email.clone());
         self.store.record_audit(&event).await?;
@@ -291,7 +274,7 @@ impl Accounts {
         let name =
             check_display_name(display_name).map_err(|e| AuthError::field("display_name", e))?;
         let updated = self.store.update_display_name(&user.id, &name).await?;
-        let mut event = self.event(actions::PROFILE_UPDATE, Outcome::Success, ctx);
+        let mut event = self.event(AuditAction::ProfileUpdate, Outcome::Success, ctx);
         event.actor_id = Some(user.id.clone());
         event.actor_email = Some(user.email.clone());
         self.store.record_audit(&event).await?;
@@ -309,7 +292,7 @@ impl Accounts {
         ctx: &RequestContext,
     ) -> Result<u64, AuthError> {
         let stored = self.store.password_hash(&user.id).await?;
-        let mut event = self.event(actions::PASSWORD_CHANGE, Outcome::Failure, ctx);
+        let mut event = self.event(AuditAction::PasswordChange, Outcome::Failure, ctx);
         event.actor_id = Some(user.id.clone());
         event.actor_email = Some(user.email.clone());
         if !password::verify(current.to_owned(), stored).await? {
@@ -346,7 +329,7 @@ impl Accounts {
         if admin.role != Role::Admin {
             return Err(AuthError::Forbidden);
         }
-        let mut event = self.event(actions::SETTING_CHANGE, Outcome::Success, ctx);
+        let mut event = self.event(AuditAction::SettingChange, Outcome::Success, ctx);
         event.actor_id = Some(admin.id.clone());
         event.actor_email = Some(admin.email.clone());
         event.detail = Some(serde_json::json!({ "key": SIGNUP_OPEN_SETTING, "value": open }));
@@ -386,7 +369,7 @@ impl Accounts {
                 ),
             ));
         }
-        let mut event = self.event(actions::SETTING_CHANGE, Outcome::Success, ctx);
+        let mut event = self.event(AuditAction::SettingChange, Outcome::Success, ctx);
         event.actor_id = Some(admin.id.clone());
         event.actor_email = Some(admin.email.clone());
         event.detail = Some(serde_json::json!({ "key": what.key(), "value": days }));

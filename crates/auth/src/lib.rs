@@ -13,7 +13,7 @@ mod session_policy;
 mod throttle;
 
 pub use accounts::{
-    Accounts, AccountsConfig, MAX_RETENTION_DAYS, RequestContext, Retained, SignUp, actions,
+    Accounts, AccountsConfig, MAX_RETENTION_DAYS, RequestContext, Retained, SignUp,
 };
 pub use email::normalise_email;
 pub use error::{AuthError, FieldErrors};

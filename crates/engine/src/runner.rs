@@ -228,7 +228,12 @@ impl Runner {
         match self
             .engine
             .store
-            .append_event(&claim.run_id, "step_log", Some(&claim.step_id), &detail)
+            .append_event(
+                &claim.run_id,
+                aura_store::EventKind::StepLog,
+                Some(&claim.step_id),
+                &detail,
+            )
             .await
         {
             Ok(()) => self.engine.notify(&claim.run_id, false),

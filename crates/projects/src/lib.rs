@@ -11,8 +11,8 @@ pub mod paths;
 use archive::{ImportLimits, human_bytes};
 use aura_analysis::{Analysis, Language};
 use aura_store::{
-    Entry, FileContent, NewAuditEvent, NewFile, Outcome, Project, ProjectDraft, ProjectFilter,
-    ProjectLimits, RevisionMeta, Store, StoreError, TreeRefusal,
+    AuditAction, Entry, FileContent, NewAuditEvent, NewFile, Outcome, Project, ProjectDraft,
+    ProjectFilter, ProjectLimits, RevisionMeta, Store, StoreError, TreeRefusal,
 };
 use serde::Serialize;
 
@@ -240,18 +240,18 @@ impl Projects {
         }
     }
 
-    async fn audit(&self, actor: &Actor, action: &str, detail: serde_json::Value) {
+    async fn audit(&self, actor: &Actor, action: AuditAction, detail: serde_json::Value) {
         let event = NewAuditEvent {
             actor_id: Some(actor.user_id.clone()),
             actor_email: Some(actor.email.clone()),
-            action: action.to_owned(),
+            action: action.as_str().to_owned(),
             outcome: Some(Outcome::Success),
             ip: actor.ip.clone(),
             user_agent: actor.user_agent.clone(),
             detail: Some(detail),
         };
         if let Err(err) = self.store.record_audit(&event).await {
-            tracing::error!(error = ?err, action, "could not record an audit event");
+            tracing::error!(error = ?err, action = action.as_str(), "could not record an audit event");
         }
     }
 
@@ -270,7 +270,7 @@ impl Projects {
             .await?;
         self.audit(
             actor,
-            "project.create",
+            AuditAction::ProjectCreate,
             serde_json::json!({ "project_id": project.id, "slug": project.slug }),
         )
         .await;
@@ -389,7 +389,7 @@ impl Projects {
         self.store.delete_project(&actor.user_id, id).await?;
         self.audit(
             actor,
-            "project.delete",
+            AuditAction::ProjectDelete,
             serde_json::json!({ "project_id": id, "slug": project.slug }),
         )
         .await;
@@ -657,7 +657,7 @@ impl Projects {
             .await?;
         self.audit(
             actor,
-            "project.import",
+            AuditAction::ProjectImport,
             serde_json::json!({
                 "project_id": project.id,
                 "files": files.len(),
@@ -701,7 +701,7 @@ impl Projects {
             .map_err(anyhow::Error::new)??;
         self.audit(
             actor,
-            "project.export",
+            AuditAction::ProjectExport,
             serde_json::json!({ "project_id": project.id, "files": count }),
         )
         .await;

@@ -16,6 +16,7 @@ mod users;
 mod workflows;
 
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
+pub use aura_types::{AuditAction, EventKind, RunStatus, StepStatus};
 pub use error::StoreError;
 pub use projects::{
     Entry, FileContent, NewFile, Project, ProjectDraft, ProjectFilter, ProjectLimits, RevisionMeta,

@@ -6,6 +6,7 @@
 //! worker whose lease expired cannot overwrite the result of the worker that took over.
 
 use crate::{Backend, Store, StoreError, new_id, now_millis};
+use aura_types::{EventKind, RunStatus, StepStatus};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
@@ -35,7 +36,8 @@ pub struct Run {
     pub workflow_id: String,
     pub workflow_version: i64,
     pub owner_id: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     pub input: String,
     pub error: Option<String>,
     pub created_at: i64,
@@ -46,7 +48,8 @@ pub struct Run {
 pub struct StepRun {
     pub run_id: String,
     pub step_id: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: StepStatus,
     pub attempt: i64,
     pub output: Option<String>,
     pub error: Option<String>,
@@ -63,7 +66,8 @@ pub struct RunSummary {
     pub workflow_id: String,
     pub workflow_name: String,
     pub workflow_version: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     pub error: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
@@ -73,7 +77,7 @@ pub struct RunSummary {
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
     pub workflow_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<RunStatus>,
     /// `(created_at, id)` of the last run on the previous page.
     pub before: Option<(i64, String)>,
     pub limit: i64,
@@ -83,7 +87,8 @@ pub struct RunFilter {
 pub struct RunEvent {
     pub id: i64,
     pub run_id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EventKind,
     pub step_id: Option<String>,
     pub detail: Option<String>,
     pub created_at: i64,
@@ -117,14 +122,14 @@ const RUN_COLUMNS: &str =
 async fn event(
     tx: &mut Transaction<'static, Any>,
     run_id: &str,
-    kind: &str,
+    kind: EventKind,
     step_id: Option<&str>,
     detail: Option<String>,
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO run_events (run_id, kind, step_id, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(run_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(step_id)
         .bind(detail)
         .bind(now)
@@ -137,7 +142,7 @@ async fn event(
 async fn events(
     tx: &mut Transaction<'static, Any>,
     run_id: &str,
-    events: &[(&str, Option<&str>)],
+    events: &[(EventKind, Option<&str>)],
     now: i64,
 ) -> Result<(), StoreError> {
     if events.is_empty() {
@@ -152,7 +157,7 @@ async fn events(
     );
     let mut query = sqlx::query(&sql).bind(run_id).bind(now);
     for (kind, step) in events {
-        query = query.bind(*kind).bind(*step);
+        query = query.bind(kind.as_str()).bind(*step);
     }
     query.execute(&mut **tx).await?;
     Ok(())
@@ -183,7 +188,11 @@ impl Store {
             )
             .bind(&id)
             .bind(&step.id)
-            .bind(if step.waiting_on == 0 { "queued" } else { "pending" })
+            .bind(if step.waiting_on == 0 {
+                StepStatus::Queued.as_str()
+            } else {
+                StepStatus::Pending.as_str()
+            })
             .bind(step.waiting_on)
             .bind(now)
             .bind(&run.owner_id)
@@ -191,7 +200,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        event(&mut tx, &id, "run_queued", None, None, now).await?;
+        event(&mut tx, &id, EventKind::RunQueued, None, None, now).await?;
         tx.commit().await?;
         self.find_run(&id).await?.ok_or(StoreError::NotFound)
     }
@@ -343,7 +352,7 @@ impl Store {
             event(
                 &mut tx,
                 &step.run_id,
-                "step_started",
+                EventKind::StepStarted,
                 Some(&step.step_id),
                 Some(detail),
                 now,
@@ -410,14 +419,14 @@ impl Store {
                 continue;
             };
             handled += 1;
-            if status == "queued" {
+            if status == StepStatus::Queued.as_str() {
                 let error = "The worker running this step was lost (its lease expired); \
                              the step is queued again.";
                 let detail = serde_json::json!({ "attempt": attempt, "error": error }).to_string();
                 event(
                     &mut tx,
                     &run_id,
-                    "step_retrying",
+                    EventKind::StepRetrying,
                     Some(&step_id),
                     Some(detail),
                     now,
@@ -445,7 +454,7 @@ impl Store {
                 event(
                     &mut tx,
                     &run_id,
-                    "step_failed",
+                    EventKind::StepFailed,
                     Some(&step_id),
                     Some(detail),
                     now,
@@ -547,8 +556,13 @@ impl Store {
             }
         }
         let ended = finish_run_if_done(&mut tx, &step.run_id, now).await?;
-        let mut batch: Vec<(&str, Option<&str>)> = vec![("step_succeeded", Some(&step.step_id))];
-        batch.extend(skipped.iter().map(|id| ("step_skipped", Some(id.as_str()))));
+        let mut batch: Vec<(EventKind, Option<&str>)> =
+            vec![(EventKind::StepSucceeded, Some(&step.step_id))];
+        batch.extend(
+            skipped
+                .iter()
+                .map(|id| (EventKind::StepSkipped, Some(id.as_str()))),
+        );
         batch.extend(ended.map(|kind| (kind, None)));
         events(&mut tx, &step.run_id, &batch, now).await?;
         tx.commit().await?;
@@ -568,15 +582,15 @@ impl Store {
         let (_write, mut tx) = self.begin_write().await?;
         self.lock_run(&mut tx, &step.run_id).await?;
         let (status, available_at) = match retry_at {
-            Some(at) => ("queued", at),
-            None => ("failed", now),
+            Some(at) => (StepStatus::Queued, at),
+            None => (StepStatus::Failed, now),
         };
         let updated = sqlx::query(
             "UPDATE step_runs SET status = $1, error = $2, available_at = $3, lease_owner = NULL, \
              lease_expires_at = NULL, finished_at = CASE WHEN $1 = 'failed' THEN $4 ELSE NULL END \
              WHERE run_id = $5 AND step_id = $6 AND status = 'running' AND lease_owner = $7 AND attempt = $8",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(available_at)
         .bind(now)
@@ -594,7 +608,7 @@ impl Store {
             event(
                 &mut tx,
                 &step.run_id,
-                "step_retrying",
+                EventKind::StepRetrying,
                 Some(&step.step_id),
                 Some(detail),
                 now,
@@ -604,7 +618,7 @@ impl Store {
             event(
                 &mut tx,
                 &step.run_id,
-                "step_failed",
+                EventKind::StepFailed,
                 Some(&step.step_id),
                 Some(detail),
                 now,
@@ -620,7 +634,7 @@ impl Store {
     pub async fn append_event(
         &self,
         run_id: &str,
-        kind: &str,
+        kind: EventKind,
         step_id: Option<&str>,
         detail: &str,
     ) -> Result<(), StoreError> {
@@ -667,7 +681,7 @@ impl Store {
         event(
             &mut tx,
             run_id,
-            "run_cancelled",
+            EventKind::RunCancelled,
             None,
             Some(serde_json::json!({ "reason": reason }).to_string()),
             now,
@@ -704,7 +718,7 @@ impl Store {
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
-        event(&mut tx, run_id, "run_resumed", None, None, now).await?;
+        event(&mut tx, run_id, EventKind::RunResumed, None, None, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -725,7 +739,7 @@ impl Store {
         )
         .bind(owner_id)
         .bind(filter.workflow_id.as_deref().unwrap_or(""))
-        .bind(filter.status.as_deref().unwrap_or(""))
+        .bind(filter.status.map_or("", RunStatus::as_str))
         .bind(before_at)
         .bind(before_id)
         .bind(filter.limit)
@@ -781,7 +795,7 @@ async fn finish_run_if_done(
     tx: &mut Transaction<'static, Any>,
     run_id: &str,
     now: i64,
-) -> Result<Option<&'static str>, StoreError> {
+) -> Result<Option<EventKind>, StoreError> {
     // One statement: close the run only when no step can still run, choosing its status
     // from whether any step failed.
     let ended: Option<(String,)> = sqlx::query_as(
@@ -797,10 +811,10 @@ async fn finish_run_if_done(
     .fetch_optional(&mut **tx)
     .await?;
     Ok(ended.map(|(status,)| {
-        if status == "failed" {
-            "run_failed"
+        if status == RunStatus::Failed.as_str() {
+            EventKind::RunFailed
         } else {
-            "run_succeeded"
+            EventKind::RunSucceeded
         }
     }))
 }

@@ -6,7 +6,7 @@ use crate::AppState;
 use aura_app::error::AppError;
 use aura_app::server::Caller;
 use aura_engine::{Engine, MAX_PAGE, RunSignal};
-use aura_store::{Run, RunEvent, RunFilter, StepRun};
+use aura_store::{Run, RunEvent, RunFilter, RunStatus, StepRun, StepStatus};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -33,8 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/runs/{id}/events", get(events))
 }
 
-const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
-
 fn json_text(text: Option<&str>) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or(Value::Null)
@@ -45,7 +43,7 @@ pub struct RunView {
     id: String,
     workflow_id: String,
     workflow_version: i64,
-    status: String,
+    status: RunStatus,
     input: Value,
     error: Option<String>,
     created_at: i64,
@@ -70,7 +68,7 @@ impl From<Run> for RunView {
 #[derive(Debug, Serialize)]
 struct StepView {
     step_id: String,
-    status: String,
+    status: StepStatus,
     attempt: i64,
     output: Value,
     error: Option<String>,
@@ -143,14 +141,13 @@ async fn list(
 ) -> ApiResult {
     let owner = user_id(&caller)?;
     let Query(query) = query.map_err(super::bad_query)?;
-    if let Some(status) = &query.status
-        && !STATUSES.contains(&status.as_str())
-    {
-        return Err(AppError::invalid(
-            "status",
-            format!("Use one of {}.", STATUSES.join(", ")),
-        ));
-    }
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(RunStatus::parse(text).ok_or_else(|| {
+            let all: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+            AppError::invalid("status", format!("Use one of {}.", all.join(", ")))
+        })?),
+    };
     let limit = query.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(AppError::invalid("limit", format!("Use 1 to {MAX_PAGE}.")));
@@ -163,7 +160,7 @@ async fn list(
     };
     let filter = RunFilter {
         workflow_id: query.workflow_id.filter(|s| !s.is_empty()),
-        status: query.status,
+        status,
         before,
         limit,
     };
@@ -437,6 +434,6 @@ fn to_sse(event: &RunEvent) -> Event {
     });
     Event::default()
         .id(event.id.to_string())
-        .event(&event.kind)
+        .event(event.kind.as_str())
         .data(data.to_string())
 }
