@@ -1,12 +1,12 @@
 //! Server-side plumbing shared by server functions and the REST API: the services in
-//! context, the caller of the current request, and the one conversion of each domain
+//! context, the principal (who is calling) and origin of the current request, and the one conversion of each domain
 //! error to the edge's [`AppError`], with its HTTP answer.
 //!
 //! Compiled only with the `ssr` feature; the WASM bundle never sees it.
 
 use crate::error::{AppError, Problem};
-use aura_auth::{Accounts, AuthError, RequestContext, SessionPolicy};
-use aura_store::User;
+use aura_auth::{Accounts, AuthError, SessionPolicy};
+use aura_store::{Origin, Principal};
 use axum::http::{HeaderValue, StatusCode, header};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -27,43 +27,28 @@ pub struct AppContext {
     pub projects: aura_projects::Projects,
 }
 
-/// Who is calling, resolved once per request by the server's middleware and stored in the
-/// request extensions.
-#[derive(Clone, Debug, Default)]
-pub struct Caller {
-    pub user: Option<User>,
-    pub ip: String,
-    pub user_agent: Option<String>,
-    pub request_id: String,
-}
-
-impl Caller {
-    pub fn request_context(&self) -> RequestContext {
-        RequestContext {
-            ip: self.ip.clone(),
-            user_agent: self.user_agent.clone(),
-        }
-    }
-}
-
 pub fn app_context() -> AppContext {
     expect_context::<AppContext>()
 }
 
-/// The caller of the request being handled.
-pub fn caller() -> Caller {
+fn request_parts<T: Clone + Send + Sync + 'static>() -> Option<T> {
     use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
-        .unwrap_or_default()
+        .and_then(|parts| parts.extensions.get::<T>().cloned())
 }
 
-/// The signed-in user, or 401.
-pub fn signed_in() -> Result<(User, Caller), AppError> {
-    let caller = caller();
-    match caller.user.clone() {
-        Some(user) => Ok((user, caller)),
-        None => Err(AppError::unauthenticated()),
-    }
+/// Where the request being handled came from (set by the server's middleware).
+pub fn origin() -> Origin {
+    request_parts::<Origin>().unwrap_or_default()
+}
+
+/// Who is calling, if they signed in.
+pub fn current_principal() -> Option<Principal> {
+    request_parts::<Principal>()
+}
+
+/// Who is calling, or 401.
+pub fn principal() -> Result<Principal, AppError> {
+    current_principal().ok_or_else(AppError::unauthenticated)
 }
 
 pub async fn session() -> Result<tower_sessions::Session, AppError> {
@@ -83,7 +68,7 @@ tokio::task_local! {
 pub fn request_id() -> String {
     REQUEST_ID
         .try_with(Clone::clone)
-        .unwrap_or_else(|_| caller().request_id)
+        .unwrap_or_else(|_| origin().request_id)
 }
 
 /// Logs an unexpected failure with the request id and hides it from the client.

@@ -44,7 +44,7 @@ async fn fresh_store(label: &str) -> Store {
     .unwrap()
 }
 
-async fn owner(store: &Store) -> String {
+async fn owner(store: &Store) -> aura_store::Principal {
     let user = aura_store::NewUser {
         email: "bench@example.com".into(),
         display_name: "Bench".into(),
@@ -59,12 +59,12 @@ async fn owner(store: &Store) -> String {
             },
         )
         .await
+        .map(|user| aura_store::Principal::session(user, aura_store::Origin::default()))
         .unwrap()
-        .id
 }
 
 /// A sequential chain of trivial steps, each reading its predecessor's output.
-async fn chain(store: &Store, owner: &str, length: usize, kind: &str) -> String {
+async fn chain(store: &Store, owner: &aura_store::Principal, length: usize, kind: &str) -> String {
     let steps: Vec<_> = (0..length)
         .map(|i| {
             let next = if i + 1 < length {

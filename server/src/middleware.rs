@@ -4,7 +4,8 @@
 
 use crate::AppState;
 use aura_app::error::AppError;
-use aura_app::server::{Caller, SESSION_SEEN_AT, SESSION_SIGNED_IN_AT, SESSION_USER_ID};
+use aura_app::server::{SESSION_SEEN_AT, SESSION_SIGNED_IN_AT, SESSION_USER_ID};
+use aura_store::{Origin, Principal};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -218,7 +219,7 @@ fn is_public_path(path: &str) -> bool {
 }
 
 /// Resolves the session to a user (ending sessions past their absolute lifetime), stores
-/// the [`Caller`] in the request extensions, and redirects anonymous page views to sign-in.
+/// the request's [`Origin`] and, when signed in, its [`Principal`] in the extensions, and redirects anonymous page views to sign-in.
 pub async fn resolve_caller(
     State(state): State<AppState>,
     session: Session,
@@ -245,19 +246,19 @@ pub async fn resolve_caller(
                 .sync_scope(request_id, || error_for_surface(path, unavailable));
         }
     };
-    let caller = Caller {
+    let origin = Origin {
         ip: client_ip(&req, &state.config),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        request_id,
-        user,
+        request_id: request_id.clone(),
     };
+    let principal = user.map(|user| Principal::session(user, origin.clone()));
     let path = req.uri().path();
     let is_page_view = matches!(*req.method(), Method::GET | Method::HEAD);
-    if is_page_view && caller.user.is_none() && !is_public_path(path) {
+    if is_page_view && principal.is_none() && !is_public_path(path) {
         let here = req
             .uri()
             .path_and_query()
@@ -270,11 +271,13 @@ pub async fn resolve_caller(
         };
         return Redirect::to(&target).into_response();
     }
-    if is_page_view && caller.user.is_some() && matches!(path, "/login" | "/signup") {
+    if is_page_view && principal.is_some() && matches!(path, "/login" | "/signup") {
         return Redirect::to("/").into_response();
     }
-    let request_id = caller.request_id.clone();
-    req.extensions_mut().insert(caller);
+    req.extensions_mut().insert(origin);
+    if let Some(principal) = principal {
+        req.extensions_mut().insert(principal);
+    }
     // Errors raised anywhere inside answer and log with this request's id.
     aura_app::server::REQUEST_ID
         .scope(request_id, next.run(req))

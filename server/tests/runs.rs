@@ -8,11 +8,11 @@ use common::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn owner(app: &TestApp) -> String {
+async fn owner(app: &TestApp) -> aura_store::Principal {
     user(app, "ada@example.com").await
 }
 
-async fn user(app: &TestApp, email: &str) -> String {
+async fn user(app: &TestApp, email: &str) -> aura_store::Principal {
     let user = aura_store::NewUser {
         email: email.into(),
         display_name: "Ada".into(),
@@ -22,10 +22,11 @@ async fn user(app: &TestApp, email: &str) -> String {
         action: "auth.sign_up".into(),
         ..Default::default()
     };
-    app.store.create_user(&user, audit).await.unwrap().id
+    let user = app.store.create_user(&user, audit).await.unwrap();
+    aura_store::Principal::session(user, aura_store::Origin::default())
 }
 
-async fn workflow(app: &TestApp, owner: &str, steps: Value) -> String {
+async fn workflow(app: &TestApp, owner: &aura_store::Principal, steps: Value) -> String {
     let definition: WorkflowDefinition = serde_json::from_value(json!({ "steps": steps })).unwrap();
     let input = WorkflowInput {
         name: "Test".into(),

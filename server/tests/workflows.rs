@@ -6,7 +6,7 @@ use aura_engine::{WorkflowDefinition, WorkflowError, WorkflowInput, Workflows};
 use common::*;
 use serde_json::json;
 
-async fn user(app: &TestApp, email: &str) -> String {
+async fn user(app: &TestApp, email: &str) -> aura_store::Principal {
     let user = aura_store::NewUser {
         email: email.into(),
         display_name: email.into(),
@@ -16,7 +16,8 @@ async fn user(app: &TestApp, email: &str) -> String {
         action: "auth.sign_up".into(),
         ..Default::default()
     };
-    app.store.create_user(&user, audit).await.unwrap().id
+    let user = app.store.create_user(&user, audit).await.unwrap();
+    aura_store::Principal::session(user, aura_store::Origin::default())
 }
 
 fn input(name: &str, template: &str) -> WorkflowInput {
@@ -59,7 +60,7 @@ async fn every_save_is_a_new_version_and_old_versions_stay_readable() {
     assert!(updated.definition.contains("Hi {{ input.name }}"));
 
     let (v1, definition) = workflows.version(&owner, &created.id, 1).await.unwrap();
-    assert_eq!(v1.created_by.as_deref(), Some(owner.as_str()));
+    assert_eq!(v1.created_by.as_deref(), Some(owner.user_id()));
     assert_eq!(definition, input("x", "Hello {{ input.name }}").definition);
     let versions: Vec<i64> = workflows
         .versions(&owner, &created.id)

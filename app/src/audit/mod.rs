@@ -37,9 +37,9 @@ pub async fn audit_events(
     action: String,
     before: Option<i64>,
 ) -> Result<AuditView, AppError> {
-    use crate::server::{app_context, respond, signed_in};
+    use crate::server::{app_context, principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
+        let principal = principal()?;
         if !action.is_empty() && AuditAction::parse(&action).is_none() {
             return Err(AppError::invalid(
                 "action",
@@ -52,7 +52,10 @@ pub async fn audit_events(
             before,
             limit: PAGE_SIZE,
         };
-        let page = app_context().accounts.audit_log(&user, &filter).await?;
+        let page = app_context()
+            .accounts
+            .audit_log(&principal, &filter)
+            .await?;
         let rows = page
             .events
             .into_iter()

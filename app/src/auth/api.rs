@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::server::{
-    SESSION_SIGNED_IN_AT, SESSION_USER_ID, app_context, caller, redirect_plain_form, respond,
-    session, signed_in,
+    SESSION_SIGNED_IN_AT, SESSION_USER_ID, app_context, current_principal, origin, principal,
+    redirect_plain_form, respond, session,
 };
 
 /// The signed-in user as the UI sees it.
@@ -34,7 +34,7 @@ impl From<aura_store::User> for CurrentUser {
 
 #[server(prefix = "/api", endpoint = "auth/me")]
 pub async fn fetch_current_user() -> Result<Option<CurrentUser>, AppError> {
-    Ok(caller().user.map(CurrentUser::from))
+    Ok(current_principal().map(|p| CurrentUser::from(p.user)))
 }
 
 #[server(prefix = "/api", endpoint = "auth/signup_open")]
@@ -62,16 +62,12 @@ pub async fn sign_up(
     password: String,
 ) -> Result<String, AppError> {
     respond(async move {
-        let caller = caller();
         let input = aura_auth::SignUp {
             email,
             display_name,
             password,
         };
-        let user = app_context()
-            .accounts
-            .sign_up(input, &caller.request_context())
-            .await?;
+        let user = app_context().accounts.sign_up(input, &origin()).await?;
         start_session(&user).await?;
         redirect_plain_form("/");
         Ok("/".to_owned())
@@ -87,10 +83,9 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<String, AppError> {
     respond(async move {
-        let caller = caller();
         let user = app_context()
             .accounts
-            .sign_in(&email, &password, &caller.request_context())
+            .sign_in(&email, &password, &origin())
             .await?;
         start_session(&user).await?;
         let next = super::safe_next(next.as_deref());
@@ -103,15 +98,11 @@ pub async fn sign_in(
 #[server(prefix = "/api", endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<String, AppError> {
     respond(async move {
-        let caller = caller();
         let session = session().await?;
         // Deletes the server-side record, so the old cookie is worthless even if kept.
         session.flush().await?;
-        if let Some(user) = &caller.user {
-            app_context()
-                .accounts
-                .record_sign_out(user, &caller.request_context())
-                .await?;
+        if let Some(principal) = current_principal() {
+            app_context().accounts.record_sign_out(&principal).await?;
         }
         redirect_plain_form("/login");
         Ok("/login".to_owned())
@@ -122,10 +113,10 @@ pub async fn sign_out() -> Result<String, AppError> {
 #[server(prefix = "/api", endpoint = "profile/display_name")]
 pub async fn update_display_name(display_name: String) -> Result<CurrentUser, AppError> {
     respond(async move {
-        let (user, caller) = signed_in()?;
+        let principal = principal()?;
         let updated = app_context()
             .accounts
-            .update_display_name(&user, &display_name, &caller.request_context())
+            .update_display_name(&principal, &display_name)
             .await?;
         Ok(updated.into())
     })
@@ -139,16 +130,15 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<u64, AppError> {
     respond(async move {
-        let (user, caller) = signed_in()?;
+        let principal = principal()?;
         let keep = session().await?.id().map(|id| id.to_string());
         let ended = app_context()
             .accounts
             .change_password(
-                &user,
+                &principal,
                 &current_password,
                 &new_password,
                 keep.as_deref(),
-                &caller.request_context(),
             )
             .await?;
         Ok(ended)

@@ -78,18 +78,7 @@ pub struct Problem {
 #[cfg(feature = "ssr")]
 mod glue {
     use super::*;
-    use crate::server::{app_context, caller, format_millis, signed_in};
-
-    pub fn actor() -> Result<aura_projects::Actor, AppError> {
-        let (user, _) = signed_in()?;
-        let caller = caller();
-        Ok(aura_projects::Actor {
-            user_id: user.id,
-            email: user.email,
-            ip: Some(caller.ip),
-            user_agent: caller.user_agent,
-        })
-    }
+    use crate::server::{app_context, format_millis};
 
     pub fn projects() -> aura_projects::Projects {
         app_context().projects
@@ -125,7 +114,7 @@ pub async fn list_projects(
 ) -> Result<ProjectPageView, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let page = glue::projects()
             .list(&actor, q.as_deref(), cursor.as_deref(), Some(20))
             .await?;
@@ -142,7 +131,7 @@ pub async fn list_projects(
 pub async fn create_project(name: String, description: String) -> Result<String, AppError> {
     use crate::server::{redirect_plain_form, respond};
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let input = aura_projects::ProjectInput {
             name,
             slug: None,
@@ -160,7 +149,7 @@ pub async fn create_project(name: String, description: String) -> Result<String,
 pub async fn rename_project(id: String, name: String, description: String) -> Result<(), AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let input = aura_projects::ProjectInput {
             name,
             slug: None,
@@ -176,7 +165,7 @@ pub async fn rename_project(id: String, name: String, description: String) -> Re
 pub async fn delete_project(id: String) -> Result<(), AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         Ok(glue::projects().delete(&actor, &id).await?)
     })
     .await
@@ -186,7 +175,7 @@ pub async fn delete_project(id: String) -> Result<(), AppError> {
 pub async fn project_tree(id: String) -> Result<TreeView, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let projects = glue::projects();
         let project = projects.get(&actor, &id).await?;
         let entries = projects.tree(&actor, &id).await?;
@@ -210,7 +199,7 @@ pub async fn project_tree(id: String) -> Result<TreeView, AppError> {
 pub async fn read_file(project: String, entry: String) -> Result<FileView, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let file = glue::projects().read_file(&actor, &project, &entry).await?;
         Ok(FileView::from(file))
     })
@@ -229,7 +218,7 @@ pub async fn save_file(
 ) -> Result<i64, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let saved = glue::projects()
             .save_file(&actor, &project, &entry, &content, base_revision)
             .await?;
@@ -243,7 +232,7 @@ pub async fn save_file(
 pub async fn create_entry(project: String, path: String, folder: bool) -> Result<String, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let content = (!folder).then_some("");
         let entry = glue::projects()
             .create_entry(&actor, &project, &path, content)
@@ -257,7 +246,7 @@ pub async fn create_entry(project: String, path: String, folder: bool) -> Result
 pub async fn move_entry(project: String, entry: String, path: String) -> Result<String, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let moved = glue::projects()
             .move_entry(&actor, &project, &entry, &path)
             .await?;
@@ -270,7 +259,7 @@ pub async fn move_entry(project: String, entry: String, path: String) -> Result<
 pub async fn delete_entry(project: String, entry: String) -> Result<u64, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         Ok(glue::projects()
             .delete_entry(&actor, &project, &entry)
             .await?)
@@ -282,7 +271,7 @@ pub async fn delete_entry(project: String, entry: String) -> Result<u64, AppErro
 pub async fn list_revisions(project: String, entry: String) -> Result<Vec<RevisionRow>, AppError> {
     use crate::server::{format_millis, respond};
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let revisions = glue::projects().revisions(&actor, &project, &entry).await?;
         Ok(revisions
             .into_iter()
@@ -306,7 +295,7 @@ pub async fn read_revision(
 ) -> Result<(String, FileView), AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let projects = glue::projects();
         let old = projects
             .revision(&actor, &project, &entry, revision)
@@ -326,7 +315,7 @@ pub async fn restore_revision(
 ) -> Result<FileView, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let projects = glue::projects();
         projects.restore(&actor, &project, &entry, revision).await?;
         Ok(FileView::from(
@@ -345,7 +334,7 @@ pub async fn analyze_file(
 ) -> Result<Vec<Problem>, AppError> {
     use crate::server::respond;
     respond(async move {
-        let actor = glue::actor()?;
+        let actor = crate::server::principal()?;
         let analysis = glue::projects()
             .analyze_source(&actor, &project, &path, content)
             .await?;

@@ -58,9 +58,9 @@ const MAX_OUTPUT_CHARS: usize = 4_000;
 
 #[server(prefix = "/api", endpoint = "runs/list")]
 pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
-    use crate::server::{app_context, format_millis, respond, signed_in};
+    use crate::server::{app_context, format_millis, principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
+        let principal = principal()?;
         let engine = app_context().engine;
         let filter = aura_store::RunFilter {
             status: RunStatus::parse(&status),
@@ -68,7 +68,7 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
             ..Default::default()
         };
         let runs = engine
-            .list(&user.id, &filter)
+            .list(&principal, &filter)
             .await?
             .into_iter()
             .map(|r| RunRow {
@@ -81,7 +81,7 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
             .collect();
         let workflows = engine
             .workflows()
-            .list(&user.id)
+            .list(&principal)
             .await?
             .into_iter()
             .map(|w| (w.id, w.name))
@@ -93,9 +93,9 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
 
 #[server(prefix = "/api", endpoint = "runs/start")]
 pub async fn start_run(workflow_id: String, input: String) -> Result<String, AppError> {
-    use crate::server::{app_context, redirect_plain_form, respond, signed_in};
+    use crate::server::{app_context, principal, redirect_plain_form, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
+        let principal = principal()?;
         if workflow_id.is_empty() {
             return Err(AppError::invalid(
                 "workflow_id",
@@ -117,7 +117,7 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
         }
         let run = app_context()
             .engine
-            .start(&user.id, &workflow_id, &input)
+            .start(&principal, &workflow_id, &input)
             .await
             .map_err(|e| match AppError::from(e) {
                 AppError::NotFound => {
@@ -133,15 +133,15 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
 
 #[server(prefix = "/api", endpoint = "runs/get")]
 pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
-    use crate::server::{app_context, format_millis, respond, signed_in};
+    use crate::server::{app_context, format_millis, principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
+        let principal = principal()?;
         let engine = app_context().engine;
-        let (run, steps) = engine.run_with_steps(&user.id, &id).await?;
-        let events = engine.events(&user.id, &id, 0).await?;
+        let (run, steps) = engine.run_with_steps(&principal, &id).await?;
+        let events = engine.events(&principal, &id, 0).await?;
         let workflow = engine
             .workflows()
-            .get(&user.id, &run.workflow_id)
+            .get(&principal, &run.workflow_id)
             .await
             .map(|w| w.name)
             .unwrap_or_else(|_| "(deleted workflow)".into());
@@ -191,13 +191,13 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
 
 #[server(prefix = "/api", endpoint = "runs/control")]
 pub async fn control_run(id: String, command: String) -> Result<RunStatus, AppError> {
-    use crate::server::{app_context, respond, signed_in};
+    use crate::server::{app_context, principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
+        let principal = principal()?;
         let engine = app_context().engine;
         let run = match command.as_str() {
-            "cancel" => engine.cancel(&user.id, &id).await?,
-            "resume" => engine.resume(&user.id, &id).await?,
+            "cancel" => engine.cancel(&principal, &id).await?,
+            "resume" => engine.resume(&principal, &id).await?,
             _ => {
                 return Err(AppError::invalid("command", "Use cancel or resume."));
             }

@@ -11,12 +11,12 @@ use leptos_meta::Title;
 
 #[server(prefix = "/api", endpoint = "settings/signup_open")]
 pub async fn set_signup_open(open: bool) -> Result<bool, AppError> {
-    use crate::server::{app_context, respond, signed_in};
+    use crate::server::{app_context, principal, respond};
     respond(async move {
-        let (user, caller) = signed_in()?;
+        let principal = principal()?;
         app_context()
             .accounts
-            .set_signup_open(&user, open, &caller.request_context())
+            .set_signup_open(&principal, open)
             .await?;
         Ok(open)
     })
@@ -36,10 +36,10 @@ const AUDIT: &str = "audit_retention_days";
 
 #[server(prefix = "/api", endpoint = "settings/retention")]
 pub async fn retention() -> Result<RetentionDays, AppError> {
-    use crate::server::{app_context, respond, signed_in};
+    use crate::server::{app_context, principal, respond};
     use aura_auth::Retained;
     respond(async move {
-        signed_in()?;
+        principal()?;
         let accounts = &app_context().accounts;
         Ok(RetentionDays {
             run_days: accounts.retention_days(Retained::Runs).await?,
@@ -52,9 +52,9 @@ pub async fn retention() -> Result<RetentionDays, AppError> {
 /// Sets one retention: `what` is `run_retention_days` or `audit_retention_days`.
 #[server(prefix = "/api", endpoint = "settings/set_retention")]
 pub async fn set_retention(what: String, days: String) -> Result<u32, AppError> {
-    use crate::server::{app_context, respond, signed_in};
+    use crate::server::{app_context, principal, respond};
     respond(async move {
-        let (user, caller) = signed_in()?;
+        let principal = principal()?;
         let invalid = AppError::invalid;
         let what = aura_auth::Retained::from_key(&what)
             .ok_or_else(|| invalid("what", "Choose runs or audit events."))?;
@@ -64,7 +64,7 @@ pub async fn set_retention(what: String, days: String) -> Result<u32, AppError> 
             .map_err(|_| invalid("days", "Enter a whole number of days."))?;
         app_context()
             .accounts
-            .set_retention_days(&user, what, days, &caller.request_context())
+            .set_retention_days(&principal, what, days)
             .await?;
         Ok(days)
     })

@@ -61,20 +61,25 @@ fn workflows() -> aura_engine::Workflows {
 
 #[server(prefix = "/api", endpoint = "workflows/list")]
 pub async fn list_workflows() -> Result<Vec<WorkflowRow>, AppError> {
-    use crate::server::{respond, signed_in};
+    use crate::server::{principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
-        Ok(workflows().list(&user.id).await?.iter().map(row).collect())
+        let principal = principal()?;
+        Ok(workflows()
+            .list(&principal)
+            .await?
+            .iter()
+            .map(row)
+            .collect())
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "workflows/get")]
 pub async fn get_workflow(id: String) -> Result<WorkflowDetail, AppError> {
-    use crate::server::{respond, signed_in};
+    use crate::server::{principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
-        let w = workflows().get(&user.id, &id).await?;
+        let principal = principal()?;
+        let w = workflows().get(&principal, &id).await?;
         Ok(WorkflowDetail {
             row: row(&w),
             definition: pretty(&w.definition),
@@ -85,10 +90,10 @@ pub async fn get_workflow(id: String) -> Result<WorkflowDetail, AppError> {
 
 #[server(prefix = "/api", endpoint = "workflows/versions")]
 pub async fn workflow_versions(id: String) -> Result<Vec<VersionRow>, AppError> {
-    use crate::server::{respond, signed_in};
+    use crate::server::{principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
-        let versions = workflows().versions(&user.id, &id).await?;
+        let principal = principal()?;
+        let versions = workflows().versions(&principal, &id).await?;
         Ok(versions
             .into_iter()
             .map(|v| VersionRow {
@@ -112,9 +117,9 @@ pub async fn save_workflow(
     definition: String,
     expected_version: Option<i64>,
 ) -> Result<String, AppError> {
-    use crate::server::{respond, signed_in};
+    use crate::server::{principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
+        let principal = principal()?;
         let definition = serde_json::from_str(&definition).map_err(|e| {
             AppError::invalid(
                 "definition",
@@ -127,10 +132,10 @@ pub async fn save_workflow(
             definition,
         };
         let saved = match id.filter(|id| !id.is_empty()) {
-            None => workflows().create(&user.id, &input).await?,
+            None => workflows().create(&principal, &input).await?,
             Some(id) => {
                 workflows()
-                    .update(&user.id, &id, &input, expected_version)
+                    .update(&principal, &id, &input, expected_version)
                     .await?
             }
         };
@@ -141,10 +146,10 @@ pub async fn save_workflow(
 
 #[server(prefix = "/api", endpoint = "workflows/delete")]
 pub async fn delete_workflow(id: String) -> Result<(), AppError> {
-    use crate::server::{respond, signed_in};
+    use crate::server::{principal, respond};
     respond(async move {
-        let (user, _) = signed_in()?;
-        Ok(workflows().delete(&user.id, &id).await?)
+        let principal = principal()?;
+        Ok(workflows().delete(&principal, &id).await?)
     })
     .await
 }

@@ -6,8 +6,8 @@ use crate::error::{AuthError, FieldErrors};
 use crate::password;
 use crate::throttle::{SignInThrottle, ThrottleLimits};
 use aura_store::{
-    AuditAction, AuditFilter, AuditPage, NewAuditEvent, NewUser, Outcome, Role, Store, StoreError,
-    User,
+    AuditAction, AuditFilter, AuditPage, NewAuditEvent, NewUser, Origin, Outcome, Principal, Store,
+    StoreError, User,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,13 +70,6 @@ impl Retained {
             .filter(|d| (self.min_days()..=MAX_RETENTION_DAYS).contains(d))
             .unwrap_or(self.default_days())
     }
-}
-
-/// Who is making a request, for throttling and the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct RequestContext {
-    pub ip: String,
-    pub user_agent: Option<String>,
 }
 
 /// Sign-up form input, as typed.
@@ -145,13 +138,22 @@ impl Accounts {
         &self.store
     }
 
-    fn event(&self, action: AuditAction, outcome: Outcome, ctx: &RequestContext) -> NewAuditEvent {
+    fn event(&self, action: AuditAction, outcome: Outcome, origin: &Origin) -> NewAuditEvent {
         NewAuditEvent {
             action: action.as_str().to_owned(),
             outcome: Some(outcome),
-            ip: Some(ctx.ip.clone()),
-            user_agent: ctx.user_agent.clone(),
+            ip: Some(origin.ip.clone()),
+            user_agent: origin.user_agent.clone(),
             ..NewAuditEvent::default()
+        }
+    }
+
+    /// An event about something a signed-in caller did.
+    fn event_by(&self, action: AuditAction, outcome: Outcome, by: &Principal) -> NewAuditEvent {
+        NewAuditEvent {
+            actor_id: Some(by.user.id.clone()),
+            actor_email: Some(by.user.email.clone()),
+            ..self.event(action, outcome, &by.origin)
         }
     }
 
@@ -159,7 +161,7 @@ impl Accounts {
         Ok(self.store.setting(SIGNUP_OPEN_SETTING).await?.as_deref() != Some("false"))
     }
 
-    pub async fn sign_up(&self, input: SignUp, ctx: &RequestContext) -> Result<User, AuthError> {
+    pub async fn sign_up(&self, input: SignUp, origin: &Origin) -> Result<User, AuthError> {
         let mut errors = FieldErrors::new();
         let email = normalise_or_record(&input.email, &mut errors);
         match check_display_name(&input.display_name) {
@@ -184,7 +186,7 @@ impl Accounts {
             display_name: check_display_name(&input.display_name).unwrap_or_default(),
             password_hash,
         };
-        let mut audit = self.event(AuditAction::SignUp, Outcome::Success, ctx);
+        let mut audit = self.event(AuditAction::SignUp, Outcome::Success, origin);
         audit.actor_email = Some(email);
         match self.store.create_user(&new_user, audit).await {
             Ok(user) => Ok(user),
@@ -202,12 +204,12 @@ impl Accounts {
         &self,
         email: &str,
         password: &str,
-        ctx: &RequestContext,
+        origin: &Origin,
     ) -> Result<User, AuthError> {
         let email = email.trim().to_lowercase();
-        let mut failure = self.event(AuditAction::SignIn, Outcome::Failure, ctx);
+        let mut failure = self.event(AuditAction::SignIn, Outcome::Failure, origin);
         failure.actor_email = Some(email.clone());
-        if let Err(refusal) = self.throttle.reserve(&email, &ctx.ip, Instant::now()) {
+        if let Err(refusal) = self.throttle.reserve(&email, &origin.ip, Instant::now()) {
             // One audit row when the throttle engages, not one per refused attempt: a
             // flood must not become a flood of writes.
             if refusal.first {
@@ -232,8 +234,8 @@ impl Accounts {
         };
         match user {
             Some(user) if ok => {
-                self.throttle.record_success(&email, &ctx.ip);
-                let mut success = self.event(AuditAction::SignIn, Outcome::Success, ctx);
+                self.throttle.record_success(&email, &origin.ip);
+                let mut success = self.event(AuditAction::SignIn, Outcome::Success, origin);
                 success.actor_id = Some(user.id.clone());
                 success.actor_email = Some(user.email.clone());
                 self.store.record_audit(&success).await?;
@@ -249,14 +251,8 @@ impl Accounts {
         }
     }
 
-    pub async fn record_sign_out(
-        &self,
-        user: &User,
-        ctx: &RequestContext,
-    ) -> Result<(), AuthError> {
-        let mut event = self.event(AuditAction::SignOut, Outcome::Success, ctx);
-        event.actor_id = Some(user.id.clone());
-        event.actor_email = Some(user.email.clone());
+    pub async fn record_sign_out(&self, principal: &Principal) -> Result<(), AuthError> {
+        let event = self.event_by(AuditAction::SignOut, Outcome::Success, principal);
         self.store.record_audit(&event).await?;
         Ok(())
     }
@@ -267,16 +263,16 @@ impl Accounts {
 
     pub async fn update_display_name(
         &self,
-        user: &User,
+        principal: &Principal,
         display_name: &str,
-        ctx: &RequestContext,
     ) -> Result<User, AuthError> {
         let name =
             check_display_name(display_name).map_err(|e| AuthError::field("display_name", e))?;
-        let updated = self.store.update_display_name(&user.id, &name).await?;
-        let mut event = self.event(AuditAction::ProfileUpdate, Outcome::Success, ctx);
-        event.actor_id = Some(user.id.clone());
-        event.actor_email = Some(user.email.clone());
+        let updated = self
+            .store
+            .update_display_name(principal.user_id(), &name)
+            .await?;
+        let event = self.event_by(AuditAction::ProfileUpdate, Outcome::Success, principal);
         self.store.record_audit(&event).await?;
         Ok(updated)
     }
@@ -285,16 +281,14 @@ impl Accounts {
     /// session of the user. Returns how many sessions were ended.
     pub async fn change_password(
         &self,
-        user: &User,
+        principal: &Principal,
         current: &str,
         new: &str,
         keep_session: Option<&str>,
-        ctx: &RequestContext,
     ) -> Result<u64, AuthError> {
+        let user = &principal.user;
         let stored = self.store.password_hash(&user.id).await?;
-        let mut event = self.event(AuditAction::PasswordChange, Outcome::Failure, ctx);
-        event.actor_id = Some(user.id.clone());
-        event.actor_email = Some(user.email.clone());
+        let mut event = self.event_by(AuditAction::PasswordChange, Outcome::Failure, principal);
         if !password::verify(current.to_owned(), stored).await? {
             event.detail = Some(serde_json::json!({ "reason": "wrong_current_password" }));
             self.store.record_audit(&event).await?;
@@ -320,24 +314,17 @@ impl Accounts {
         Ok(ended)
     }
 
-    pub async fn set_signup_open(
-        &self,
-        admin: &User,
-        open: bool,
-        ctx: &RequestContext,
-    ) -> Result<(), AuthError> {
-        if admin.role != Role::Admin {
+    pub async fn set_signup_open(&self, admin: &Principal, open: bool) -> Result<(), AuthError> {
+        if !admin.is_admin() {
             return Err(AuthError::Forbidden);
         }
-        let mut event = self.event(AuditAction::SettingChange, Outcome::Success, ctx);
-        event.actor_id = Some(admin.id.clone());
-        event.actor_email = Some(admin.email.clone());
+        let mut event = self.event_by(AuditAction::SettingChange, Outcome::Success, admin);
         event.detail = Some(serde_json::json!({ "key": SIGNUP_OPEN_SETTING, "value": open }));
         self.store
             .put_setting(
                 SIGNUP_OPEN_SETTING,
                 if open { "true" } else { "false" },
-                &admin.id,
+                admin.user_id(),
                 &event,
             )
             .await?;
@@ -351,12 +338,11 @@ impl Accounts {
 
     pub async fn set_retention_days(
         &self,
-        admin: &User,
+        admin: &Principal,
         what: Retained,
         days: u32,
-        ctx: &RequestContext,
     ) -> Result<(), AuthError> {
-        if admin.role != Role::Admin {
+        if !admin.is_admin() {
             return Err(AuthError::Forbidden);
         }
         if !(what.min_days()..=MAX_RETENTION_DAYS).contains(&days) {
@@ -369,22 +355,20 @@ impl Accounts {
                 ),
             ));
         }
-        let mut event = self.event(AuditAction::SettingChange, Outcome::Success, ctx);
-        event.actor_id = Some(admin.id.clone());
-        event.actor_email = Some(admin.email.clone());
+        let mut event = self.event_by(AuditAction::SettingChange, Outcome::Success, admin);
         event.detail = Some(serde_json::json!({ "key": what.key(), "value": days }));
         self.store
-            .put_setting(what.key(), &days.to_string(), &admin.id, &event)
+            .put_setting(what.key(), &days.to_string(), admin.user_id(), &event)
             .await?;
         Ok(())
     }
 
     pub async fn audit_log(
         &self,
-        viewer: &User,
+        viewer: &Principal,
         filter: &AuditFilter,
     ) -> Result<AuditPage, AuthError> {
-        if viewer.role != Role::Admin {
+        if !viewer.is_admin() {
             return Err(AuthError::Forbidden);
         }
         Ok(self.store.list_audit_events(filter).await?)

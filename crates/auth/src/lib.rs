@@ -2,8 +2,9 @@
 //!
 //! This crate owns the password policy, argon2id hashing, email normalisation, sign-in
 //! throttling and the [`Accounts`] service that writes users and their audit events through
-//! `aura-store`. It knows nothing about HTTP, cookies or Leptos: callers pass a
-//! [`RequestContext`] (IP, user agent) and map [`AuthError`] to their own responses.
+//! `aura-store`. It knows nothing about HTTP, cookies or Leptos: callers pass the
+//! [`aura_store::Principal`] who acts (or, before sign-in, the request's
+//! [`aura_store::Origin`]) and map [`AuthError`] to their own responses.
 
 mod accounts;
 mod email;
@@ -12,9 +13,7 @@ pub mod password;
 mod session_policy;
 mod throttle;
 
-pub use accounts::{
-    Accounts, AccountsConfig, MAX_RETENTION_DAYS, RequestContext, Retained, SignUp,
-};
+pub use accounts::{Accounts, AccountsConfig, MAX_RETENTION_DAYS, Retained, SignUp};
 pub use email::normalise_email;
 pub use error::{AuthError, FieldErrors};
 pub use session_policy::SessionPolicy;

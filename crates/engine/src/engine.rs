@@ -5,7 +5,9 @@ use crate::definition::WorkflowDefinition;
 use crate::exec::Executors;
 use crate::runner::{Runner, RunnerConfig};
 use crate::workflows::{WorkflowError, Workflows};
-use aura_store::{NewRun, NewStep, Run, RunEvent, RunFilter, RunSummary, StepRun, Store};
+use aura_store::{
+    NewRun, NewStep, Principal, Run, RunEvent, RunFilter, RunSummary, StepRun, Store,
+};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -79,11 +81,11 @@ impl Engine {
     /// Starts a run of the workflow's current version with `input`.
     pub async fn start(
         &self,
-        owner_id: &str,
+        owner: &Principal,
         workflow_id: &str,
         input: &Value,
     ) -> Result<Run, WorkflowError> {
-        let workflow = self.workflows.get(owner_id, workflow_id).await?;
+        let workflow = self.workflows.get(owner, workflow_id).await?;
         let definition: WorkflowDefinition =
             serde_json::from_str(&workflow.definition).map_err(anyhow::Error::new)?;
         let mut waiting: HashMap<&str, HashSet<&str>> = HashMap::new();
@@ -108,7 +110,7 @@ impl Engine {
         let run = NewRun {
             workflow_id: workflow.id,
             workflow_version: workflow.current_version,
-            owner_id: owner_id.to_owned(),
+            owner_id: owner.user_id().to_owned(),
             input: input.to_string(),
             steps,
         };
@@ -117,10 +119,10 @@ impl Engine {
         Ok(run)
     }
 
-    /// The run, if it exists and belongs to `owner_id`.
-    pub async fn run(&self, owner_id: &str, run_id: &str) -> Result<Run, WorkflowError> {
+    /// The run, if it exists and belongs to `owner`.
+    pub async fn run(&self, owner: &Principal, run_id: &str) -> Result<Run, WorkflowError> {
         match self.store.find_run(run_id).await? {
-            Some(run) if run.owner_id == owner_id => Ok(run),
+            Some(run) if run.owner_id == owner.user_id() => Ok(run),
             _ => Err(WorkflowError::NotFound),
         }
     }
@@ -128,38 +130,38 @@ impl Engine {
     /// The run with its steps.
     pub async fn run_with_steps(
         &self,
-        owner_id: &str,
+        owner: &Principal,
         run_id: &str,
     ) -> Result<(Run, Vec<StepRun>), WorkflowError> {
-        let run = self.run(owner_id, run_id).await?;
+        let run = self.run(owner, run_id).await?;
         let steps = self.store.step_runs(&run.id).await?;
         Ok((run, steps))
     }
 
     pub async fn list(
         &self,
-        owner_id: &str,
+        owner: &Principal,
         filter: &RunFilter,
     ) -> Result<Vec<RunSummary>, WorkflowError> {
         let mut filter = filter.clone();
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
-        Ok(self.store.list_runs(owner_id, &filter).await?)
+        Ok(self.store.list_runs(owner.user_id(), &filter).await?)
     }
 
     /// Events after `after_id`, for the owner only.
     pub async fn events(
         &self,
-        owner_id: &str,
+        owner: &Principal,
         run_id: &str,
         after_id: i64,
     ) -> Result<Vec<RunEvent>, WorkflowError> {
-        self.run(owner_id, run_id).await?;
+        self.run(owner, run_id).await?;
         Ok(self.store.run_events(run_id, after_id).await?)
     }
 
     /// Cancels a queued or running run; its running steps stop cooperatively.
-    pub async fn cancel(&self, owner_id: &str, run_id: &str) -> Result<Run, WorkflowError> {
-        let run = self.run(owner_id, run_id).await?;
+    pub async fn cancel(&self, owner: &Principal, run_id: &str) -> Result<Run, WorkflowError> {
+        let run = self.run(owner, run_id).await?;
         if !self
             .store
             .cancel_run(&run.id, "Cancelled by a user.")
@@ -171,12 +173,12 @@ impl Engine {
             )));
         }
         self.notify(&run.id, true);
-        self.run(owner_id, run_id).await
+        self.run(owner, run_id).await
     }
 
     /// Resumes a failed or cancelled run from its failed and cancelled steps.
-    pub async fn resume(&self, owner_id: &str, run_id: &str) -> Result<Run, WorkflowError> {
-        let run = self.run(owner_id, run_id).await?;
+    pub async fn resume(&self, owner: &Principal, run_id: &str) -> Result<Run, WorkflowError> {
+        let run = self.run(owner, run_id).await?;
         if !self.store.resume_run(&run.id).await? {
             return Err(WorkflowError::InvalidState(format!(
                 "Only failed or cancelled runs can be resumed; this one is {}.",
@@ -184,7 +186,7 @@ impl Engine {
             )));
         }
         self.notify(&run.id, false);
-        self.run(owner_id, run_id).await
+        self.run(owner, run_id).await
     }
 
     /// The definition a run executes, with each step's successors; cached per version
@@ -201,7 +203,7 @@ impl Engine {
         }
         let (_, definition) = self
             .workflows
-            .version(&run.owner_id, &run.workflow_id, run.workflow_version)
+            .owned_version(&run.owner_id, &run.workflow_id, run.workflow_version)
             .await?;
         let successors = definition
             .steps

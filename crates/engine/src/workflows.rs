@@ -3,7 +3,7 @@
 use crate::definition::WorkflowDefinition;
 use crate::limits::StepLimits;
 use crate::validate::{Problem, validate_with};
-use aura_store::{Store, StoreError, Workflow, WorkflowDraft, WorkflowVersion};
+use aura_store::{Principal, Store, StoreError, Workflow, WorkflowDraft, WorkflowVersion};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
@@ -100,12 +100,12 @@ impl Workflows {
 
     pub async fn create(
         &self,
-        owner_id: &str,
+        owner: &Principal,
         input: &WorkflowInput,
     ) -> Result<Workflow, WorkflowError> {
         Ok(self
             .store
-            .create_workflow(owner_id, &draft(input, &self.limits)?)
+            .create_workflow(owner.user_id(), &draft(input, &self.limits)?)
             .await?)
     }
 
@@ -113,34 +113,42 @@ impl Workflows {
     /// loaded; when another save got there first the result is `Conflict`.
     pub async fn update(
         &self,
-        owner_id: &str,
+        owner: &Principal,
         id: &str,
         input: &WorkflowInput,
         expected_version: Option<i64>,
     ) -> Result<Workflow, WorkflowError> {
         Ok(self
             .store
-            .update_workflow(owner_id, id, &draft(input, &self.limits)?, expected_version)
+            .update_workflow(
+                owner.user_id(),
+                id,
+                &draft(input, &self.limits)?,
+                expected_version,
+            )
             .await?)
     }
 
-    pub async fn get(&self, owner_id: &str, id: &str) -> Result<Workflow, WorkflowError> {
+    pub async fn get(&self, owner: &Principal, id: &str) -> Result<Workflow, WorkflowError> {
         self.store
-            .find_workflow(owner_id, id)
+            .find_workflow(owner.user_id(), id)
             .await?
             .ok_or(WorkflowError::NotFound)
     }
 
-    pub async fn list(&self, owner_id: &str) -> Result<Vec<Workflow>, WorkflowError> {
-        Ok(self.store.list_workflows(owner_id).await?)
+    pub async fn list(&self, owner: &Principal) -> Result<Vec<Workflow>, WorkflowError> {
+        Ok(self.store.list_workflows(owner.user_id()).await?)
     }
 
     pub async fn versions(
         &self,
-        owner_id: &str,
+        owner: &Principal,
         id: &str,
     ) -> Result<Vec<WorkflowVersion>, WorkflowError> {
-        let versions = self.store.list_workflow_versions(owner_id, id).await?;
+        let versions = self
+            .store
+            .list_workflow_versions(owner.user_id(), id)
+            .await?;
         if versions.is_empty() {
             return Err(WorkflowError::NotFound);
         }
@@ -149,6 +157,16 @@ impl Workflows {
 
     /// One version's definition, parsed. Old versions of deleted workflows stay readable.
     pub async fn version(
+        &self,
+        owner: &Principal,
+        id: &str,
+        version: i64,
+    ) -> Result<(WorkflowVersion, WorkflowDefinition), WorkflowError> {
+        self.owned_version(owner.user_id(), id, version).await
+    }
+
+    /// A version of `owner_id`'s workflow, for the runner, which acts for a run's owner.
+    pub(crate) async fn owned_version(
         &self,
         owner_id: &str,
         id: &str,
@@ -163,7 +181,7 @@ impl Workflows {
         Ok((row, definition))
     }
 
-    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<(), WorkflowError> {
-        Ok(self.store.delete_workflow(owner_id, id).await?)
+    pub async fn delete(&self, owner: &Principal, id: &str) -> Result<(), WorkflowError> {
+        Ok(self.store.delete_workflow(owner.user_id(), id).await?)
     }
 }

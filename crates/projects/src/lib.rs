@@ -11,8 +11,8 @@ pub mod paths;
 use archive::{ImportLimits, human_bytes};
 use aura_analysis::{Analysis, Language};
 use aura_store::{
-    AuditAction, Entry, FileContent, NewAuditEvent, NewFile, Outcome, Project, ProjectDraft,
-    ProjectFilter, ProjectLimits, RevisionMeta, Store, StoreError, TreeRefusal,
+    AuditAction, Entry, FileContent, NewAuditEvent, NewFile, Outcome, Principal, Project,
+    ProjectDraft, ProjectFilter, ProjectLimits, RevisionMeta, Store, StoreError, TreeRefusal,
 };
 use serde::Serialize;
 
@@ -64,15 +64,6 @@ impl From<StoreError> for ProjectError {
             other => ProjectError::Unexpected(anyhow::Error::new(other)),
         }
     }
-}
-
-/// Who is acting, for ownership checks and the audit log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: String,
-    pub email: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
 }
 
 /// Size and count caps.
@@ -240,14 +231,14 @@ impl Projects {
         }
     }
 
-    async fn audit(&self, actor: &Actor, action: AuditAction, detail: serde_json::Value) {
+    async fn audit(&self, actor: &Principal, action: AuditAction, detail: serde_json::Value) {
         let event = NewAuditEvent {
-            actor_id: Some(actor.user_id.clone()),
-            actor_email: Some(actor.email.clone()),
+            actor_id: Some(actor.user.id.clone()),
+            actor_email: Some(actor.user.email.clone()),
             action: action.as_str().to_owned(),
             outcome: Some(Outcome::Success),
-            ip: actor.ip.clone(),
-            user_agent: actor.user_agent.clone(),
+            ip: Some(actor.origin.ip.clone()),
+            user_agent: actor.origin.user_agent.clone(),
             detail: Some(detail),
         };
         if let Err(err) = self.store.record_audit(&event).await {
@@ -259,13 +250,13 @@ impl Projects {
     /// the owner's projects by a numeric suffix.
     pub async fn create(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         input: &ProjectInput,
     ) -> Result<Project, ProjectError> {
         let (name, slug, description) = check_input(input)?;
         let project = self
             .create_with_slug(name, slug, description, |store, draft| async move {
-                store.create_project(&actor.user_id, &draft).await.map(Ok)
+                store.create_project(actor.user_id(), &draft).await.map(Ok)
             })
             .await?;
         self.audit(
@@ -318,7 +309,7 @@ impl Projects {
 
     pub async fn list(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         query: Option<&str>,
         cursor: Option<&str>,
         limit: Option<i64>,
@@ -340,7 +331,7 @@ impl Projects {
         let mut items = self
             .store
             .list_projects(
-                &actor.user_id,
+                actor.user_id(),
                 &ProjectFilter {
                     query: query.map(str::to_owned),
                     before,
@@ -357,9 +348,9 @@ impl Projects {
         Ok(ProjectPage { items, next_cursor })
     }
 
-    pub async fn get(&self, actor: &Actor, id: &str) -> Result<Project, ProjectError> {
+    pub async fn get(&self, actor: &Principal, id: &str) -> Result<Project, ProjectError> {
         self.store
-            .find_project(&actor.user_id, id)
+            .find_project(actor.user_id(), id)
             .await?
             .ok_or(ProjectError::NotFound)
     }
@@ -367,7 +358,7 @@ impl Projects {
     /// Renames a project or changes its slug or description.
     pub async fn update(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         id: &str,
         input: &ProjectInput,
     ) -> Result<Project, ProjectError> {
@@ -380,13 +371,13 @@ impl Projects {
         };
         Ok(self
             .store
-            .update_project(&actor.user_id, id, &draft)
+            .update_project(actor.user_id(), id, &draft)
             .await?)
     }
 
-    pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), ProjectError> {
+    pub async fn delete(&self, actor: &Principal, id: &str) -> Result<(), ProjectError> {
         let project = self.get(actor, id).await?;
-        self.store.delete_project(&actor.user_id, id).await?;
+        self.store.delete_project(actor.user_id(), id).await?;
         self.audit(
             actor,
             AuditAction::ProjectDelete,
@@ -397,7 +388,7 @@ impl Projects {
     }
 
     /// The project's entries, sorted by path.
-    pub async fn tree(&self, actor: &Actor, id: &str) -> Result<Vec<Entry>, ProjectError> {
+    pub async fn tree(&self, actor: &Principal, id: &str) -> Result<Vec<Entry>, ProjectError> {
         self.get(actor, id).await?;
         Ok(self.store.list_entries(id).await?)
     }
@@ -455,7 +446,7 @@ impl Projects {
     /// folders above it are created too.
     pub async fn create_entry(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         path: &str,
         content: Option<&str>,
@@ -470,7 +461,7 @@ impl Projects {
                 project_id,
                 &path,
                 content,
-                &actor.user_id,
+                actor.user_id(),
                 self.store_limits(),
             )
             .await?
@@ -479,7 +470,7 @@ impl Projects {
 
     pub async fn read_file(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         entry_id: &str,
     ) -> Result<FileContent, ProjectError> {
@@ -494,7 +485,7 @@ impl Projects {
     /// loaded) is still current; otherwise `StaleRevision` with what is saved now.
     pub async fn save_file(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         entry_id: &str,
         content: &str,
@@ -509,7 +500,7 @@ impl Projects {
                 entry_id,
                 content,
                 base_revision,
-                &actor.user_id,
+                actor.user_id(),
                 self.store_limits(),
             )
             .await?;
@@ -532,7 +523,7 @@ impl Projects {
     /// Renames or moves a file or folder.
     pub async fn move_entry(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         entry_id: &str,
         new_path: &str,
@@ -548,7 +539,7 @@ impl Projects {
     /// Deletes a file, or a folder with everything in it; returns how many entries went.
     pub async fn delete_entry(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         entry_id: &str,
     ) -> Result<u64, ProjectError> {
@@ -558,7 +549,7 @@ impl Projects {
 
     async fn file_entry(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         entry_id: &str,
     ) -> Result<Entry, ProjectError> {
@@ -571,7 +562,7 @@ impl Projects {
 
     pub async fn revisions(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         entry_id: &str,
     ) -> Result<Vec<RevisionMeta>, ProjectError> {
@@ -581,7 +572,7 @@ impl Projects {
 
     pub async fn revision(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         entry_id: &str,
         revision: i64,
@@ -596,7 +587,7 @@ impl Projects {
     /// Makes an old revision's content current again, as a new revision.
     pub async fn restore(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         entry_id: &str,
         revision: i64,
@@ -607,7 +598,7 @@ impl Projects {
                 project_id,
                 entry_id,
                 revision,
-                &actor.user_id,
+                actor.user_id(),
                 self.store_limits(),
             )
             .await?
@@ -618,7 +609,7 @@ impl Projects {
     /// Creates a project from a zip archive, all of it or nothing.
     pub async fn import_zip(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         input: &ProjectInput,
         bytes: &[u8],
     ) -> Result<Imported, ProjectError> {
@@ -650,7 +641,7 @@ impl Projects {
                 let (folders, files) = (&folders, &files);
                 async move {
                     store
-                        .create_project_with_files(&actor.user_id, &draft, folders, files)
+                        .create_project_with_files(actor.user_id(), &draft, folders, files)
                         .await
                 }
             })
@@ -675,7 +666,7 @@ impl Projects {
     /// The project as a zip archive, with its slug for the file name.
     pub async fn export_zip(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
     ) -> Result<(String, Vec<u8>), ProjectError> {
         let project = self.get(actor, project_id).await?;
@@ -711,7 +702,7 @@ impl Projects {
     /// Analyses every file of the project in a language Aura understands.
     pub async fn analyze_project(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
     ) -> Result<Vec<FileAnalysis>, ProjectError> {
         self.get(actor, project_id).await?;
@@ -738,7 +729,7 @@ impl Projects {
     /// when the file's language is not one Aura analyses.
     pub async fn analyze_source(
         &self,
-        actor: &Actor,
+        actor: &Principal,
         project_id: &str,
         path: &str,
         content: String,

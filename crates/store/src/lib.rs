@@ -8,6 +8,7 @@
 
 mod audit;
 mod error;
+mod principal;
 mod projects;
 mod runs;
 mod sessions;
@@ -18,6 +19,7 @@ mod workflows;
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use aura_types::{AuditAction, EventKind, RunStatus, StepStatus};
 pub use error::StoreError;
+pub use principal::{Credential, Origin, Principal};
 pub use projects::{
     Entry, FileContent, NewFile, Project, ProjectDraft, ProjectFilter, ProjectLimits, RevisionMeta,
     TreeRefusal, TreeResult,

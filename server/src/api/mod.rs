@@ -12,10 +12,12 @@ pub use runs::EventStreams;
 
 use crate::AppState;
 use aura_app::error::AppError;
-use aura_app::server::Caller;
+use aura_store::Principal;
 use axum::Router;
+use axum::extract::FromRequestParts;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
@@ -30,12 +32,31 @@ type ApiResult = Result<Response, AppError>;
 
 /// A successful answer: `{"data": …, "meta": {"request_id": …}}`. Errors answer through
 /// [`AppError`]'s `IntoResponse`, the same type server functions return.
-fn respond<T: Serialize>(caller: &Caller, status: StatusCode, data: T) -> Response {
+fn respond<T: Serialize>(status: StatusCode, data: T) -> Response {
     (
         status,
-        axum::Json(json!({ "data": data, "meta": { "request_id": caller.request_id } })),
+        axum::Json(
+            json!({ "data": data, "meta": { "request_id": aura_app::server::request_id() } }),
+        ),
     )
         .into_response()
+}
+
+/// The signed-in caller of a REST request (the middleware put the [`Principal`] in the
+/// request), or 401 in the error envelope.
+struct Signed(Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Signed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Signed)
+            .ok_or_else(AppError::unauthenticated)
+    }
 }
 
 /// A body that is not the JSON we expect.
@@ -50,13 +71,4 @@ fn bad_query(rejection: axum::extract::rejection::QueryRejection) -> AppError {
     AppError::BadRequest {
         message: rejection.body_text(),
     }
-}
-
-/// The signed-in user's id, or 401.
-fn user_id(caller: &Caller) -> Result<String, AppError> {
-    caller
-        .user
-        .as_ref()
-        .map(|u| u.id.clone())
-        .ok_or_else(AppError::unauthenticated)
 }

@@ -1,12 +1,11 @@
 //! `/api/v1/projects`: projects, their files and folders, revisions, zip import and
 //! export, and code analysis.
 
-use super::{ApiResult, bad_body, bad_query, respond};
+use super::{ApiResult, Signed, bad_body, bad_query, respond};
 use crate::AppState;
 use aura_app::error::AppError;
 use aura_app::projects::language_of;
-use aura_app::server::Caller;
-use aura_projects::{Actor, ProjectInput};
+use aura_projects::ProjectInput;
 use aura_store::{Entry, FileContent, Project};
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -14,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -49,17 +48,6 @@ pub fn routes() -> Router<AppState> {
             post(restore),
         )
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
-}
-
-/// The signed-in user as an actor, or 401.
-fn actor(caller: &Caller) -> Result<Actor, AppError> {
-    let user = caller.user.as_ref().ok_or_else(AppError::unauthenticated)?;
-    Ok(Actor {
-        user_id: user.id.clone(),
-        email: user.email.clone(),
-        ip: Some(caller.ip.clone()),
-        user_agent: caller.user_agent.clone(),
-    })
 }
 
 #[derive(Debug, Serialize)]
@@ -132,96 +120,90 @@ struct ListQuery {
 
 async fn list(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let Query(query) = query.map_err(bad_query)?;
     let page = state
         .projects
         .list(
-            &actor,
+            &principal,
             query.q.as_deref(),
             query.cursor.as_deref(),
             query.limit,
         )
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, page))
+    Ok(respond(StatusCode::OK, page))
 }
 
 async fn create(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     body: Result<Json<ProjectBody>, JsonRejection>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let Json(body) = body.map_err(bad_body)?;
     let project = state
         .projects
-        .create(&actor, &body.into())
+        .create(&principal, &body.into())
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::CREATED, project))
+    Ok(respond(StatusCode::CREATED, project))
 }
 
 async fn show(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let project: Project = state
         .projects
-        .get(&actor, &id)
+        .get(&principal, &id)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, project))
+    Ok(respond(StatusCode::OK, project))
 }
 
 async fn update(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
     body: Result<Json<ProjectBody>, JsonRejection>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let Json(body) = body.map_err(bad_body)?;
     let project = state
         .projects
-        .update(&actor, &id, &body.into())
+        .update(&principal, &id, &body.into())
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, project))
+    Ok(respond(StatusCode::OK, project))
 }
 
 async fn remove(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     state
         .projects
-        .delete(&actor, &id)
+        .delete(&principal, &id)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, json!({ "deleted": id })))
+    Ok(respond(StatusCode::OK, json!({ "deleted": id })))
 }
 
 async fn tree(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let entries = state
         .projects
-        .tree(&actor, &id)
+        .tree(&principal, &id)
         .await
         .map_err(AppError::from)?;
     let views: Vec<EntryView> = entries.into_iter().map(EntryView::from).collect();
-    Ok(respond(&caller, StatusCode::OK, views))
+    Ok(respond(StatusCode::OK, views))
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,11 +222,10 @@ fn file_kind() -> String {
 
 async fn create_entry(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
     body: Result<Json<NewEntryBody>, JsonRejection>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let Json(body) = body.map_err(bad_body)?;
     let content = match body.kind.as_str() {
         "file" => Some(body.content.as_str()),
@@ -256,28 +237,23 @@ async fn create_entry(
     };
     let entry = state
         .projects
-        .create_entry(&actor, &id, &body.path, content)
+        .create_entry(&principal, &id, &body.path, content)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(
-        &caller,
-        StatusCode::CREATED,
-        EntryView::from(entry),
-    ))
+    Ok(respond(StatusCode::CREATED, EntryView::from(entry)))
 }
 
 async fn read_file(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path((id, entry)): Path<(String, String)>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let file = state
         .projects
-        .read_file(&actor, &id, &entry)
+        .read_file(&principal, &id, &entry)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, FileView::from(file)))
+    Ok(respond(StatusCode::OK, FileView::from(file)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,18 +266,17 @@ struct SaveBody {
 
 async fn save_file(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path((id, entry)): Path<(String, String)>,
     body: Result<Json<SaveBody>, JsonRejection>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let Json(body) = body.map_err(bad_body)?;
     let saved = state
         .projects
-        .save_file(&actor, &id, &entry, &body.content, body.base_revision)
+        .save_file(&principal, &id, &entry, &body.content, body.base_revision)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, EntryView::from(saved)))
+    Ok(respond(StatusCode::OK, EntryView::from(saved)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,65 +287,56 @@ struct MoveBody {
 
 async fn move_entry(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path((id, entry)): Path<(String, String)>,
     body: Result<Json<MoveBody>, JsonRejection>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let Json(body) = body.map_err(bad_body)?;
     let moved = state
         .projects
-        .move_entry(&actor, &id, &entry, &body.path)
+        .move_entry(&principal, &id, &entry, &body.path)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, EntryView::from(moved)))
+    Ok(respond(StatusCode::OK, EntryView::from(moved)))
 }
 
 async fn delete_entry(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path((id, entry)): Path<(String, String)>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let count = state
         .projects
-        .delete_entry(&actor, &id, &entry)
+        .delete_entry(&principal, &id, &entry)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(
-        &caller,
-        StatusCode::OK,
-        json!({ "deleted": count }),
-    ))
+    Ok(respond(StatusCode::OK, json!({ "deleted": count })))
 }
 
 async fn revisions(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path((id, entry)): Path<(String, String)>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let list = state
         .projects
-        .revisions(&actor, &id, &entry)
+        .revisions(&principal, &id, &entry)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, list))
+    Ok(respond(StatusCode::OK, list))
 }
 
 async fn revision(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path((id, entry, revision)): Path<(String, String, i64)>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let content = state
         .projects
-        .revision(&actor, &id, &entry, revision)
+        .revision(&principal, &id, &entry, revision)
         .await
         .map_err(AppError::from)?;
     Ok(respond(
-        &caller,
         StatusCode::OK,
         json!({ "revision": revision, "content": content }),
     ))
@@ -378,16 +344,15 @@ async fn revision(
 
 async fn restore(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path((id, entry, revision)): Path<(String, String, i64)>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let restored = state
         .projects
-        .restore(&actor, &id, &entry, revision)
+        .restore(&principal, &id, &entry, revision)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, EntryView::from(restored)))
+    Ok(respond(StatusCode::OK, EntryView::from(restored)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -402,11 +367,10 @@ struct ImportQuery {
 /// description come in the query string.
 async fn import(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     query: Result<Query<ImportQuery>, QueryRejection>,
     body: Bytes,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let Query(query) = query.map_err(bad_query)?;
     if body.is_empty() {
         return Err(AppError::invalid(
@@ -421,21 +385,20 @@ async fn import(
     };
     let imported = state
         .projects
-        .import_zip(&actor, &input, &body)
+        .import_zip(&principal, &input, &body)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::CREATED, imported))
+    Ok(respond(StatusCode::CREATED, imported))
 }
 
 async fn export(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let (slug, bytes) = state
         .projects
-        .export_zip(&actor, &id)
+        .export_zip(&principal, &id)
         .await
         .map_err(AppError::from)?;
     Ok((
@@ -453,13 +416,12 @@ async fn export(
 
 async fn analyze(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let actor = actor(&caller)?;
     let results = state
         .projects
-        .analyze_project(&actor, &id)
+        .analyze_project(&principal, &id)
         .await
         .map_err(AppError::from)?;
     let files: Vec<_> = results
@@ -474,5 +436,5 @@ async fn analyze(
             })
         })
         .collect();
-    Ok(respond(&caller, StatusCode::OK, json!({ "files": files })))
+    Ok(respond(StatusCode::OK, json!({ "files": files })))
 }

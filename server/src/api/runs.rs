@@ -1,19 +1,18 @@
 //! `/api/v1/runs`: start a run, list runs with filters, read one with its steps, cancel,
 //! resume, and follow its events live (server-sent events).
 
-use super::{ApiResult, bad_body, respond, user_id};
+use super::{ApiResult, Signed, bad_body, respond};
 use crate::AppState;
 use aura_app::error::AppError;
-use aura_app::server::Caller;
 use aura_engine::{Engine, MAX_PAGE, RunSignal};
-use aura_store::{Run, RunEvent, RunFilter, RunStatus, StepRun, StepStatus};
+use aura_store::{Principal, Run, RunEvent, RunFilter, RunStatus, StepRun, StepStatus};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -101,11 +100,10 @@ struct StartBody {
 
 async fn start(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(workflow_id): Path<String>,
     body: Result<Json<StartBody>, JsonRejection>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let Json(body) = body.map_err(bad_body)?;
     let input = body
         .input
@@ -118,10 +116,10 @@ async fn start(
     }
     let run = state
         .engine
-        .start(&owner, &workflow_id, &input)
+        .start(&principal, &workflow_id, &input)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::CREATED, RunView::from(run)))
+    Ok(respond(StatusCode::CREATED, RunView::from(run)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,10 +134,9 @@ struct ListQuery {
 
 async fn list(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let Query(query) = query.map_err(super::bad_query)?;
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
@@ -166,14 +163,13 @@ async fn list(
     };
     let runs = state
         .engine
-        .list(&owner, &filter)
+        .list(&principal, &filter)
         .await
         .map_err(AppError::from)?;
     let next_cursor = (runs.len() as i64 == limit)
         .then(|| runs.last().map(|r| format!("{}.{}", r.created_at, r.id)))
         .flatten();
     Ok(respond(
-        &caller,
         StatusCode::OK,
         serde_json::json!({ "runs": runs, "next_cursor": next_cursor }),
     ))
@@ -186,17 +182,15 @@ fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
 
 async fn show(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let (run, steps) = state
         .engine
-        .run_with_steps(&owner, &id)
+        .run_with_steps(&principal, &id)
         .await
         .map_err(AppError::from)?;
     Ok(respond(
-        &caller,
         StatusCode::OK,
         serde_json::json!({
             "run": RunView::from(run),
@@ -205,12 +199,12 @@ async fn show(
     ))
 }
 
-async fn cancel(state: State<AppState>, caller: Extension<Caller>, id: Path<String>) -> ApiResult {
-    control(state, caller, id, Control::Cancel).await
+async fn cancel(state: State<AppState>, principal: Signed, id: Path<String>) -> ApiResult {
+    control(state, principal, id, Control::Cancel).await
 }
 
-async fn resume(state: State<AppState>, caller: Extension<Caller>, id: Path<String>) -> ApiResult {
-    control(state, caller, id, Control::Resume).await
+async fn resume(state: State<AppState>, principal: Signed, id: Path<String>) -> ApiResult {
+    control(state, principal, id, Control::Resume).await
 }
 
 enum Control {
@@ -220,17 +214,16 @@ enum Control {
 
 async fn control(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
     command: Control,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let run = match command {
-        Control::Cancel => state.engine.cancel(&owner, &id).await,
-        Control::Resume => state.engine.resume(&owner, &id).await,
+        Control::Cancel => state.engine.cancel(&principal, &id).await,
+        Control::Resume => state.engine.resume(&principal, &id).await,
     }
     .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, RunView::from(run)))
+    Ok(respond(StatusCode::OK, RunView::from(run)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,14 +242,13 @@ const POLL: Duration = Duration::from_secs(1);
 /// sends new ones as they are stored.
 async fn events(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     session: tower_sessions::Session,
     Path(id): Path<String>,
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
-    let Some(slot) = state.event_streams.take(&owner) else {
+    let Some(slot) = state.event_streams.take(principal.user_id()) else {
         return Err(AppError::Throttled {
             message: format!(
                 "You have {} event streams open, the most allowed (AURA_MAX_EVENT_STREAMS_PER_USER); close one first.",
@@ -277,12 +269,12 @@ async fn events(
     let signals = state.engine.subscribe();
     let first = state
         .engine
-        .events(&owner, &id, after)
+        .events(&principal, &id, after)
         .await
         .map_err(AppError::from)?;
     let follower = Follower {
         engine: state.engine.clone(),
-        owner,
+        owner: principal,
         run_id: id,
         last_id: after,
         queue: first.into(),
@@ -299,7 +291,7 @@ async fn events(
 
 struct Follower {
     engine: Engine,
-    owner: String,
+    owner: Principal,
     run_id: String,
     last_id: i64,
     queue: VecDeque<RunEvent>,
@@ -400,7 +392,7 @@ impl Follower {
             .session_user(session, aura_store::now_millis())
             .await
         {
-            Ok(user) => user.as_deref() == Some(self.owner.as_str()),
+            Ok(user) => user.as_deref() == Some(self.owner.user_id()),
             // A database hiccup is not a sign-out; the next check decides.
             Err(_) => true,
         }

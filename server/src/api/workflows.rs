@@ -1,16 +1,15 @@
 //! `/api/v1/workflows`: create, update (a new version), list, get and delete workflows,
 //! and read their versions.
 
-use super::{ApiResult, bad_body, respond, user_id};
+use super::{ApiResult, Signed, bad_body, respond};
 use crate::AppState;
 use aura_app::error::AppError;
-use aura_app::server::Caller;
 use aura_engine::{WorkflowDefinition, WorkflowInput};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
@@ -69,11 +68,13 @@ impl From<aura_store::Workflow> for WorkflowView {
     }
 }
 
-async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult {
-    let owner = user_id(&caller)?;
-    let items = state.workflows.list(&owner).await.map_err(AppError::from)?;
+async fn list(State(state): State<AppState>, Signed(principal): Signed) -> ApiResult {
+    let items = state
+        .workflows
+        .list(&principal)
+        .await
+        .map_err(AppError::from)?;
     Ok(respond(
-        &caller,
         StatusCode::OK,
         items
             .into_iter()
@@ -84,76 +85,59 @@ async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller
 
 async fn create(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     body: Result<Json<WorkflowBody>, JsonRejection>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let Json(body) = body.map_err(bad_body)?;
     let (input, _) = body.into_input();
     let created = state
         .workflows
-        .create(&owner, &input)
+        .create(&principal, &input)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(
-        &caller,
-        StatusCode::CREATED,
-        WorkflowView::from(created),
-    ))
+    Ok(respond(StatusCode::CREATED, WorkflowView::from(created)))
 }
 
 async fn show(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let workflow = state
         .workflows
-        .get(&owner, &id)
+        .get(&principal, &id)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(
-        &caller,
-        StatusCode::OK,
-        WorkflowView::from(workflow),
-    ))
+    Ok(respond(StatusCode::OK, WorkflowView::from(workflow)))
 }
 
 async fn update(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
     body: Result<Json<WorkflowBody>, JsonRejection>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let Json(body) = body.map_err(bad_body)?;
     let (input, expected) = body.into_input();
     let updated = state
         .workflows
-        .update(&owner, &id, &input, expected)
+        .update(&principal, &id, &input, expected)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(
-        &caller,
-        StatusCode::OK,
-        WorkflowView::from(updated),
-    ))
+    Ok(respond(StatusCode::OK, WorkflowView::from(updated)))
 }
 
 async fn remove(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     state
         .workflows
-        .delete(&owner, &id)
+        .delete(&principal, &id)
         .await
         .map_err(AppError::from)?;
     Ok(respond(
-        &caller,
         StatusCode::OK,
         serde_json::json!({ "deleted": id }),
     ))
@@ -180,17 +164,15 @@ impl From<aura_store::WorkflowVersion> for VersionView {
 
 async fn versions(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let all = state
         .workflows
-        .versions(&owner, &id)
+        .versions(&principal, &id)
         .await
         .map_err(AppError::from)?;
     Ok(respond(
-        &caller,
         StatusCode::OK,
         all.into_iter().map(VersionView::from).collect::<Vec<_>>(),
     ))
@@ -198,14 +180,13 @@ async fn versions(
 
 async fn version(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Signed(principal): Signed,
     Path((id, version)): Path<(String, i64)>,
 ) -> ApiResult {
-    let owner = user_id(&caller)?;
     let (row, _) = state
         .workflows
-        .version(&owner, &id, version)
+        .version(&principal, &id, version)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(&caller, StatusCode::OK, VersionView::from(row)))
+    Ok(respond(StatusCode::OK, VersionView::from(row)))
 }
