@@ -18,17 +18,19 @@ pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
 /// When activity last extended the session's idle timeout.
 pub const SESSION_SEEN_AT: &str = "seen_at";
 
-/// What server functions need from the server, provided as Leptos context.
+/// The services, built once at start-up: axum state for the REST API and Leptos context
+/// for server functions. No service is constructed per request.
 #[derive(Clone, Debug)]
-pub struct AppContext {
+pub struct Services {
     pub accounts: Accounts,
     pub sessions: SessionPolicy,
     pub engine: aura_engine::Engine,
+    pub workflows: aura_engine::Workflows,
     pub projects: aura_projects::Projects,
 }
 
-pub fn app_context() -> AppContext {
-    expect_context::<AppContext>()
+pub fn services() -> Services {
+    expect_context::<Services>()
 }
 
 fn request_parts<T: Clone + Send + Sync + 'static>() -> Option<T> {

@@ -10,7 +10,7 @@ pub mod retention;
 mod sessions;
 
 use anyhow::Context as _;
-use aura_app::server::AppContext;
+use aura_app::server::Services;
 use aura_app::{App, shell};
 use aura_auth::{Accounts, AccountsConfig, SessionPolicy};
 use aura_engine::{Engine, ExecutorConfig, Executors, RunnerConfig};
@@ -38,11 +38,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub app: AppContext,
+    /// The same services server functions get as Leptos context.
+    pub services: Services,
     pub store: Store,
-    pub workflows: aura_engine::Workflows,
-    pub projects: aura_projects::Projects,
-    pub engine: Engine,
     pub config: Arc<Config>,
     /// Open event streams per user, against `AURA_MAX_EVENT_STREAMS_PER_USER`.
     pub event_streams: api::EventStreams,
@@ -51,7 +49,7 @@ pub struct AppState {
 /// What [`build`] hands to [`serve`]: the database and the engine whose runners and
 /// background jobs `serve` starts and stops.
 #[derive(Clone)]
-pub struct Services {
+pub struct Runtime {
     pub store: Store,
     pub engine: Engine,
     pub config: Arc<Config>,
@@ -75,7 +73,7 @@ pub fn init_tracing(format: LogFormat) {
 }
 
 /// Connects the database (running migrations) and builds the router.
-pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
+pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
     let store = Store::connect(
         &config.database_url,
         &PoolSettings {
@@ -109,34 +107,32 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Services)> {
             ..aura_projects::Limits::default()
         },
     );
-    let app = AppContext {
+    let services = Services {
         accounts: Accounts::new(store.clone(), AccountsConfig::default()),
         sessions,
+        workflows: engine.workflows().clone(),
         engine: engine.clone(),
-        projects: projects.clone(),
+        projects,
     };
     let config = Arc::new(config);
     let state = AppState {
         leptos_options: config.leptos.clone(),
-        app: app.clone(),
+        services,
         store: store.clone(),
-        workflows: engine.workflows().clone(),
-        projects,
-        engine: engine.clone(),
         event_streams: api::EventStreams::new(config.max_event_streams_per_user),
         config: config.clone(),
     };
-    let services = Services {
+    let runtime = Runtime {
         store,
         engine,
         config,
     };
-    Ok((router(state), services))
+    Ok((router(state), runtime))
 }
 
-fn leptos_context(app: AppContext) -> impl Fn() + Clone + Send + Sync + 'static {
+fn leptos_context(services: Services) -> impl Fn() + Clone + Send + Sync + 'static {
     move || {
-        provide_context(app.clone());
+        provide_context(services.clone());
         let nonce = leptos::prelude::use_context::<axum::http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<middleware::CspNonce>().cloned());
         if let Some(middleware::CspNonce(nonce)) = nonce {
@@ -159,7 +155,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 
 fn router(state: AppState) -> Router {
     let routes = route_list();
-    let context = leptos_context(state.app.clone());
+    let context = leptos_context(state.services.clone());
     let options = state.leptos_options.clone();
     let config = state.config.clone();
 
@@ -230,14 +226,14 @@ const STEP_GRACE: Duration = Duration::from_secs(10);
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    services: Services,
+    runtime: Runtime,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let Services {
+    let Runtime {
         store,
         engine,
         config,
-    } = services;
+    } = runtime;
     let background = [
         tokio::spawn(delete_expired_sessions(store.clone())),
         tokio::spawn(retention::run(store.clone())),

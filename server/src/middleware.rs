@@ -314,7 +314,7 @@ async fn signed_in_user(
     };
     let signed_in_at = session.get::<i64>(SESSION_SIGNED_IN_AT).await?.unwrap_or(0);
     let now = aura_store::now_millis();
-    if state.app.sessions.is_past_lifetime(signed_in_at, now) {
+    if state.services.sessions.is_past_lifetime(signed_in_at, now) {
         session.flush().await?;
         return Ok(None);
     }
@@ -330,7 +330,7 @@ async fn signed_in_user(
     if now - seen_at >= refresh_every {
         session.insert(SESSION_SEEN_AT, now).await?;
     }
-    match state.app.accounts.user(&user_id).await? {
+    match state.services.accounts.user(&user_id).await? {
         Some(user) => Ok(Some(user)),
         None => {
             session.flush().await?;

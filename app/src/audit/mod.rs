@@ -37,7 +37,7 @@ pub async fn audit_events(
     action: String,
     before: Option<i64>,
 ) -> Result<AuditView, AppError> {
-    use crate::server::{app_context, principal, respond};
+    use crate::server::{principal, respond, services};
     respond(async move {
         let principal = principal()?;
         if !action.is_empty() && AuditAction::parse(&action).is_none() {
@@ -52,10 +52,7 @@ pub async fn audit_events(
             before,
             limit: PAGE_SIZE,
         };
-        let page = app_context()
-            .accounts
-            .audit_log(&principal, &filter)
-            .await?;
+        let page = services().accounts.audit_log(&principal, &filter).await?;
         let rows = page
             .events
             .into_iter()

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::server::{
-    SESSION_SIGNED_IN_AT, SESSION_USER_ID, app_context, current_principal, origin, principal,
-    redirect_plain_form, respond, session,
+    SESSION_SIGNED_IN_AT, SESSION_USER_ID, current_principal, origin, principal,
+    redirect_plain_form, respond, services, session,
 };
 
 /// The signed-in user as the UI sees it.
@@ -39,7 +39,7 @@ pub async fn fetch_current_user() -> Result<Option<CurrentUser>, AppError> {
 
 #[server(prefix = "/api", endpoint = "auth/signup_open")]
 pub async fn signup_open() -> Result<bool, AppError> {
-    respond(async { Ok(app_context().accounts.signup_open().await?) }).await
+    respond(async { Ok(services().accounts.signup_open().await?) }).await
 }
 
 /// Starts a fresh session for `user`: a new session id (so a planted id is useless) and
@@ -67,7 +67,7 @@ pub async fn sign_up(
             display_name,
             password,
         };
-        let user = app_context().accounts.sign_up(input, &origin()).await?;
+        let user = services().accounts.sign_up(input, &origin()).await?;
         start_session(&user).await?;
         redirect_plain_form("/");
         Ok("/".to_owned())
@@ -83,7 +83,7 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<String, AppError> {
     respond(async move {
-        let user = app_context()
+        let user = services()
             .accounts
             .sign_in(&email, &password, &origin())
             .await?;
@@ -102,7 +102,7 @@ pub async fn sign_out() -> Result<String, AppError> {
         // Deletes the server-side record, so the old cookie is worthless even if kept.
         session.flush().await?;
         if let Some(principal) = current_principal() {
-            app_context().accounts.record_sign_out(&principal).await?;
+            services().accounts.record_sign_out(&principal).await?;
         }
         redirect_plain_form("/login");
         Ok("/login".to_owned())
@@ -114,7 +114,7 @@ pub async fn sign_out() -> Result<String, AppError> {
 pub async fn update_display_name(display_name: String) -> Result<CurrentUser, AppError> {
     respond(async move {
         let principal = principal()?;
-        let updated = app_context()
+        let updated = services()
             .accounts
             .update_display_name(&principal, &display_name)
             .await?;
@@ -132,7 +132,7 @@ pub async fn change_password(
     respond(async move {
         let principal = principal()?;
         let keep = session().await?.id().map(|id| id.to_string());
-        let ended = app_context()
+        let ended = services()
             .accounts
             .change_password(
                 &principal,

@@ -78,10 +78,10 @@ pub struct Problem {
 #[cfg(feature = "ssr")]
 mod glue {
     use super::*;
-    use crate::server::{app_context, format_millis};
+    use crate::server::{format_millis, services};
 
     pub fn projects() -> aura_projects::Projects {
-        app_context().projects
+        services().projects
     }
 
     pub fn project_row(p: aura_store::Project) -> ProjectRow {

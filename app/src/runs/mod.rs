@@ -58,10 +58,10 @@ const MAX_OUTPUT_CHARS: usize = 4_000;
 
 #[server(prefix = "/api", endpoint = "runs/list")]
 pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
-    use crate::server::{app_context, format_millis, principal, respond};
+    use crate::server::{format_millis, principal, respond, services};
     respond(async move {
         let principal = principal()?;
-        let engine = app_context().engine;
+        let engine = services().engine;
         let filter = aura_store::RunFilter {
             status: RunStatus::parse(&status),
             limit: 100,
@@ -79,8 +79,8 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
                 error: r.error,
             })
             .collect();
-        let workflows = engine
-            .workflows()
+        let workflows = services()
+            .workflows
             .list(&principal)
             .await?
             .into_iter()
@@ -93,7 +93,7 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
 
 #[server(prefix = "/api", endpoint = "runs/start")]
 pub async fn start_run(workflow_id: String, input: String) -> Result<String, AppError> {
-    use crate::server::{app_context, principal, redirect_plain_form, respond};
+    use crate::server::{principal, redirect_plain_form, respond, services};
     respond(async move {
         let principal = principal()?;
         if workflow_id.is_empty() {
@@ -115,7 +115,7 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
                 "The input must be a JSON object, like {\"name\": \"Ada\"}.",
             ));
         }
-        let run = app_context()
+        let run = services()
             .engine
             .start(&principal, &workflow_id, &input)
             .await
@@ -133,14 +133,14 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
 
 #[server(prefix = "/api", endpoint = "runs/get")]
 pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
-    use crate::server::{app_context, format_millis, principal, respond};
+    use crate::server::{format_millis, principal, respond, services};
     respond(async move {
         let principal = principal()?;
-        let engine = app_context().engine;
+        let engine = services().engine;
         let (run, steps) = engine.run_with_steps(&principal, &id).await?;
         let events = engine.events(&principal, &id, 0).await?;
-        let workflow = engine
-            .workflows()
+        let workflow = services()
+            .workflows
             .get(&principal, &run.workflow_id)
             .await
             .map(|w| w.name)
@@ -191,10 +191,10 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
 
 #[server(prefix = "/api", endpoint = "runs/control")]
 pub async fn control_run(id: String, command: String) -> Result<RunStatus, AppError> {
-    use crate::server::{app_context, principal, respond};
+    use crate::server::{principal, respond, services};
     respond(async move {
         let principal = principal()?;
-        let engine = app_context().engine;
+        let engine = services().engine;
         let run = match command.as_str() {
             "cancel" => engine.cancel(&principal, &id).await?,
             "resume" => engine.resume(&principal, &id).await?,

@@ -11,10 +11,10 @@ use leptos_meta::Title;
 
 #[server(prefix = "/api", endpoint = "settings/signup_open")]
 pub async fn set_signup_open(open: bool) -> Result<bool, AppError> {
-    use crate::server::{app_context, principal, respond};
+    use crate::server::{principal, respond, services};
     respond(async move {
         let principal = principal()?;
-        app_context()
+        services()
             .accounts
             .set_signup_open(&principal, open)
             .await?;
@@ -36,11 +36,11 @@ const AUDIT: &str = "audit_retention_days";
 
 #[server(prefix = "/api", endpoint = "settings/retention")]
 pub async fn retention() -> Result<RetentionDays, AppError> {
-    use crate::server::{app_context, principal, respond};
+    use crate::server::{principal, respond, services};
     use aura_auth::Retained;
     respond(async move {
         principal()?;
-        let accounts = &app_context().accounts;
+        let accounts = &services().accounts;
         Ok(RetentionDays {
             run_days: accounts.retention_days(Retained::Runs).await?,
             audit_days: accounts.retention_days(Retained::Audit).await?,
@@ -52,7 +52,7 @@ pub async fn retention() -> Result<RetentionDays, AppError> {
 /// Sets one retention: `what` is `run_retention_days` or `audit_retention_days`.
 #[server(prefix = "/api", endpoint = "settings/set_retention")]
 pub async fn set_retention(what: String, days: String) -> Result<u32, AppError> {
-    use crate::server::{app_context, principal, respond};
+    use crate::server::{principal, respond, services};
     respond(async move {
         let principal = principal()?;
         let invalid = AppError::invalid;
@@ -62,7 +62,7 @@ pub async fn set_retention(what: String, days: String) -> Result<u32, AppError> 
             .trim()
             .parse()
             .map_err(|_| invalid("days", "Enter a whole number of days."))?;
-        app_context()
+        services()
             .accounts
             .set_retention_days(&principal, what, days)
             .await?;

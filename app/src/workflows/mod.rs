@@ -54,17 +54,13 @@ fn pretty(json: &str) -> String {
         .unwrap_or_else(|_| json.to_owned())
 }
 
-#[cfg(feature = "ssr")]
-fn workflows() -> aura_engine::Workflows {
-    crate::server::app_context().engine.workflows().clone()
-}
-
 #[server(prefix = "/api", endpoint = "workflows/list")]
 pub async fn list_workflows() -> Result<Vec<WorkflowRow>, AppError> {
     use crate::server::{principal, respond};
     respond(async move {
         let principal = principal()?;
-        Ok(workflows()
+        Ok(crate::server::services()
+            .workflows
             .list(&principal)
             .await?
             .iter()
@@ -79,7 +75,10 @@ pub async fn get_workflow(id: String) -> Result<WorkflowDetail, AppError> {
     use crate::server::{principal, respond};
     respond(async move {
         let principal = principal()?;
-        let w = workflows().get(&principal, &id).await?;
+        let w = crate::server::services()
+            .workflows
+            .get(&principal, &id)
+            .await?;
         Ok(WorkflowDetail {
             row: row(&w),
             definition: pretty(&w.definition),
@@ -93,7 +92,10 @@ pub async fn workflow_versions(id: String) -> Result<Vec<VersionRow>, AppError> 
     use crate::server::{principal, respond};
     respond(async move {
         let principal = principal()?;
-        let versions = workflows().versions(&principal, &id).await?;
+        let versions = crate::server::services()
+            .workflows
+            .versions(&principal, &id)
+            .await?;
         Ok(versions
             .into_iter()
             .map(|v| VersionRow {
@@ -132,9 +134,15 @@ pub async fn save_workflow(
             definition,
         };
         let saved = match id.filter(|id| !id.is_empty()) {
-            None => workflows().create(&principal, &input).await?,
+            None => {
+                crate::server::services()
+                    .workflows
+                    .create(&principal, &input)
+                    .await?
+            }
             Some(id) => {
-                workflows()
+                crate::server::services()
+                    .workflows
                     .update(&principal, &id, &input, expected_version)
                     .await?
             }
@@ -149,7 +157,10 @@ pub async fn delete_workflow(id: String) -> Result<(), AppError> {
     use crate::server::{principal, respond};
     respond(async move {
         let principal = principal()?;
-        Ok(workflows().delete(&principal, &id).await?)
+        Ok(crate::server::services()
+            .workflows
+            .delete(&principal, &id)
+            .await?)
     })
     .await
 }

@@ -125,6 +125,7 @@ async fn list(
 ) -> ApiResult {
     let Query(query) = query.map_err(bad_query)?;
     let page = state
+        .services
         .projects
         .list(
             &principal,
@@ -144,6 +145,7 @@ async fn create(
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
     let project = state
+        .services
         .projects
         .create(&principal, &body.into())
         .await
@@ -157,6 +159,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult {
     let project: Project = state
+        .services
         .projects
         .get(&principal, &id)
         .await
@@ -172,6 +175,7 @@ async fn update(
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
     let project = state
+        .services
         .projects
         .update(&principal, &id, &body.into())
         .await
@@ -185,6 +189,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult {
     state
+        .services
         .projects
         .delete(&principal, &id)
         .await
@@ -198,6 +203,7 @@ async fn tree(
     Path(id): Path<String>,
 ) -> ApiResult {
     let entries = state
+        .services
         .projects
         .tree(&principal, &id)
         .await
@@ -236,6 +242,7 @@ async fn create_entry(
         _ => return Err(AppError::invalid("kind", "Use `file` or `folder`.")),
     };
     let entry = state
+        .services
         .projects
         .create_entry(&principal, &id, &body.path, content)
         .await
@@ -249,6 +256,7 @@ async fn read_file(
     Path((id, entry)): Path<(String, String)>,
 ) -> ApiResult {
     let file = state
+        .services
         .projects
         .read_file(&principal, &id, &entry)
         .await
@@ -272,6 +280,7 @@ async fn save_file(
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
     let saved = state
+        .services
         .projects
         .save_file(&principal, &id, &entry, &body.content, body.base_revision)
         .await
@@ -293,6 +302,7 @@ async fn move_entry(
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
     let moved = state
+        .services
         .projects
         .move_entry(&principal, &id, &entry, &body.path)
         .await
@@ -306,6 +316,7 @@ async fn delete_entry(
     Path((id, entry)): Path<(String, String)>,
 ) -> ApiResult {
     let count = state
+        .services
         .projects
         .delete_entry(&principal, &id, &entry)
         .await
@@ -319,6 +330,7 @@ async fn revisions(
     Path((id, entry)): Path<(String, String)>,
 ) -> ApiResult {
     let list = state
+        .services
         .projects
         .revisions(&principal, &id, &entry)
         .await
@@ -332,6 +344,7 @@ async fn revision(
     Path((id, entry, revision)): Path<(String, String, i64)>,
 ) -> ApiResult {
     let content = state
+        .services
         .projects
         .revision(&principal, &id, &entry, revision)
         .await
@@ -348,6 +361,7 @@ async fn restore(
     Path((id, entry, revision)): Path<(String, String, i64)>,
 ) -> ApiResult {
     let restored = state
+        .services
         .projects
         .restore(&principal, &id, &entry, revision)
         .await
@@ -384,6 +398,7 @@ async fn import(
         description: query.description,
     };
     let imported = state
+        .services
         .projects
         .import_zip(&principal, &input, &body)
         .await
@@ -397,6 +412,7 @@ async fn export(
     Path(id): Path<String>,
 ) -> ApiResult {
     let (slug, bytes) = state
+        .services
         .projects
         .export_zip(&principal, &id)
         .await
@@ -420,6 +436,7 @@ async fn analyze(
     Path(id): Path<String>,
 ) -> ApiResult {
     let results = state
+        .services
         .projects
         .analyze_project(&principal, &id)
         .await

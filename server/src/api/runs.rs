@@ -115,6 +115,7 @@ async fn start(
         ));
     }
     let run = state
+        .services
         .engine
         .start(&principal, &workflow_id, &input)
         .await
@@ -162,6 +163,7 @@ async fn list(
         limit,
     };
     let runs = state
+        .services
         .engine
         .list(&principal, &filter)
         .await
@@ -186,6 +188,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult {
     let (run, steps) = state
+        .services
         .engine
         .run_with_steps(&principal, &id)
         .await
@@ -219,8 +222,8 @@ async fn control(
     command: Control,
 ) -> ApiResult {
     let run = match command {
-        Control::Cancel => state.engine.cancel(&principal, &id).await,
-        Control::Resume => state.engine.resume(&principal, &id).await,
+        Control::Cancel => state.services.engine.cancel(&principal, &id).await,
+        Control::Resume => state.services.engine.resume(&principal, &id).await,
     }
     .map_err(AppError::from)?;
     Ok(respond(StatusCode::OK, RunView::from(run)))
@@ -266,14 +269,15 @@ async fn events(
         None => query.after.unwrap_or(0),
     };
     // Checks ownership before the stream starts, so a stranger gets a plain 404.
-    let signals = state.engine.subscribe();
+    let signals = state.services.engine.subscribe();
     let first = state
+        .services
         .engine
         .events(&principal, &id, after)
         .await
         .map_err(AppError::from)?;
     let follower = Follower {
-        engine: state.engine.clone(),
+        engine: state.services.engine.clone(),
         owner: principal,
         run_id: id,
         last_id: after,

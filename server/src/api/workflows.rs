@@ -70,6 +70,7 @@ impl From<aura_store::Workflow> for WorkflowView {
 
 async fn list(State(state): State<AppState>, Signed(principal): Signed) -> ApiResult {
     let items = state
+        .services
         .workflows
         .list(&principal)
         .await
@@ -91,6 +92,7 @@ async fn create(
     let Json(body) = body.map_err(bad_body)?;
     let (input, _) = body.into_input();
     let created = state
+        .services
         .workflows
         .create(&principal, &input)
         .await
@@ -104,6 +106,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult {
     let workflow = state
+        .services
         .workflows
         .get(&principal, &id)
         .await
@@ -120,6 +123,7 @@ async fn update(
     let Json(body) = body.map_err(bad_body)?;
     let (input, expected) = body.into_input();
     let updated = state
+        .services
         .workflows
         .update(&principal, &id, &input, expected)
         .await
@@ -133,6 +137,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult {
     state
+        .services
         .workflows
         .delete(&principal, &id)
         .await
@@ -168,6 +173,7 @@ async fn versions(
     Path(id): Path<String>,
 ) -> ApiResult {
     let all = state
+        .services
         .workflows
         .versions(&principal, &id)
         .await
@@ -184,6 +190,7 @@ async fn version(
     Path((id, version)): Path<(String, i64)>,
 ) -> ApiResult {
     let (row, _) = state
+        .services
         .workflows
         .version(&principal, &id, version)
         .await
