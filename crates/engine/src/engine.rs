@@ -1,6 +1,7 @@
 //! The engine's front door: starting, listing, cancelling and resuming runs, and the
 //! in-process signal bus that wakes live event streams and cancels running steps.
 
+use crate::dag::Dag;
 use crate::definition::WorkflowDefinition;
 use crate::exec::Executors;
 use crate::runner::{Runner, RunnerConfig};
@@ -9,7 +10,7 @@ use aura_store::{
     NewRun, NewStep, Principal, Run, RunEvent, RunFilter, RunSummary, StepRun, Store,
 };
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
@@ -20,16 +21,18 @@ pub struct RunSignal {
     pub cancelled: bool,
 }
 
-pub(crate) type Graph = Arc<(WorkflowDefinition, HashMap<String, Vec<String>>)>;
+/// Graphs by (workflow id, version).
+type DagCache = HashMap<(String, i64), Arc<Dag>>;
 
 /// Shared by every runner and request handler of a process. Cloning is cheap.
 #[derive(Clone)]
 pub struct Engine {
-    pub(crate) store: Store,
-    pub(crate) workflows: Workflows,
-    pub(crate) executors: Arc<Executors>,
+    store: Store,
+    workflows: Workflows,
+    executors: Arc<Executors>,
     signals: broadcast::Sender<RunSignal>,
-    definitions: Arc<Mutex<HashMap<(String, i64), Graph>>>,
+    /// Each workflow version's graph, built once: versions never change.
+    dags: Arc<Mutex<DagCache>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -48,7 +51,7 @@ impl Engine {
             store,
             executors: Arc::new(executors),
             signals: broadcast::channel(1024).0,
-            definitions: Arc::default(),
+            dags: Arc::default(),
         }
     }
 
@@ -61,6 +64,11 @@ impl Engine {
     }
 
     /// The workflows service, checking saves against this engine's ceilings.
+    /// The step executors every runner of this engine shares.
+    pub fn executors(&self) -> &Executors {
+        &self.executors
+    }
+
     pub fn workflows(&self) -> &Workflows {
         &self.workflows
     }
@@ -70,7 +78,8 @@ impl Engine {
         self.signals.subscribe()
     }
 
-    pub(crate) fn notify(&self, run_id: &str, cancelled: bool) {
+    /// Tells followers of the run (event streams, runners) that it has news.
+    pub fn notify(&self, run_id: &str, cancelled: bool) {
         // No receivers is fine: nobody is watching.
         let _ = self.signals.send(RunSignal {
             run_id: run_id.to_owned(),
@@ -86,24 +95,18 @@ impl Engine {
         input: &Value,
     ) -> Result<Run, WorkflowError> {
         let workflow = self.workflows.get(owner, workflow_id).await?;
-        let definition: WorkflowDefinition =
-            serde_json::from_str(&workflow.definition).map_err(anyhow::Error::new)?;
-        let mut waiting: HashMap<&str, HashSet<&str>> = HashMap::new();
-        for step in &definition.steps {
-            waiting.entry(step.id.as_str()).or_default();
-            for edge in &step.next {
-                waiting
-                    .entry(edge.to.as_str())
-                    .or_default()
-                    .insert(step.id.as_str());
-            }
-        }
-        let steps = definition
+        let dag = self.cache_dag(
+            &workflow.id,
+            workflow.current_version,
+            serde_json::from_str(&workflow.definition).map_err(anyhow::Error::new)?,
+        );
+        let steps = dag
+            .definition()
             .steps
             .iter()
             .map(|s| NewStep {
                 id: s.id.clone(),
-                waiting_on: waiting.get(s.id.as_str()).map_or(0, |p| p.len() as i64),
+                waiting_on: dag.predecessor_count(&s.id) as i64,
                 max_attempts: i64::from(s.retry.clone().unwrap_or_default().max_attempts),
             })
             .collect();
@@ -189,12 +192,11 @@ impl Engine {
         self.run(owner, run_id).await
     }
 
-    /// The definition a run executes, with each step's successors; cached per version
-    /// (versions are immutable).
-    pub(crate) async fn graph(&self, run: &Run) -> Result<Graph, WorkflowError> {
+    /// The graph of the version a run executes; built once per version.
+    pub async fn dag(&self, run: &Run) -> Result<Arc<Dag>, WorkflowError> {
         let key = (run.workflow_id.clone(), run.workflow_version);
         if let Some(found) = self
-            .definitions
+            .dags
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
@@ -205,16 +207,20 @@ impl Engine {
             .workflows
             .owned_version(&run.owner_id, &run.workflow_id, run.workflow_version)
             .await?;
-        let successors = definition
-            .steps
-            .iter()
-            .map(|s| (s.id.clone(), s.next.iter().map(|e| e.to.clone()).collect()))
-            .collect();
-        let graph: Graph = Arc::new((definition, successors));
-        self.definitions
+        Ok(self.cache_dag(&run.workflow_id, run.workflow_version, definition))
+    }
+
+    fn cache_dag(
+        &self,
+        workflow_id: &str,
+        version: i64,
+        definition: WorkflowDefinition,
+    ) -> Arc<Dag> {
+        self.dags
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, graph.clone());
-        Ok(graph)
+            .entry((workflow_id.to_owned(), version))
+            .or_insert_with(|| Arc::new(Dag::new(definition)))
+            .clone()
     }
 }

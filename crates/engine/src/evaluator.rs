@@ -12,8 +12,9 @@
 //! keeps the last run context it was sent, so the items of a map, and the several fields of
 //! an `http` step, send the context once.
 
-use crate::exec::{Item, StepContext, StepFailure};
+use crate::exec::{Item, StepContext};
 use crate::limits::vars;
+use crate::step::StepFailure;
 use crate::templates::{BoundedText, environment};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -7,7 +7,7 @@
 //! link-local, shared, multicast and unspecified addresses are refused unless an operator
 //! allow-lists them (`AURA_HTTP_ALLOW`, which the tests use for loopback).
 
-use crate::exec::{StepFailure, StepLog};
+use crate::step::{StepFailure, StepLog};
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::{Method, Url};

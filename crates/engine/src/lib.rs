@@ -9,6 +9,7 @@
 //! client, LLM providers). The crate knows nothing of HTTP routes or Leptos, and writes no
 //! SQL itself.
 
+mod dag;
 mod definition;
 mod engine;
 mod evaluator;
@@ -18,21 +19,24 @@ mod limits;
 mod llm;
 mod runner;
 mod sandbox;
+mod step;
 mod templates;
 mod validate;
 mod workflows;
 
+pub use dag::Dag;
 pub use definition::{
     ConditionConfig, Edge, HttpConfig, LlmConfig, MapConfig, MapStep, RetryPolicy, ScriptConfig,
     StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,
 };
 pub use engine::{Engine, MAX_PAGE, RunSignal};
 pub use evaluator::{EVALUATOR_ARG, EvaluatorProgram, serve_evaluations};
-pub use exec::{ExecutorConfig, Executors, StepContext, StepFailure, StepLog};
+pub use exec::{ExecutorConfig, Executors, StepContext};
 pub use http::EgressPolicy;
 pub use limits::{StepLimits, vars as limit_vars};
 pub use llm::{ChatRequest, ChatResponse, LlmProvider, OpenAiCompatible, Usage};
 pub use runner::{Runner, RunnerConfig, backoff_ms};
 pub use sandbox::{Sandbox, ScriptError, ScriptJob, ScriptLimits};
+pub use step::{StepFailure, StepLog, StepResult};
 pub use validate::{Problem, validate, validate_with};
 pub use workflows::{WorkflowError, WorkflowInput, Workflows};

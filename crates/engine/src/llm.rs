@@ -1,7 +1,7 @@
 //! The `llm` step's providers: a small trait, and an OpenAI-compatible chat-completions
 //! client that streams (server-sent events) so tokens reach the step log as they arrive.
 
-use crate::exec::{StepFailure, StepLog};
+use crate::step::{StepFailure, StepLog};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;

@@ -11,7 +11,8 @@
 
 use crate::definition::{RetryPolicy, StepDefinition};
 use crate::engine::Engine;
-use crate::exec::{Attempt, StepContext, StepFailure, StepLog, StepResult};
+use crate::exec::{Attempt, StepContext};
+use crate::step::{StepFailure, StepLog, StepResult};
 use crate::workflows::WorkflowError;
 use aura_store::{ClaimedStep, Run, StepOutcome};
 use serde_json::{Map, Value};
@@ -76,7 +77,7 @@ impl Runner {
 
     /// Claims and executes one ready step. `Ok(false)` when the queue had nothing ready.
     pub async fn run_one(&self) -> Result<bool, WorkflowError> {
-        let store = &self.engine.store;
+        let store = self.engine.store();
         let lease_ms = self.config.lease.as_millis() as i64;
         let Some(aura_store::Claim { step: claim, run }) = store
             .claim_step(
@@ -89,9 +90,8 @@ impl Runner {
             return Ok(false);
         };
         self.engine.notify(&claim.run_id, false);
-        let graph = self.engine.graph(&run).await?;
-        let (definition, successors) = &*graph;
-        let Some(step) = definition.steps.iter().find(|s| s.id == claim.step_id) else {
+        let dag = self.engine.dag(&run).await?;
+        let Some(step) = dag.step(&claim.step_id) else {
             self.fail(
                 &claim,
                 "The step is missing from the workflow version.",
@@ -102,18 +102,17 @@ impl Runner {
         };
         // Validation lets templates read upstream steps only: a step nothing leads to has
         // no outputs to read, which saves the query for every run's first step.
-        let has_upstream = definition
-            .steps
-            .iter()
-            .any(|s| s.next.iter().any(|e| e.to == step.id));
-        let context = StepContext::new(self.context(&run, has_upstream).await?);
+        let context = StepContext::new(self.context(&run, dag.has_upstream(&step.id)).await?);
         let log = StepLog::new(self.config.log_cap);
         let ending = self.attempt(&claim, step, &context, &log).await;
         self.flush_log(&claim, &log).await;
         match ending {
             Ending::Done(Ok(result)) => {
                 let edges = taken_edges(step, result.branch.as_deref());
-                let outcome = StepOutcome { edges, successors };
+                let outcome = StepOutcome {
+                    edges,
+                    successors: dag.successors(),
+                };
                 let usage = result.usage.as_ref().map(Value::to_string);
                 let committed = store
                     .complete_step(
@@ -157,7 +156,7 @@ impl Runner {
         let is_script = step.kind == crate::definition::StepKind::Script;
         let step_timeout = self
             .engine
-            .executors
+            .executors()
             .limits()
             .timeout_for(step.timeout_ms, is_script);
         let mut timeout = step_timeout;
@@ -177,7 +176,7 @@ impl Runner {
         let execution = tokio::time::timeout(
             timeout,
             self.engine
-                .executors
+                .executors()
                 .execute(step.kind, &step.config, &attempt),
         );
         tokio::pin!(execution);
@@ -201,7 +200,7 @@ impl Runner {
                     if last_beat.elapsed() >= self.config.lease / 3 {
                         last_beat = tokio::time::Instant::now();
                         let lease_ms = self.config.lease.as_millis() as i64;
-                        match self.engine.store.heartbeat(claim, &self.config.worker_id, lease_ms).await {
+                        match self.engine.store().heartbeat(claim, &self.config.worker_id, lease_ms).await {
                             Ok(true) => {}
                             Ok(false) => break Ending::Abandoned("lease lost or run cancelled"),
                             Err(err) => tracing::warn!(error = %err, "heartbeat failed"),
@@ -227,7 +226,7 @@ impl Runner {
         let detail = serde_json::json!({ "attempt": claim.attempt, "text": text }).to_string();
         match self
             .engine
-            .store
+            .store()
             .append_event(
                 &claim.run_id,
                 aura_store::EventKind::StepLog,
@@ -248,7 +247,7 @@ impl Runner {
         retry_at: Option<i64>,
     ) -> Result<(), WorkflowError> {
         self.engine
-            .store
+            .store()
             .fail_step(claim, &self.config.worker_id, message, retry_at)
             .await?;
         self.engine.notify(&claim.run_id, false);
@@ -260,7 +259,7 @@ impl Runner {
         let input: Value = serde_json::from_str(&run.input).map_err(anyhow::Error::new)?;
         let mut steps = Map::new();
         let outputs = if has_upstream {
-            self.engine.store.step_outputs(&run.id).await?
+            self.engine.store().step_outputs(&run.id).await?
         } else {
             Vec::new()
         };
@@ -278,7 +277,7 @@ impl Runner {
         loop {
             if last_sweep.is_none_or(|at| at.elapsed() >= self.config.lease / 2) {
                 last_sweep = Some(tokio::time::Instant::now());
-                if let Err(err) = self.engine.store.requeue_expired_leases().await {
+                if let Err(err) = self.engine.store().requeue_expired_leases().await {
                     tracing::warn!(error = %err, "could not re-queue expired leases");
                 }
             }

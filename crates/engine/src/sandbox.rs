@@ -11,7 +11,7 @@
 //! behind for the next one. `console.log` writes straight into the step's log, whose cap
 //! holds as lines are appended, and the result is refused past the output cap.
 
-use crate::exec::StepLog;
+use crate::step::StepLog;
 use rquickjs::{Context, Ctx, Function, Runtime};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};

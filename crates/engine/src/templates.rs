@@ -4,8 +4,8 @@
 //! time; here we catch most of those at save time by listing each template's free
 //! variables (`input.repo`, `steps.fetch.output.body`).
 
-use crate::exec::StepFailure;
 use crate::limits::vars;
+use crate::step::StepFailure;
 use minijinja::{Environment, UndefinedBehavior};
 use std::collections::BTreeSet;
 
