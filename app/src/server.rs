@@ -23,6 +23,7 @@ pub const SESSION_SEEN_AT: &str = "seen_at";
 #[derive(Clone, Debug)]
 pub struct Services {
     pub accounts: Accounts,
+    pub api_keys: aura_auth::ApiKeys,
     pub sessions: SessionPolicy,
     pub engine: aura_engine::Engine,
     pub workflows: aura_engine::Workflows,
@@ -112,6 +113,9 @@ impl From<AuthError> for AppError {
             ),
             AuthError::InvalidCredentials => AppError::Unauthenticated {
                 message: "The email or password is not correct.".into(),
+            },
+            AuthError::InvalidApiKey => AppError::Unauthenticated {
+                message: "The API key is not valid: it is unknown, revoked or expired.".into(),
             },
             AuthError::Throttled { retry_after_secs } => AppError::Throttled {
                 message: format!(

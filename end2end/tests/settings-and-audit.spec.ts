@@ -40,3 +40,31 @@ test("the admin closes and reopens sign-up", async ({ page, browser }) => {
   await expect(page.getByRole("status")).toContainText("Sign-up is now open.");
   await expect(page.getByTestId("signup-state")).toContainText("Anyone who can reach");
 });
+
+test("a user makes an API key, sees it once, uses it and revokes it", async ({ page, playwright }) => {
+  await page.goto("/login?next=/settings");
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await expect(page).toHaveURL((url) => url.pathname === "/settings");
+  await hydrated(page);
+
+  const name = `e2e key ${Date.now()}`;
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await expect(page.getByLabel("read", { exact: true })).toBeChecked();
+  await page.getByRole("button", { name: "Create key" }).click();
+  const shown = page.getByTestId("new-key");
+  await expect(shown).toHaveText(/^aura_[0-9a-f]{48}$/);
+  const secret = (await shown.textContent())!.trim();
+  await expect(page.getByRole("list", { name: "Your API keys" })).toContainText(name);
+
+  // The key works on REST from a client with no cookies.
+  const api = await playwright.request.newContext({ baseURL: new URL(page.url()).origin });
+  const ok = await api.get("/api/v1/workflows", { headers: { authorization: `Bearer ${secret}` } });
+  expect(ok.status()).toBe(200);
+
+  await page.getByRole("button", { name: `Revoke ${name}` }).click();
+  await expect(page.getByText("The key was revoked; it no longer works.")).toBeVisible();
+  await expect(page.getByText(`${name} (revoked)`)).toBeVisible();
+  const refused = await api.get("/api/v1/workflows", { headers: { authorization: `Bearer ${secret}` } });
+  expect(refused.status()).toBe(401);
+  await api.dispose();
+});

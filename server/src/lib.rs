@@ -109,6 +109,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
     );
     let services = Services {
         accounts: Accounts::new(store.clone(), AccountsConfig::default()),
+        api_keys: aura_auth::ApiKeys::new(store.clone()),
         sessions,
         workflows: engine.workflows().clone(),
         engine: engine.clone(),

@@ -126,7 +126,11 @@ fn is_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
 /// POSTs) that a browser reports as coming from another site.
 pub async fn same_origin_only(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !is_same_origin(req.headers(), state.config.public_origin.as_deref()) {
+    // A request with an API key carries no cookie a forger could borrow.
+    if !safe
+        && api_key(&req).is_none()
+        && !is_same_origin(req.headers(), state.config.public_origin.as_deref())
+    {
         tracing::warn!(path = %req.uri().path(), "cross-site request refused");
         return (
             StatusCode::FORBIDDEN,
@@ -219,7 +223,8 @@ fn is_public_path(path: &str) -> bool {
 }
 
 /// Resolves the session to a user (ending sessions past their absolute lifetime), stores
-/// the request's [`Origin`] and, when signed in, its [`Principal`] in the extensions, and redirects anonymous page views to sign-in.
+/// the request's [`Origin`] and, when signed in (or holding an API key on `/api/v1/`), its
+/// [`Principal`] in the extensions, and redirects anonymous page views to sign-in.
 pub async fn resolve_caller(
     State(state): State<AppState>,
     session: Session,
@@ -232,20 +237,6 @@ pub async fn resolve_caller(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let user = match signed_in_user(&state, &session).await {
-        Ok(user) => user,
-        Err(err) => {
-            tracing::error!(request_id = %request_id, error = %err, "could not resolve the session");
-            let unavailable = AppError::Unavailable {
-                message: "Aura cannot reach its database right now. Try again in a few seconds."
-                    .into(),
-                retry_after_secs: 5,
-            };
-            let path = req.uri().path();
-            return aura_app::server::REQUEST_ID
-                .sync_scope(request_id, || error_for_surface(path, unavailable));
-        }
-    };
     let origin = Origin {
         ip: client_ip(&req, &state.config),
         user_agent: req
@@ -255,7 +246,34 @@ pub async fn resolve_caller(
             .map(str::to_owned),
         request_id: request_id.clone(),
     };
-    let principal = user.map(|user| Principal::session(user, origin.clone()));
+    // A REST request with an API key is that key's principal; the session plays no part.
+    // Elsewhere (pages, server functions) a key is not a credential at all.
+    let principal = if let Some(secret) = api_key(&req).map(str::to_owned) {
+        match state.services.api_keys.authenticate(&secret, &origin).await {
+            Ok(principal) => Some(principal),
+            Err(err) => {
+                let path = req.uri().path();
+                return aura_app::server::REQUEST_ID
+                    .sync_scope(request_id, || error_for_surface(path, AppError::from(err)));
+            }
+        }
+    } else {
+        match signed_in_user(&state, &session).await {
+            Ok(user) => user.map(|user| Principal::session(user, origin.clone())),
+            Err(err) => {
+                tracing::error!(request_id = %request_id, error = %err, "could not resolve the session");
+                let unavailable = AppError::Unavailable {
+                    message:
+                        "Aura cannot reach its database right now. Try again in a few seconds."
+                            .into(),
+                    retry_after_secs: 5,
+                };
+                let path = req.uri().path();
+                return aura_app::server::REQUEST_ID
+                    .sync_scope(request_id, || error_for_surface(path, unavailable));
+            }
+        }
+    };
     let path = req.uri().path();
     let is_page_view = matches!(*req.method(), Method::GET | Method::HEAD);
     if is_page_view && principal.is_none() && !is_public_path(path) {
@@ -282,6 +300,21 @@ pub async fn resolve_caller(
     aura_app::server::REQUEST_ID
         .scope(request_id, next.run(req))
         .await
+}
+
+/// The API key of a REST request (`Authorization: Bearer aura_…`). Only `/api/v1/`
+/// accepts keys: a key never authenticates a page or a server function.
+fn api_key(req: &Request) -> Option<&str> {
+    if !req.uri().path().starts_with("/api/v1/") {
+        return None;
+    }
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|key| key.starts_with(aura_auth::KEY_PREFIX))
 }
 
 /// An error answered before any handler ran, in the form the caller reads: REST's

@@ -98,11 +98,12 @@ pub async fn sign_in(
 #[server(prefix = "/api", endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<String, AppError> {
     respond(async move {
+        let (accounts, signed_in) = (services().accounts, current_principal());
         let session = session().await?;
         // Deletes the server-side record, so the old cookie is worthless even if kept.
         session.flush().await?;
-        if let Some(principal) = current_principal() {
-            services().accounts.record_sign_out(&principal).await?;
+        if let Some(principal) = signed_in {
+            accounts.record_sign_out(&principal).await?;
         }
         redirect_plain_form("/login");
         Ok("/login".to_owned())

@@ -61,7 +61,10 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
     use crate::server::{format_millis, principal, respond, services};
     respond(async move {
         let principal = principal()?;
-        let engine = services().engine;
+        // Context is read before the first await: inside server-side rendering it is not
+        // there after one.
+        let services = services();
+        let engine = services.engine;
         let filter = aura_store::RunFilter {
             status: RunStatus::parse(&status),
             limit: 100,
@@ -79,7 +82,7 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
                 error: r.error,
             })
             .collect();
-        let workflows = services()
+        let workflows = services
             .workflows
             .list(&principal)
             .await?
@@ -136,10 +139,11 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
     use crate::server::{format_millis, principal, respond, services};
     respond(async move {
         let principal = principal()?;
-        let engine = services().engine;
+        let services = services();
+        let engine = services.engine;
         let (run, steps) = engine.run_with_steps(&principal, &id).await?;
         let events = engine.events(&principal, &id, 0).await?;
-        let workflow = services()
+        let workflow = services
             .workflows
             .get(&principal, &run.workflow_id)
             .await

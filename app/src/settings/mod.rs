@@ -1,5 +1,7 @@
-//! Instance settings (admins change them): whether new accounts may sign up, and how long
-//! finished workflow runs and audit events are kept.
+//! Settings: the user's API keys, and instance settings (admins change them): whether new
+//! accounts may sign up, and how long finished workflow runs and audit events are kept.
+
+mod keys;
 
 use crate::auth::signup_open;
 use crate::error::AppError;
@@ -188,5 +190,6 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
         </section>
         <RetentionSection/>
+        <keys::KeysSection/>
     }
 }

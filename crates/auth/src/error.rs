@@ -12,6 +12,9 @@ pub enum AuthError {
     /// Wrong password or unknown email: deliberately the same error for both.
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// Unknown, revoked or expired: deliberately the same error for all three.
+    #[error("invalid API key")]
+    InvalidApiKey,
     #[error("too many attempts; retry in {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
     #[error("sign-up is closed")]

@@ -7,6 +7,7 @@
 //! [`aura_store::Origin`]) and map [`AuthError`] to their own responses.
 
 mod accounts;
+mod api_keys;
 mod email;
 mod error;
 pub mod password;
@@ -14,6 +15,7 @@ mod session_policy;
 mod throttle;
 
 pub use accounts::{Accounts, AccountsConfig, MAX_RETENTION_DAYS, Retained, SignUp};
+pub use api_keys::{ApiKeys, CreatedKey, KEY_PREFIX, MAX_KEY_DAYS, hash as hash_api_key};
 pub use email::normalise_email;
 pub use error::{AuthError, FieldErrors};
 pub use session_policy::SessionPolicy;

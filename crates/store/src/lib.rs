@@ -6,6 +6,7 @@
 //! ids); only DDL differs, so migrations live per backend under `migrations/`. Callers get
 //! plain Rust records and [`StoreError`]; they never see a SQL string or a sqlx type.
 
+mod api_keys;
 mod audit;
 mod error;
 mod principal;
@@ -16,8 +17,9 @@ mod settings;
 mod users;
 mod workflows;
 
+pub use api_keys::{ApiKey, NewApiKey};
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
-pub use aura_types::{AuditAction, EventKind, RunStatus, StepStatus};
+pub use aura_types::{AuditAction, EventKind, RunStatus, Scope, StepStatus};
 pub use error::StoreError;
 pub use principal::{Credential, Origin, Principal};
 pub use projects::{

@@ -6,6 +6,7 @@
 //! and the audit log.
 
 use crate::users::{Role, User};
+use aura_types::Scope;
 
 /// Where a request came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,8 +21,10 @@ pub struct Origin {
 /// How the caller proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    /// The browser's session cookie.
+    /// The browser's session cookie: everything the user may do.
     Session,
+    /// An API key (REST only), limited to its scopes.
+    ApiKey { key_id: String, scopes: Vec<Scope> },
 }
 
 /// A signed-in caller.
@@ -48,5 +51,16 @@ impl Principal {
 
     pub fn is_admin(&self) -> bool {
         self.user.role == Role::Admin
+    }
+
+    /// Whether the credential grants `scope`: a session grants every scope, a key only
+    /// its own (and `admin` only while its user is an admin).
+    pub fn allows(&self, scope: Scope) -> bool {
+        match &self.credential {
+            Credential::Session => true,
+            Credential::ApiKey { scopes, .. } => {
+                scopes.contains(&scope) && (scope != Scope::Admin || self.is_admin())
+            }
+        }
     }
 }

@@ -161,6 +161,24 @@ names! {
         ProjectDelete = "project.delete",
         ProjectImport = "project.import",
         ProjectExport = "project.export",
+        ApiKeyCreate = "api_key.create",
+        ApiKeyRevoke = "api_key.revoke",
+        /// A key used from an address it was not last used from.
+        ApiKeyUse = "api_key.use",
+    }
+}
+
+names! {
+    /// What an API key may do. A signed-in browser session may do everything its user may.
+    Scope {
+        /// Read workflows, runs and projects.
+        Read = "read",
+        /// Create, change and delete workflows and projects.
+        Write = "write",
+        /// Start, cancel and resume runs.
+        Run = "run",
+        /// Administrator actions, for keys of administrators.
+        Admin = "admin",
     }
 }
 

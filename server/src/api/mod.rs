@@ -12,12 +12,12 @@ pub use runs::EventStreams;
 
 use crate::AppState;
 use aura_app::error::AppError;
-use aura_store::Principal;
+use aura_store::{Principal, Scope};
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
@@ -42,20 +42,43 @@ fn respond<T: Serialize>(status: StatusCode, data: T) -> Response {
         .into_response()
 }
 
-/// The signed-in caller of a REST request (the middleware put the [`Principal`] in the
-/// request), or 401 in the error envelope.
+/// The caller of a REST request (the middleware put the [`Principal`] in the request),
+/// holding the scope the route needs. Without a principal: 401; with an API key that
+/// lacks the scope: 403 naming it. Both in the error envelope.
 struct Signed(Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for Signed {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts
+        let principal = parts
             .extensions
             .get::<Principal>()
             .cloned()
-            .map(Signed)
-            .ok_or_else(AppError::unauthenticated)
+            .ok_or_else(AppError::unauthenticated)?;
+        let scope = required_scope(&parts.method, parts.uri.path());
+        if !principal.allows(scope) {
+            return Err(AppError::Forbidden {
+                message: format!("This API key lacks the `{scope}` scope this request needs."),
+            });
+        }
+        Ok(Signed(principal))
+    }
+}
+
+/// The scope a REST request needs: reading is `read`; starting, cancelling and resuming
+/// runs is `run`; analysing changes nothing and is `read`; every other change is `write`.
+/// (Paths are relative to `/api/v1`, as the nested router sees them.)
+fn required_scope(method: &Method, path: &str) -> Scope {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    if matches!(*method, Method::GET | Method::HEAD) {
+        return Scope::Read;
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["workflows", _, "runs"] | ["runs", _, "cancel" | "resume"] => Scope::Run,
+        ["projects", _, "analyze"] => Scope::Read,
+        _ => Scope::Write,
     }
 }
 
@@ -70,5 +93,28 @@ fn bad_body(rejection: JsonRejection) -> AppError {
 fn bad_query(rejection: axum::extract::rejection::QueryRejection) -> AppError {
     AppError::BadRequest {
         message: rejection.body_text(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_route_needs_its_scope() {
+        for (method, path, scope) in [
+            (Method::GET, "/workflows", Scope::Read),
+            (Method::GET, "/api/v1/runs/r1/events", Scope::Read),
+            (Method::POST, "/workflows", Scope::Write),
+            (Method::PUT, "/workflows/w1", Scope::Write),
+            (Method::DELETE, "/projects/p1/files/e1", Scope::Write),
+            (Method::POST, "/workflows/w1/runs", Scope::Run),
+            (Method::POST, "/api/v1/runs/r1/cancel", Scope::Run),
+            (Method::POST, "/runs/r1/resume", Scope::Run),
+            (Method::POST, "/projects/p1/analyze", Scope::Read),
+            (Method::POST, "/projects/import", Scope::Write),
+        ] {
+            assert_eq!(required_scope(&method, path), scope, "{method} {path}");
+        }
     }
 }
