@@ -50,3 +50,13 @@ if [[ "$(cat public/monaco/VERSION 2>/dev/null)" != "$monaco_version" ]]; then
   cp -r node_modules/monaco-editor/min/vs public/monaco/vs
   echo "$monaco_version" >public/monaco/VERSION
 fi
+
+# Python tools the test command uses, in a venv outside the clone: an independent
+# OpenAPI validator for the document the server generates.
+venv="$HOME/.cache/aura/venv"
+if ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: 0.9.0"; then
+  step "python venv with openapi-spec-validator"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator==0.9.0"
+fi
+

@@ -22,6 +22,12 @@ limit() { timeout --kill-after=30s "$@"; }
 step "cargo test on SQLite"
 limit 25m cargo test
 
+step "OpenAPI document: openapi-spec-validator"
+openapi=$(mktemp --suffix=.json)
+cargo run -q -p aura-server --bin aura -- openapi >"$openapi"
+"$HOME/.cache/aura/venv/bin/openapi-spec-validator" "$openapi"
+rm -f "$openapi"
+
 step "cargo test on PostgreSQL (throwaway cluster)"
 limit 25m scripts/with-postgres.sh cargo test
 

@@ -253,8 +253,35 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
     result
 }
 
-/// REST's answer for an error: `{"error": {code, message, details}, "meta": {request_id}}`,
-/// with the status from [`AppError::status`] and `Retry-After` when there is one.
+/// REST's error envelope: `{"error": {code, message, details}, "meta": {request_id}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    pub meta: Meta,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// `bad_request`, `validation`, `unauthenticated`, `forbidden`, `not_found`,
+    /// `conflict`, `stale_revision`, `invalid_state`, `throttled`, `unavailable` or
+    /// `internal`.
+    pub code: String,
+    pub message: String,
+    /// For `validation`: `[{step?, field, message}]`; for `stale_revision`:
+    /// `{current}`, the file as saved now; otherwise null.
+    #[schema(value_type = Object, nullable)]
+    pub details: serde_json::Value,
+}
+
+/// What every REST answer carries besides its data or error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Meta {
+    /// The id the server logged this request under.
+    pub request_id: String,
+}
+
+/// REST's answer for an error: [`ErrorBody`], with the status from [`AppError::status`]
+/// and `Retry-After` when there is one.
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         let status =
@@ -283,10 +310,16 @@ impl axum::response::IntoResponse for AppError {
             }
             other => (other.to_string(), serde_json::Value::Null),
         };
-        let body = serde_json::json!({
-            "error": { "code": code, "message": message, "details": details },
-            "meta": { "request_id": request_id() },
-        });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                details,
+            },
+            meta: Meta {
+                request_id: request_id(),
+            },
+        };
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(value) =
             retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())

@@ -7,6 +7,11 @@ mod api;
 pub mod config;
 mod middleware;
 pub mod retention;
+
+/// The OpenAPI document of the REST API, as pretty JSON (`aura openapi` prints it).
+pub fn openapi_json() -> String {
+    api::routes().1.to_pretty_json().unwrap_or_default()
+}
 mod sessions;
 
 use anyhow::Context as _;
@@ -180,7 +185,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .nest("/api/v1", api::routes())
+        .merge(api::routes().0)
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(

@@ -12,6 +12,7 @@ pub use runs::EventStreams;
 
 use crate::AppState;
 use aura_app::error::AppError;
+use aura_app::server::{ErrorBody, Meta};
 use aura_store::{Principal, Scope};
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -20,12 +21,148 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::{ContentBuilder, Ref};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn routes() -> Router<AppState> {
-    workflows::routes()
-        .merge(runs::routes())
-        .merge(projects::routes())
+/// The REST routes, mounted under `/api/v1`, and the OpenAPI document generated from
+/// their handlers' annotations and types (every route is registered through
+/// `utoipa_axum::routes!`, so none can be missing from the document).
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(
+            "/api/v1",
+            workflows::routes()
+                .merge(runs::routes())
+                .merge(projects::routes()),
+        )
+        .split_for_parts();
+    // Each operation lists the errors every route can answer.
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, description) in ERRORS {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(*description)
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            )
+                            .into()
+                    });
+            }
+        }
+    }
+    let router = router.route(
+        "/api/v1/openapi.json",
+        axum::routing::get({
+            let text = std::sync::Arc::new(doc.to_json().unwrap_or_default());
+            move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    text.as_str().to_owned(),
+                )
+            }
+        }),
+    );
+    (router, doc)
+}
+
+/// Errors any route may answer, with the `ErrorBody` envelope.
+const ERRORS: &[(u16, &str)] = &[
+    (
+        400,
+        "The body or query is not what the route takes (`bad_request`).",
+    ),
+    (
+        401,
+        "Not signed in, or the API key is unknown, revoked or expired (`unauthenticated`).",
+    ),
+    (
+        403,
+        "The API key lacks the scope, or a cross-site browser request (`forbidden`).",
+    ),
+    (
+        429,
+        "Too many requests of this kind (`throttled`); see `Retry-After`.",
+    ),
+    (500, "A bug; quote the request id (`internal`)."),
+    (
+        503,
+        "The database is out of reach (`unavailable`); see `Retry-After`.",
+    ),
+];
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Aura REST API",
+        version = "1",
+        description = "Workflows, runs and projects. Authenticate with an API key from /settings (`Authorization: Bearer aura_…`) or a browser session. Every answer is `{data, meta}` or `{error, meta}`."
+    ),
+    components(schemas(ErrorBody, Meta)),
+    modifiers(&Security),
+    security(("api_key" = []), ("session" = [])),
+    tags(
+        (name = "workflows", description = "Workflows and their versions"),
+        (name = "runs", description = "Runs, their steps and live events"),
+        (name = "projects", description = "Projects, files, revisions, zip import and export, analysis")
+    )
+)]
+struct ApiDoc;
+
+/// The two ways to authenticate.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("aura_…")
+                    .description(Some("An API key made on /settings, limited to its scopes."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("aura_session"))),
+        );
+    }
+}
+
+/// A successful answer: `{"data": …, "meta": {"request_id": …}}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Data<T> {
+    pub data: T,
+    pub meta: Meta,
+}
+
+/// `{"deleted": id}`
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Deleted {
+    pub deleted: String,
 }
 
 type ApiResult = Result<Response, AppError>;
@@ -33,13 +170,13 @@ type ApiResult = Result<Response, AppError>;
 /// A successful answer: `{"data": …, "meta": {"request_id": …}}`. Errors answer through
 /// [`AppError`]'s `IntoResponse`, the same type server functions return.
 fn respond<T: Serialize>(status: StatusCode, data: T) -> Response {
-    (
-        status,
-        axum::Json(
-            json!({ "data": data, "meta": { "request_id": aura_app::server::request_id() } }),
-        ),
-    )
-        .into_response()
+    let body = Data {
+        data,
+        meta: Meta {
+            request_id: aura_app::server::request_id(),
+        },
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 /// The caller of a REST request (the middleware put the [`Principal`] in the request),

@@ -1,18 +1,18 @@
 //! `/api/v1/runs`: start a run, list runs with filters, read one with its steps, cancel,
 //! resume, and follow its events live (server-sent events).
 
-use super::{ApiResult, Signed, bad_body, respond};
+use super::{ApiResult, Data, Signed, bad_body, respond};
 use crate::AppState;
 use aura_app::error::AppError;
+use aura_app::server::ErrorBody;
 use aura_engine::{Engine, MAX_PAGE, RunSignal};
 use aura_store::{Principal, Run, RunEvent, RunFilter, RunStatus, StepRun, StepStatus};
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,15 +21,18 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/workflows/{id}/runs", post(start))
-        .route("/runs", get(list))
-        .route("/runs/{id}", get(show))
-        .route("/runs/{id}/cancel", post(cancel))
-        .route("/runs/{id}/resume", post(resume))
-        .route("/runs/{id}/events", get(events))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(cancel))
+        .routes(routes!(resume))
+        .routes(routes!(events))
 }
 
 fn json_text(text: Option<&str>) -> Value {
@@ -37,12 +40,15 @@ fn json_text(text: Option<&str>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RunView {
     id: String,
     workflow_id: String,
     workflow_version: i64,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    #[schema(value_type = String)]
     status: RunStatus,
+    #[schema(value_type = Object)]
     input: Value,
     error: Option<String>,
     created_at: i64,
@@ -64,13 +70,19 @@ impl From<Run> for RunView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct StepView {
     step_id: String,
+    /// `pending`, `queued`, `running`, `succeeded`, `failed`, `skipped` or `cancelled`.
+    #[schema(value_type = String)]
     status: StepStatus,
     attempt: i64,
+    /// The step's output (any JSON), null until it succeeded.
+    #[schema(value_type = Object, nullable)]
     output: Value,
     error: Option<String>,
+    /// Token usage of `llm` steps.
+    #[schema(value_type = Object, nullable)]
     usage: Value,
     started_at: Option<i64>,
     finished_at: Option<i64>,
@@ -91,13 +103,65 @@ impl From<StepRun> for StepView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StartBody {
+    /// The run's input: a JSON object (default `{}`).
     #[serde(default)]
+    #[schema(value_type = Object)]
     input: Option<Value>,
 }
 
+/// A run in a listing.
+#[derive(Debug, Serialize, ToSchema)]
+struct RunListItem {
+    id: String,
+    workflow_id: String,
+    workflow_name: String,
+    workflow_version: i64,
+    #[schema(value_type = String)]
+    status: RunStatus,
+    error: Option<String>,
+    created_at: i64,
+    finished_at: Option<i64>,
+}
+
+impl From<aura_store::RunSummary> for RunListItem {
+    fn from(r: aura_store::RunSummary) -> Self {
+        RunListItem {
+            id: r.id,
+            workflow_id: r.workflow_id,
+            workflow_name: r.workflow_name,
+            workflow_version: r.workflow_version,
+            status: r.status,
+            error: r.error,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+/// A page of runs; `next_cursor` fetches the next one.
+#[derive(Debug, Serialize, ToSchema)]
+struct RunPage {
+    runs: Vec<RunListItem>,
+    next_cursor: Option<String>,
+}
+
+/// A run with its steps.
+#[derive(Debug, Serialize, ToSchema)]
+struct RunDetail {
+    run: RunView,
+    steps: Vec<StepView>,
+}
+
+/// Starts a run of the workflow's current version.
+#[utoipa::path(post, operation_id = "runs.start", path = "/workflows/{id}/runs", tag = "runs", params(("id" = String, Path, description = "The workflow")),
+    request_body = StartBody,
+    responses(
+        (status = 201, description = "Queued", body = Data<RunView>),
+        (status = 404, description = "No such workflow of yours", body = ErrorBody),
+        (status = 422, description = "The input is not a JSON object", body = ErrorBody)))]
 async fn start(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -123,16 +187,23 @@ async fn start(
     Ok(respond(StatusCode::CREATED, RunView::from(run)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     workflow_id: Option<String>,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     status: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     limit: Option<i64>,
 }
 
+/// Your runs, newest first.
+#[utoipa::path(get, operation_id = "runs.list", path = "/runs", tag = "runs", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of runs", body = Data<RunPage>),
+        (status = 422, description = "A bad status, limit or cursor", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -173,7 +244,10 @@ async fn list(
         .flatten();
     Ok(respond(
         StatusCode::OK,
-        serde_json::json!({ "runs": runs, "next_cursor": next_cursor }),
+        RunPage {
+            runs: runs.into_iter().map(RunListItem::from).collect(),
+            next_cursor,
+        },
     ))
 }
 
@@ -182,6 +256,11 @@ fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
     Some((at.parse().ok()?, id.to_owned()))
 }
 
+/// The run and its steps.
+#[utoipa::path(get, operation_id = "runs.show", path = "/runs/{id}", tag = "runs", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The run", body = Data<RunDetail>),
+        (status = 404, description = "No such run of yours", body = ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -195,17 +274,29 @@ async fn show(
         .map_err(AppError::from)?;
     Ok(respond(
         StatusCode::OK,
-        serde_json::json!({
-            "run": RunView::from(run),
-            "steps": steps.into_iter().map(StepView::from).collect::<Vec<_>>(),
-        }),
+        RunDetail {
+            run: RunView::from(run),
+            steps: steps.into_iter().map(StepView::from).collect(),
+        },
     ))
 }
 
+/// Stops a queued or running run.
+#[utoipa::path(post, operation_id = "runs.cancel", path = "/runs/{id}/cancel", tag = "runs", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Cancelled", body = Data<RunView>),
+        (status = 404, description = "No such run of yours", body = ErrorBody),
+        (status = 409, description = "The run has already ended (`invalid_state`)", body = ErrorBody)))]
 async fn cancel(state: State<AppState>, principal: Signed, id: Path<String>) -> ApiResult {
     control(state, principal, id, Control::Cancel).await
 }
 
+/// Runs a failed or cancelled run again from its failed steps.
+#[utoipa::path(post, operation_id = "runs.resume", path = "/runs/{id}/resume", tag = "runs", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Queued again", body = Data<RunView>),
+        (status = 404, description = "No such run of yours", body = ErrorBody),
+        (status = 409, description = "Only failed or cancelled runs resume (`invalid_state`)", body = ErrorBody)))]
 async fn resume(state: State<AppState>, principal: Signed, id: Path<String>) -> ApiResult {
     control(state, principal, id, Control::Resume).await
 }
@@ -229,8 +320,9 @@ async fn control(
     Ok(respond(StatusCode::OK, RunView::from(run)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
     /// For clients that cannot set `Last-Event-ID`.
     after: Option<i64>,
@@ -243,6 +335,13 @@ const POLL: Duration = Duration::from_secs(1);
 
 /// Replays the run's events after `Last-Event-ID` (or `?after=`), then stays open and
 /// sends new ones as they are stored.
+/// Server-sent events: the run's events after `Last-Event-ID` (or `after`), then live.
+#[utoipa::path(get, operation_id = "runs.events", path = "/runs/{id}/events", tag = "runs", params(("id" = String, Path), EventsQuery,
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
+    responses(
+        (status = 200, description = "`text/event-stream`; each event's name is its kind, its data `{id, kind, step_id, detail, created_at}`", content_type = "text/event-stream", body = String),
+        (status = 404, description = "No such run of yours", body = ErrorBody),
+        (status = 422, description = "A bad Last-Event-ID", body = ErrorBody)))]
 async fn events(
     State(state): State<AppState>,
     Signed(principal): Signed,

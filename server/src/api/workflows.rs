@@ -1,31 +1,36 @@
 //! `/api/v1/workflows`: create, update (a new version), list, get and delete workflows,
 //! and read their versions.
 
-use super::{ApiResult, Signed, bad_body, respond};
+use super::{ApiResult, Data, Deleted, Signed, bad_body, respond};
 use crate::AppState;
 use aura_app::error::AppError;
+use aura_app::server::ErrorBody;
 use aura_engine::{WorkflowDefinition, WorkflowInput};
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/workflows", get(list).post(create))
-        .route("/workflows/{id}", get(show).put(update).delete(remove))
-        .route("/workflows/{id}/versions", get(versions))
-        .route("/workflows/{id}/versions/{version}", get(version))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(versions))
+        .routes(routes!(version))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct WorkflowBody {
     name: String,
     #[serde(default)]
     description: String,
+    /// `{steps: [{id, type, config, next?, retry?, timeout_ms?}]}`; see the README.
+    #[schema(value_type = Object)]
     definition: WorkflowDefinition,
     /// The version the client edited; a newer saved version makes the save a 409.
     #[serde(default)]
@@ -43,7 +48,7 @@ impl WorkflowBody {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct WorkflowView {
     id: String,
     name: String,
@@ -51,6 +56,7 @@ struct WorkflowView {
     current_version: i64,
     created_at: i64,
     updated_at: i64,
+    #[schema(value_type = Object)]
     definition: serde_json::Value,
 }
 
@@ -68,6 +74,9 @@ impl From<aura_store::Workflow> for WorkflowView {
     }
 }
 
+/// Your workflows, most recently changed first.
+#[utoipa::path(get, operation_id = "workflows.list", path = "/workflows", tag = "workflows",
+    responses((status = 200, description = "Your workflows", body = Data<Vec<WorkflowView>>)))]
 async fn list(State(state): State<AppState>, Signed(principal): Signed) -> ApiResult {
     let items = state
         .services
@@ -84,6 +93,11 @@ async fn list(State(state): State<AppState>, Signed(principal): Signed) -> ApiRe
     ))
 }
 
+/// Creates a workflow at version 1.
+#[utoipa::path(post, operation_id = "workflows.create", path = "/workflows", tag = "workflows", request_body = WorkflowBody,
+    responses(
+        (status = 201, description = "Created", body = Data<WorkflowView>),
+        (status = 422, description = "Every problem of the definition, each with its step and field", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -100,6 +114,11 @@ async fn create(
     Ok(respond(StatusCode::CREATED, WorkflowView::from(created)))
 }
 
+/// One workflow with its current definition.
+#[utoipa::path(get, operation_id = "workflows.show", path = "/workflows/{id}", tag = "workflows", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The workflow", body = Data<WorkflowView>),
+        (status = 404, description = "No such workflow of yours", body = ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -114,6 +133,13 @@ async fn show(
     Ok(respond(StatusCode::OK, WorkflowView::from(workflow)))
 }
 
+/// Saves a new version; with `expected_version`, a newer save makes this a 409.
+#[utoipa::path(put, operation_id = "workflows.update", path = "/workflows/{id}", tag = "workflows", params(("id" = String, Path)), request_body = WorkflowBody,
+    responses(
+        (status = 200, description = "Saved as the next version", body = Data<WorkflowView>),
+        (status = 404, description = "No such workflow of yours", body = ErrorBody),
+        (status = 409, description = "A newer version was saved (`conflict`)", body = ErrorBody),
+        (status = 422, description = "Problems of the definition", body = ErrorBody)))]
 async fn update(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -131,6 +157,11 @@ async fn update(
     Ok(respond(StatusCode::OK, WorkflowView::from(updated)))
 }
 
+/// Hides the workflow; its versions stay readable for past runs.
+#[utoipa::path(delete, operation_id = "workflows.remove", path = "/workflows/{id}", tag = "workflows", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Deleted", body = Data<Deleted>),
+        (status = 404, description = "No such workflow of yours", body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -142,17 +173,15 @@ async fn remove(
         .delete(&principal, &id)
         .await
         .map_err(AppError::from)?;
-    Ok(respond(
-        StatusCode::OK,
-        serde_json::json!({ "deleted": id }),
-    ))
+    Ok(respond(StatusCode::OK, Deleted { deleted: id }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct VersionView {
     version: i64,
     created_by: Option<String>,
     created_at: i64,
+    #[schema(value_type = Object)]
     definition: serde_json::Value,
 }
 
@@ -167,6 +196,11 @@ impl From<aura_store::WorkflowVersion> for VersionView {
     }
 }
 
+/// Every version, newest first.
+#[utoipa::path(get, operation_id = "workflows.versions", path = "/workflows/{id}/versions", tag = "workflows", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The versions", body = Data<Vec<VersionView>>),
+        (status = 404, description = "No such workflow of yours", body = ErrorBody)))]
 async fn versions(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -184,6 +218,12 @@ async fn versions(
     ))
 }
 
+/// One version.
+#[utoipa::path(get, operation_id = "workflows.version", path = "/workflows/{id}/versions/{version}", tag = "workflows",
+    params(("id" = String, Path), ("version" = i64, Path)),
+    responses(
+        (status = 200, description = "The version", body = Data<VersionView>),
+        (status = 404, description = "No such version", body = ErrorBody)))]
 async fn version(
     State(state): State<AppState>,
     Signed(principal): Signed,
