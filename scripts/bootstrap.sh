@@ -52,11 +52,14 @@ if [[ "$(cat public/monaco/VERSION 2>/dev/null)" != "$monaco_version" ]]; then
 fi
 
 # Python tools the test command uses, in a venv outside the clone: an independent
-# OpenAPI validator for the document the server generates.
+# OpenAPI validator for the document the server generates, and Schemathesis to fuzz the
+# API from it. Pinned, so every run checks the same way.
 venv="$HOME/.cache/aura/venv"
-if ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: 0.9.0"; then
-  step "python venv with openapi-spec-validator"
+if ! "$venv/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: 4.32.5" ||
+  ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: 0.9.0"; then
+  step "python venv with openapi-spec-validator and schemathesis"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator==0.9.0"
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    "openapi-spec-validator==0.9.0" "schemathesis==4.32.5"
 fi
 

@@ -34,4 +34,7 @@ limit 25m scripts/with-postgres.sh cargo test
 step "Playwright end-to-end tests in Chromium, against the release build"
 limit 30m scripts/e2e.sh --release
 
+step "Schemathesis: the REST API fuzzed from its OpenAPI document, with an API key"
+limit 10m scripts/schemathesis.sh
+
 step "all checks passed"

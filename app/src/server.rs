@@ -269,7 +269,6 @@ pub struct ErrorDetail {
     pub message: String,
     /// For `validation`: `[{step?, field, message}]`; for `stale_revision`:
     /// `{current}`, the file as saved now; otherwise null.
-    #[schema(value_type = Object, nullable)]
     pub details: serde_json::Value,
 }
 

@@ -219,6 +219,23 @@ fn required_scope(method: &Method, path: &str) -> Scope {
     }
 }
 
+/// Path parameters. A value that does not parse (an id past `i64`) is a 400 in the error
+/// envelope; axum's own rejection would answer in plain text.
+pub(crate) struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|rejection| AppError::BadRequest {
+                message: rejection.body_text(),
+            })
+    }
+}
+
 /// A body that is not the JSON we expect.
 fn bad_body(rejection: JsonRejection) -> AppError {
     AppError::BadRequest {

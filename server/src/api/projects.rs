@@ -1,7 +1,7 @@
 //! `/api/v1/projects`: projects, their files and folders, revisions, zip import and
 //! export, and code analysis.
 
-use super::{ApiResult, Data, Deleted, Signed, bad_body, bad_query, respond};
+use super::{ApiPath, ApiResult, Data, Deleted, Signed, bad_body, bad_query, respond};
 use crate::AppState;
 use aura_app::error::AppError;
 use aura_app::projects::language_of;
@@ -11,7 +11,7 @@ use aura_store::{Entry, FileContent, Project};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -256,7 +256,7 @@ async fn create(
 async fn show(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let project: Project = state
         .services
@@ -275,7 +275,7 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Json<ProjectBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
@@ -295,7 +295,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     state
         .services
@@ -313,7 +313,7 @@ async fn remove(
 async fn tree(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let entries = state
         .services
@@ -347,7 +347,7 @@ fn file_kind() -> String {
 async fn create_entry(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Json<NewEntryBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
@@ -375,7 +375,7 @@ async fn create_entry(
 async fn read_file(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path((id, entry)): Path<(String, String)>,
+    ApiPath((id, entry)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let file = state
         .services
@@ -403,7 +403,7 @@ struct SaveBody {
 async fn save_file(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path((id, entry)): Path<(String, String)>,
+    ApiPath((id, entry)): ApiPath<(String, String)>,
     body: Result<Json<SaveBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
@@ -430,7 +430,7 @@ struct MoveBody {
 async fn move_entry(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path((id, entry)): Path<(String, String)>,
+    ApiPath((id, entry)): ApiPath<(String, String)>,
     body: Result<Json<MoveBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
@@ -450,7 +450,7 @@ async fn move_entry(
 async fn delete_entry(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path((id, entry)): Path<(String, String)>,
+    ApiPath((id, entry)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let count = state
         .services
@@ -468,7 +468,7 @@ async fn delete_entry(
 async fn revisions(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path((id, entry)): Path<(String, String)>,
+    ApiPath((id, entry)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let list = state
         .services
@@ -498,7 +498,7 @@ async fn revisions(
 async fn revision(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path((id, entry, revision)): Path<(String, String, i64)>,
+    ApiPath((id, entry, revision)): ApiPath<(String, String, i64)>,
 ) -> ApiResult {
     let content = state
         .services
@@ -520,7 +520,7 @@ async fn revision(
 async fn restore(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path((id, entry, revision)): Path<(String, String, i64)>,
+    ApiPath((id, entry, revision)): ApiPath<(String, String, i64)>,
 ) -> ApiResult {
     let restored = state
         .services
@@ -588,7 +588,7 @@ async fn import(
 async fn export(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let (slug, bytes) = state
         .services
@@ -616,7 +616,7 @@ async fn export(
 async fn analyze(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let results = state
         .services

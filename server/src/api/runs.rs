@@ -1,7 +1,7 @@
 //! `/api/v1/runs`: start a run, list runs with filters, read one with its steps, cancel,
 //! resume, and follow its events live (server-sent events).
 
-use super::{ApiResult, Data, Signed, bad_body, respond};
+use super::{ApiPath, ApiResult, Data, Signed, bad_body, respond};
 use crate::AppState;
 use aura_app::error::AppError;
 use aura_app::server::ErrorBody;
@@ -9,7 +9,7 @@ use aura_engine::{Engine, MAX_PAGE, RunSignal};
 use aura_store::{Principal, Run, RunEvent, RunFilter, RunStatus, StepRun, StepStatus};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -165,7 +165,7 @@ struct RunDetail {
 async fn start(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(workflow_id): Path<String>,
+    ApiPath(workflow_id): ApiPath<String>,
     body: Result<Json<StartBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
@@ -264,7 +264,7 @@ fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
 async fn show(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let (run, steps) = state
         .services
@@ -287,7 +287,7 @@ async fn show(
         (status = 200, description = "Cancelled", body = Data<RunView>),
         (status = 404, description = "No such run of yours", body = ErrorBody),
         (status = 409, description = "The run has already ended (`invalid_state`)", body = ErrorBody)))]
-async fn cancel(state: State<AppState>, principal: Signed, id: Path<String>) -> ApiResult {
+async fn cancel(state: State<AppState>, principal: Signed, id: ApiPath<String>) -> ApiResult {
     control(state, principal, id, Control::Cancel).await
 }
 
@@ -297,7 +297,7 @@ async fn cancel(state: State<AppState>, principal: Signed, id: Path<String>) -> 
         (status = 200, description = "Queued again", body = Data<RunView>),
         (status = 404, description = "No such run of yours", body = ErrorBody),
         (status = 409, description = "Only failed or cancelled runs resume (`invalid_state`)", body = ErrorBody)))]
-async fn resume(state: State<AppState>, principal: Signed, id: Path<String>) -> ApiResult {
+async fn resume(state: State<AppState>, principal: Signed, id: ApiPath<String>) -> ApiResult {
     control(state, principal, id, Control::Resume).await
 }
 
@@ -309,7 +309,7 @@ enum Control {
 async fn control(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     command: Control,
 ) -> ApiResult {
     let run = match command {
@@ -346,8 +346,8 @@ async fn events(
     State(state): State<AppState>,
     Signed(principal): Signed,
     session: tower_sessions::Session,
-    Path(id): Path<String>,
-    Query(query): Query<EventsQuery>,
+    ApiPath(id): ApiPath<String>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> ApiResult {
     let Some(slot) = state.event_streams.take(principal.user_id()) else {
@@ -359,6 +359,7 @@ async fn events(
             retry_after_secs: 5,
         });
     };
+    let Query(query) = query.map_err(super::bad_query)?;
     let after = match headers.get("last-event-id") {
         Some(value) => value
             .to_str()

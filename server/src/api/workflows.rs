@@ -1,14 +1,14 @@
 //! `/api/v1/workflows`: create, update (a new version), list, get and delete workflows,
 //! and read their versions.
 
-use super::{ApiResult, Data, Deleted, Signed, bad_body, respond};
+use super::{ApiPath, ApiResult, Data, Deleted, Signed, bad_body, respond};
 use crate::AppState;
 use aura_app::error::AppError;
 use aura_app::server::ErrorBody;
 use aura_engine::{WorkflowDefinition, WorkflowInput};
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -122,7 +122,7 @@ async fn create(
 async fn show(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let workflow = state
         .services
@@ -143,7 +143,7 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Json<WorkflowBody>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body.map_err(bad_body)?;
@@ -165,7 +165,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     state
         .services
@@ -204,7 +204,7 @@ impl From<aura_store::WorkflowVersion> for VersionView {
 async fn versions(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let all = state
         .services
@@ -227,7 +227,7 @@ async fn versions(
 async fn version(
     State(state): State<AppState>,
     Signed(principal): Signed,
-    Path((id, version)): Path<(String, i64)>,
+    ApiPath((id, version)): ApiPath<(String, i64)>,
 ) -> ApiResult {
     let (row, _) = state
         .services
