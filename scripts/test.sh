@@ -19,6 +19,9 @@ cargo clippy -p aura-frontend --target wasm32-unknown-unknown -- -D warnings
 # A hang anywhere fails the stage well inside CI's 90 minutes instead of eating them.
 limit() { timeout --kill-after=30s "$@"; }
 
+# The suites leave a SQLite file per test app; start from none so they never pile up.
+rm -rf "${TMPDIR:-/tmp}/aura-tests"
+
 step "cargo test on SQLite"
 limit 25m cargo test
 

@@ -104,6 +104,26 @@ async fn the_document_covers_every_route_and_matches_live_answers() {
     assert_eq!(schemes["api_key"]["scheme"], "bearer");
     assert_eq!(schemes["session"]["in"], "cookie");
 
+    // The reference page renders every operation, with no script.
+    let res = client()
+        .get(app.url("/api/v1/reference"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = res.text().await.unwrap();
+    for (method, path) in ROUTES {
+        let id = doc["paths"][path][method]["operationId"].as_str().unwrap();
+        assert!(page.contains(&format!("id=\"op-{id}\"")), "{id}");
+    }
+    assert!(page.contains("id=\"schema-ErrorBody\"") && !page.contains("<script"));
+
     // Live answers carry exactly the documented fields.
     let c = app.signed_in_client("ada@example.com").await;
     let created = json(

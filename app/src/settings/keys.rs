@@ -148,7 +148,10 @@ pub fn KeysSection() -> impl IntoView {
             <h2 id="settings-keys" class="text-lg font-semibold">"API keys"</h2>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
                 "Keys let scripts and the CLI use the REST API as you, limited to their scopes. Send one as "
-                <code class="font-mono text-xs">"Authorization: Bearer aura_…"</code>"."
+                <code class="font-mono text-xs">"Authorization: Bearer aura_…"</code>". "
+                <a href="/api/v1/reference" rel="external" class="text-indigo-600 hover:underline dark:text-indigo-400">"API reference"</a>
+                " · "
+                <a href="/api/v1/openapi.json" rel="external" class="text-indigo-600 hover:underline dark:text-indigo-400">"OpenAPI document"</a>
             </p>
             <ActionForm action=create>
                 <div class="mt-4 space-y-3">

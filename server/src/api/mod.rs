@@ -5,6 +5,7 @@
 //! domain errors convert to it in `aura_app::server`, and it answers with the envelope.
 
 mod projects;
+mod reference;
 mod runs;
 mod workflows;
 
@@ -68,18 +69,26 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             }
         }
     }
-    let router = router.route(
-        "/api/v1/openapi.json",
-        axum::routing::get({
-            let text = std::sync::Arc::new(doc.to_json().unwrap_or_default());
-            move || async move {
+    let json = std::sync::Arc::new(doc.to_json().unwrap_or_default());
+    let page = std::sync::Arc::new(reference::render(
+        &serde_json::from_str(&json).unwrap_or_default(),
+    ));
+    let router = router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || async move {
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    text.as_str().to_owned(),
+                    json.as_str().to_owned(),
                 )
-            }
-        }),
-    );
+            }),
+        )
+        .route(
+            "/api/v1/reference",
+            axum::routing::get(
+                move || async move { axum::response::Html(page.as_str().to_owned()) },
+            ),
+        );
     (router, doc)
 }
 
