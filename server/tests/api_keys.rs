@@ -208,3 +208,58 @@ async fn keys_are_made_used_within_their_scopes_and_refused_once_revoked_or_expi
         "one per key: {actions:?}"
     );
 }
+
+/// Reads the stream to its end; `Err` when it is still open after `secs`.
+async fn drain(
+    stream: &mut reqwest::Response,
+    secs: u64,
+) -> Result<(), tokio::time::error::Elapsed> {
+    tokio::time::timeout(std::time::Duration::from_secs(secs), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await
+}
+
+/// An event stream opened with a key stays open while the key stands (its re-checks
+/// look at the key, not a session) and ends once the key is revoked.
+#[tokio::test]
+async fn an_event_stream_opened_with_a_key_ends_when_the_key_is_revoked() {
+    let app = spawn_app_with(&[
+        ("AURA_EVENT_STREAM_RECHECK_SECS", "1"),
+        ("AURA_WORKERS", "0"),
+    ])
+    .await;
+    let c = app.signed_in_client("ada@example.com").await;
+    let key = create_key(&app, &c, "follower", &["read", "run"], "").await;
+    let bearer = format!("Bearer {}", key["secret"].as_str().unwrap());
+    // No runner: the run stays queued and its stream stays open.
+    let workflow = app
+        .create_workflow(
+            &c,
+            json!([{ "id": "t", "type": "template", "config": { "template": "x" } }]),
+        )
+        .await;
+    let run = app.start_run(&c, &workflow, json!({})).await;
+    let api = bare();
+    let mut stream = api
+        .get(app.url(&format!("/api/v1/runs/{run}/events")))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(
+        drain(&mut stream, 3).await.is_err(),
+        "the stream ended although its key still stands"
+    );
+    let id = json(app.post(&c, "/api/keys/list", &[]).await).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app.post(&c, "/api/keys/revoke", &[("id", &id)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        drain(&mut stream, 5).await.is_ok(),
+        "the stream kept going after its key was revoked"
+    );
+}

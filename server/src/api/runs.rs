@@ -485,8 +485,24 @@ impl Follower {
         })
     }
 
-    /// Whether the stream's session still belongs to its user.
+    /// Whether the stream's credential still stands: its session still belongs to its
+    /// user, or its API key is neither revoked nor expired.
     async fn session_is_valid(&self) -> bool {
+        if let aura_store::Credential::ApiKey { key_id, .. } = &self.owner.credential {
+            return match self
+                .engine
+                .store()
+                .list_api_keys(self.owner.user_id())
+                .await
+            {
+                Ok(keys) => keys.iter().any(|k| {
+                    &k.id == key_id
+                        && k.revoked_at.is_none()
+                        && k.expires_at.is_none_or(|at| at > aura_store::now_millis())
+                }),
+                Err(_) => true,
+            };
+        }
         let Some(session) = &self.session else {
             return false;
         };
