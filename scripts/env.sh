@@ -20,3 +20,25 @@ cd "$AURA_ROOT"
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
+
+# Starts the built `aura` ($1: debug or release) on a free port with a fresh SQLite
+# database in a new temporary directory, stops it and removes the directory on exit, and
+# waits for /readyz. Sets `work` (the directory, with server.log), `port` and `base`.
+start_aura() {
+  work=$(mktemp -d /tmp/aura-run.XXXXXX)
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$AURA_ROOT/target/site" \
+    AURA_DATABASE_URL="sqlite://$work/aura.db" \
+    "$CARGO_TARGET_DIR/$1/aura" >"$work/server.log" 2>&1 &
+  aura_pid=$!
+  trap 'kill -TERM "$aura_pid" 2>/dev/null && wait "$aura_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  for _ in $(seq 1 120); do
+    curl -fsS "$base/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$aura_pid" 2>/dev/null || { cat "$work/server.log" >&2; return 1; }
+    sleep 0.5
+  done
+  echo "server never became ready" >&2
+  cat "$work/server.log" >&2
+  return 1
+}

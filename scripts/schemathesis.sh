@@ -15,24 +15,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-work=$(mktemp -d /tmp/aura-st.XXXXXX)
-port=$(free_port)
-base="http://127.0.0.1:$port"
-LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$AURA_ROOT/target/site" \
-  AURA_DATABASE_URL="sqlite://$work/st.db" RUST_LOG=warn \
-  "$CARGO_TARGET_DIR/release/aura" >"$work/server.log" 2>&1 &
-server=$!
-stop() {
-  kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap stop EXIT
-
-for _ in $(seq 1 120); do
-  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.5
-done
+RUST_LOG=warn start_aura release
 
 jar="$work/cookies"
 curl -fsS -c "$jar" -b "$jar" -X POST "$base/api/auth/sign_up" -H "Accept: application/json" \
