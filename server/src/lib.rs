@@ -4,6 +4,7 @@
 //! [`build`] and [`serve`] directly with their own config and a port-0 listener.
 
 mod api;
+pub mod cli;
 pub mod config;
 mod middleware;
 pub mod retention;

@@ -1,19 +1,20 @@
-//! `aura`: starts the web server. Configuration comes from `Leptos.toml`, `.env` and the
-//! environment; see the README.
+//! `aura`: the server and its command line. `aura serve` (or a bare `aura`) starts the web
+//! server; configuration comes from `Leptos.toml`, `.env` and the environment (see the
+//! README). Every other command is described by `aura --help`.
 //!
-//! `aura openapi` prints the REST API's OpenAPI document. `aura __evaluate <MB>` is the
-//! template evaluator the server starts as child processes;
-//! it is checked first, before any runtime or configuration is set up.
+//! `aura __evaluate <MB>` is the template evaluator the server starts as child processes;
+//! it is checked first, before any argument parsing, runtime or configuration.
+
+use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some(aura_engine::EVALUATOR_ARG) => return aura_engine::serve_evaluations(args),
-        Some("openapi") => {
-            println!("{}", aura_server::openapi_json());
-            return std::process::ExitCode::SUCCESS;
-        }
-        _ => {}
+    if args.next().as_deref() == Some(aura_engine::EVALUATOR_ARG) {
+        return aura_engine::serve_evaluations(args);
+    }
+    let cli = aura_server::cli::Cli::parse();
+    if let Some(code) = aura_server::cli::run(cli) {
+        return code;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -141,7 +141,8 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
         let principal = principal()?;
         let services = services();
         let engine = services.engine;
-        let (run, steps) = engine.run_with_steps(&principal, &id).await?;
+        let aura_engine::RunDetail { run, steps, .. } =
+            engine.run_with_steps(&principal, &id).await?;
         let events = engine.events(&principal, &id, 0).await?;
         let workflow = services
             .workflows

@@ -53,6 +53,11 @@ impl Dag {
         &self.successors
     }
 
+    /// Whether nothing follows step `id`: its output is part of the run's output.
+    pub fn is_end(&self, id: &str) -> bool {
+        self.successors.get(id).is_none_or(Vec::is_empty)
+    }
+
     /// How many distinct steps must finish before `id` can run.
     pub fn predecessor_count(&self, id: &str) -> usize {
         self.predecessors.get(id).map_or(0, HashSet::len)

@@ -7,7 +7,8 @@ use crate::exec::Executors;
 use crate::runner::{Runner, RunnerConfig};
 use crate::workflows::{WorkflowError, Workflows};
 use aura_store::{
-    NewRun, NewStep, Principal, Run, RunEvent, RunFilter, RunSummary, StepRun, Store,
+    NewRun, NewStep, Principal, Run, RunEvent, RunFilter, RunStatus, RunSummary, StepRun,
+    StepStatus, Store,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -15,6 +16,14 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 /// Something happened to a run: new events were stored, or it was cancelled.
+/// A run, its steps, and its output (see [`Engine::run_with_steps`]).
+#[derive(Debug, Clone)]
+pub struct RunDetail {
+    pub run: Run,
+    pub steps: Vec<StepRun>,
+    pub output: Option<Value>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSignal {
     pub run_id: String,
@@ -130,15 +139,51 @@ impl Engine {
         }
     }
 
-    /// The run with its steps.
+    /// The run with its steps and, once it succeeded, its output.
     pub async fn run_with_steps(
         &self,
         owner: &Principal,
         run_id: &str,
-    ) -> Result<(Run, Vec<StepRun>), WorkflowError> {
+    ) -> Result<RunDetail, WorkflowError> {
         let run = self.run(owner, run_id).await?;
         let steps = self.store.step_runs(&run.id).await?;
-        Ok((run, steps))
+        let output = self.run_output(&run, &steps).await?;
+        Ok(RunDetail { run, steps, output })
+    }
+
+    /// The run's output, once it succeeded: the output of each succeeded step that ends a
+    /// path (nothing follows it). One such step gives its output itself; several give an
+    /// object by step id. `None` until the run has succeeded.
+    async fn run_output(
+        &self,
+        run: &Run,
+        steps: &[StepRun],
+    ) -> Result<Option<Value>, WorkflowError> {
+        if run.status != RunStatus::Succeeded {
+            return Ok(None);
+        }
+        let dag = self.dag(run).await?;
+        let mut ends: Vec<(&str, serde_json::Value)> = steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Succeeded && dag.is_end(&s.step_id))
+            .map(|s| {
+                let output = s
+                    .output
+                    .as_deref()
+                    .and_then(|o| serde_json::from_str(o).ok())
+                    .unwrap_or(serde_json::Value::Null);
+                (s.step_id.as_str(), output)
+            })
+            .collect();
+        Ok(Some(if ends.len() == 1 {
+            ends.remove(0).1
+        } else {
+            serde_json::Value::Object(
+                ends.into_iter()
+                    .map(|(id, output)| (id.to_owned(), output))
+                    .collect(),
+            )
+        }))
     }
 
     pub async fn list(

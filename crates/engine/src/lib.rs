@@ -29,7 +29,7 @@ pub use definition::{
     ConditionConfig, Edge, HttpConfig, LlmConfig, MapConfig, MapStep, RetryPolicy, ScriptConfig,
     StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,
 };
-pub use engine::{Engine, MAX_PAGE, RunSignal};
+pub use engine::{Engine, MAX_PAGE, RunDetail, RunSignal};
 pub use evaluator::{EVALUATOR_ARG, EvaluatorProgram, serve_evaluations};
 pub use exec::{ExecutorConfig, Executors, StepContext};
 pub use http::EgressPolicy;

@@ -4,6 +4,7 @@
 //! call one service method and map the result. Errors are the edge's one [`AppError`]:
 //! domain errors convert to it in `aura_app::server`, and it answers with the envelope.
 
+mod me;
 mod projects;
 mod reference;
 mod runs;
@@ -36,7 +37,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/api/v1",
             workflows::routes()
                 .merge(runs::routes())
-                .merge(projects::routes()),
+                .merge(projects::routes())
+                .merge(me::routes()),
         )
         .split_for_parts();
     // Each operation lists the errors every route can answer.
@@ -130,7 +132,8 @@ const ERRORS: &[(u16, &str)] = &[
     tags(
         (name = "workflows", description = "Workflows and their versions"),
         (name = "runs", description = "Runs, their steps and live events"),
-        (name = "projects", description = "Projects, files, revisions, zip import and export, analysis")
+        (name = "projects", description = "Projects, files, revisions, zip import and export, analysis"),
+        (name = "me", description = "The caller and its credential")
     )
 )]
 struct ApiDoc;

@@ -153,6 +153,10 @@ struct RunPage {
 struct RunDetail {
     run: RunView,
     steps: Vec<StepView>,
+    /// Once the run succeeded: the output of the step that ends it, or an object of the
+    /// outputs of the steps that end it, by step id. Null before.
+    #[schema(value_type = Object, nullable)]
+    output: Option<Value>,
 }
 
 /// Starts a run of the workflow's current version.
@@ -266,7 +270,7 @@ async fn show(
     Signed(principal): Signed,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
-    let (run, steps) = state
+    let detail = state
         .services
         .engine
         .run_with_steps(&principal, &id)
@@ -275,8 +279,9 @@ async fn show(
     Ok(respond(
         StatusCode::OK,
         RunDetail {
-            run: RunView::from(run),
-            steps: steps.into_iter().map(StepView::from).collect(),
+            run: RunView::from(detail.run),
+            steps: detail.steps.into_iter().map(StepView::from).collect(),
+            output: detail.output,
         },
     ))
 }
@@ -326,6 +331,18 @@ async fn control(
 struct EventsQuery {
     /// For clients that cannot set `Last-Event-ID`.
     after: Option<i64>,
+    /// When the stream ends: absent, it stays open (a browser follows a run that may be
+    /// resumed); `caught_up`, after the stored events; `finished`, once the run has
+    /// finished and all its events are sent.
+    until: Option<Until>,
+}
+
+/// When an event stream ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Until {
+    CaughtUp,
+    Finished,
 }
 
 /// How often a stream re-reads the database even without an in-process signal: runs
@@ -385,6 +402,7 @@ async fn events(
         signals,
         session: session.id().map(|id| id.to_string()),
         recheck: state.config.event_stream_recheck,
+        until: query.until,
         checked_at: tokio::time::Instant::now(),
         _slot: slot,
     };
@@ -404,6 +422,7 @@ struct Follower {
     /// or changing the password ends the stream.
     session: Option<String>,
     recheck: Duration,
+    until: Option<Until>,
     checked_at: tokio::time::Instant,
     _slot: StreamSlot,
 }
@@ -464,6 +483,17 @@ impl Follower {
                     f.last_id = event.id;
                     return Some((Ok(to_sse(&event)), f));
                 }
+                if f.has_ended().await {
+                    // The run's status was read first, so this read sees every event
+                    // stored before it finished.
+                    match f.engine.events(&f.owner, &f.run_id, f.last_id).await {
+                        Ok(more) if !more.is_empty() => {
+                            f.queue.extend(more);
+                            continue;
+                        }
+                        _ => return None,
+                    }
+                }
                 f.wait().await;
                 if f.checked_at.elapsed() >= f.recheck {
                     f.checked_at = tokio::time::Instant::now();
@@ -483,6 +513,19 @@ impl Follower {
                 }
             }
         })
+    }
+
+    /// Whether the stream should end once the stored events are sent (`until`).
+    async fn has_ended(&self) -> bool {
+        match self.until {
+            None => false,
+            Some(Until::CaughtUp) => true,
+            Some(Until::Finished) => self
+                .engine
+                .run(&self.owner, &self.run_id)
+                .await
+                .map_or(true, |run| run.status.is_finished()),
+        }
     }
 
     /// Whether the stream's credential still stands: its session still belongs to its
