@@ -31,6 +31,9 @@ cargo run -q -p aura-server --bin aura -- openapi >"$openapi"
 "$HOME/.cache/aura/venv/bin/openapi-spec-validator" "$openapi"
 rm -f "$openapi"
 
+step "SARIF from aura analyze: Microsoft SARIF Multitool"
+scripts/sarif.sh
+
 step "cargo test on PostgreSQL (throwaway cluster)"
 limit 25m scripts/with-postgres.sh cargo test
 

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 /// Every REST route, as the routers register them.
 const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/me"),
     ("get", "/api/v1/workflows"),
     ("post", "/api/v1/workflows"),
     ("get", "/api/v1/workflows/{id}"),

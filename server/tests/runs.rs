@@ -94,6 +94,13 @@ async fn a_linear_run_passes_outputs_downstream_and_succeeds() {
     let output: Value = serde_json::from_str(both.output.as_deref().unwrap()).unwrap();
     assert_eq!(output, json!({ "quiet": "Hello Ada", "loud": "HELLO ADA" }));
     assert!(steps.iter().all(|s| s.attempt == 1));
+    // The run's output is its one ending step's.
+    let detail = runner
+        .engine()
+        .run_with_steps(&owner, &run.id)
+        .await
+        .unwrap();
+    assert_eq!(detail.output, Some(output));
 
     let kinds: Vec<String> = app
         .store
@@ -142,6 +149,29 @@ async fn a_condition_runs_one_branch_and_skips_everything_only_the_other_leads_t
             ("small".into(), "succeeded".into()),
         ]
     );
+    // Only the ending step that ran makes the output (`big_more` was skipped) ...
+    let detail = runner
+        .engine()
+        .run_with_steps(&owner, &run.id)
+        .await
+        .unwrap();
+    assert_eq!(detail.output, Some(json!("done")));
+    // ... and two that ran make an object by step id.
+    let run = runner
+        .engine()
+        .start(&owner, &id, &json!({ "size": 30 }))
+        .await
+        .unwrap();
+    drain(&runner).await;
+    let detail = runner
+        .engine()
+        .run_with_steps(&owner, &run.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        detail.output,
+        Some(json!({ "big_more": "more", "report": "done" }))
+    );
 }
 
 #[tokio::test]
@@ -163,6 +193,12 @@ async fn a_step_that_cannot_succeed_fails_the_run_and_cancels_what_had_not_start
 
     let run = app.store.find_run(&run.id).await.unwrap().unwrap();
     assert_eq!(run.status, "failed");
+    let detail = runner
+        .engine()
+        .run_with_steps(&owner, &run.id)
+        .await
+        .unwrap();
+    assert_eq!(detail.output, None, "a failed run has no output");
     let steps = app.store.step_runs(&run.id).await.unwrap();
     let first = steps.iter().find(|s| s.step_id == "first").unwrap();
     assert_eq!(
