@@ -47,8 +47,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start the server (configuration: Leptos.toml, .env and the environment).
+    #[command(after_help = "Example:\n  AURA_DATABASE_URL=sqlite://data/aura.db aura serve")]
     Serve,
     /// Print the REST API's OpenAPI document.
+    #[command(after_help = "Example:\n  aura openapi > openapi.json")]
     Openapi,
     /// Save a server URL and API key for the other commands.
     #[command(after_help = "\
@@ -59,17 +61,28 @@ Examples:
 Make the key on the server's /settings page. The file is written with mode 0600.")]
     Login(config::LoginArgs),
     /// Forget the saved URL and API key.
+    #[command(after_help = "Example:\n  aura logout")]
     Logout,
     /// Show who the saved key belongs to and its scopes.
+    #[command(after_help = "Example:\n  AURA_API_KEY=aura_… aura whoami")]
     Whoami,
     /// List, show, push and pull workflows.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aura workflows list\n  aura workflows pull review -o review.json\n  aura workflows push review.json"
+    )]
     Workflows(workflows::Command),
     /// Start, list, show, follow, cancel and resume runs.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aura runs start review --input @input.json --wait\n  aura runs list --status failed\n  aura runs logs RUN_ID --follow"
+    )]
     Runs(runs::Command),
     /// List projects, push a directory to one, pull one to a directory.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aura projects list\n  aura projects push ./service\n  aura projects pull service ./service-copy"
+    )]
     Projects(projects::Command),
     /// Analyse local files offline: syntax errors, security and style rules.
     Analyze(analyze::Args),

@@ -98,7 +98,7 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>], empty: &str) {
                 out.push_str(&" ".repeat(width - visible_width(cell) + 2));
             }
         }
-        out
+        out.trim_end().to_owned()
     };
     println!(
         "{}",

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Your projects.
+    #[command(after_help = "Example:\n  aura projects list")]
     List,
     /// Upload a directory: a new project, or new revisions of the files that changed.
     #[command(after_help = "\

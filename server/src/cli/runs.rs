@@ -50,6 +50,7 @@ With --wait or --follow the exit code is 1 when the run fails or is cancelled.")
         limit: i64,
     },
     /// One run: its steps, their status and errors, and its output.
+    #[command(after_help = "Example:\n  aura runs show RUN_ID")]
     Show {
         /// The run's id.
         run: String,
@@ -64,11 +65,13 @@ With --wait or --follow the exit code is 1 when the run fails or is cancelled.")
         follow: bool,
     },
     /// Stop a queued or running run.
+    #[command(after_help = "Example:\n  aura runs cancel RUN_ID")]
     Cancel {
         /// The run's id.
         run: String,
     },
     /// Run a failed or cancelled run again from its failed steps.
+    #[command(after_help = "Example:\n  aura runs resume RUN_ID && aura runs logs RUN_ID --follow")]
     Resume {
         /// The run's id.
         run: String,

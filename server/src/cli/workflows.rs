@@ -13,6 +13,9 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Your workflows, most recently changed first.
+    #[command(
+        after_help = "Examples:\n  aura workflows list\n  aura workflows list --json | jq '.[].name'"
+    )]
     List,
     /// One workflow and its steps.
     #[command(after_help = "Example:\n  aura workflows show nightly-review")]
