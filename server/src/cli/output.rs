@@ -168,9 +168,12 @@ impl Spinner {
             tokio::spawn(async move {
                 const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
                 for frame in FRAMES.iter().cycle() {
-                    let text = message.lock().map(|m| m.clone()).unwrap_or_default();
-                    eprint!("\r\x1b[2K{frame} {text}");
-                    let _ = std::io::stderr().flush();
+                    // Drawn under the lock `println` takes, so a frame never lands in
+                    // the middle of a printed line.
+                    if let Ok(text) = message.lock() {
+                        eprint!("\r\x1b[2K{frame} {text}");
+                        let _ = std::io::stderr().flush();
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             })
@@ -182,6 +185,18 @@ impl Spinner {
         if let Ok(mut message) = self.message.lock() {
             *message = text.into();
         }
+    }
+
+    /// Prints a line on stdout with the spinner's line cleared first; the next frame is
+    /// drawn below it.
+    pub fn println(&self, line: &str) {
+        let _guard = self.message.lock();
+        if self.task.is_some() {
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+        }
+        println!("{line}");
+        let _ = std::io::stdout().flush();
     }
 }
 

@@ -182,11 +182,7 @@ pub async fn run(command: Command, json: bool) -> Result<ExitCode, CliError> {
             } else {
                 Until::CaughtUp
             };
-            let style = Style::stdout();
-            sse::follow(&client, &run, until, |event| {
-                print_event(&event, &style, json)
-            })
-            .await?;
+            stream_events(&client, &run, until, true, json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Cancel { run } => control(&client, &run, "cancel", "Cancelled", json).await,
@@ -243,21 +239,14 @@ async fn watch(
     how: Watch,
     json: bool,
 ) -> Result<ExitCode, CliError> {
-    let style = Style::stdout();
-    let spinner =
-        matches!(how, Watch::Spinner).then(|| Spinner::start(format!("run {run_id}: queued")));
-    let mut done = 0_usize;
-    sse::follow(client, run_id, Until::Finished, |event| match &spinner {
-        None => print_event(&event, &style, json),
-        Some(spinner) => {
-            if event.kind == EventKind::StepSucceeded.as_str() {
-                done += 1;
-            }
-            spinner.set(format!("run {run_id}: {done} steps done"));
-        }
-    })
+    stream_events(
+        client,
+        run_id,
+        Until::Finished,
+        matches!(how, Watch::Print),
+        json,
+    )
     .await?;
-    drop(spinner);
     let detail = detail(client, run_id).await?;
     if json {
         match how {
@@ -290,17 +279,47 @@ async fn watch(
     Ok(ExitCode::FAILURE)
 }
 
-/// One event as a line: its time, what happened, and the detail that matters.
-fn print_event(event: &RunEvent, style: &Style, json: bool) {
+/// Follows the run's events until `until`, printing them when `print`. While the run is
+/// followed live, a spinner on stderr (a terminal only) counts the steps done.
+async fn stream_events(
+    client: &Client,
+    run_id: &str,
+    until: Until,
+    print: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let style = Style::stdout();
+    let spinner = matches!(until, Until::Finished).then(|| Spinner::start(format!("run {run_id}")));
+    let mut done = 0_usize;
+    sse::follow(client, run_id, until, |event| {
+        if event.kind == EventKind::StepSucceeded.as_str() {
+            done += 1;
+        }
+        if let Some(spinner) = &spinner {
+            spinner.set(format!("run {run_id}: {done} steps done"));
+        }
+        if print {
+            for line in event_lines(&event, &style, json) {
+                match &spinner {
+                    Some(spinner) => spinner.println(&line),
+                    None => println!("{line}"),
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// One event as lines: its time, what happened, and the detail that matters (a log
+/// chunk gives a line per line of text).
+fn event_lines(event: &RunEvent, style: &Style, json: bool) -> Vec<String> {
     if json {
-        println!("{}", serde_json::to_string(event).unwrap_or_default());
-        return;
+        return vec![serde_json::to_string(event).unwrap_or_default()];
     }
     let at = style.dim(&clock(event.created_at));
     let step = event.step_id.as_deref().unwrap_or("");
     let Ok(kind) = EventKind::try_from(event.kind.clone()) else {
-        println!("{at}  {} {step}", event.kind);
-        return;
+        return vec![format!("{at}  {} {step}", event.kind)];
     };
     let error = event.detail["error"].as_str().unwrap_or("");
     let attempt = event.detail["attempt"].as_i64().unwrap_or(1);
@@ -308,10 +327,10 @@ fn print_event(event: &RunEvent, style: &Style, json: bool) {
         EventKind::StepLog => {
             let text = event.detail["text"].as_str().unwrap_or("");
             let prefix = style.dim(&format!("{step} │"));
-            for line in text.lines() {
-                println!("{at}  {prefix} {line}");
-            }
-            return;
+            return text
+                .lines()
+                .map(|line| format!("{at}  {prefix} {line}"))
+                .collect();
         }
         EventKind::RunQueued => "run queued".to_owned(),
         EventKind::RunResumed => "run resumed".to_owned(),
@@ -336,7 +355,7 @@ fn print_event(event: &RunEvent, style: &Style, json: bool) {
         ),
         EventKind::StepSkipped => format!("step {} {}", style.bold(step), style.dim("skipped")),
     };
-    println!("{at}  {line}");
+    vec![format!("{at}  {line}")]
 }
 
 fn print_detail(detail: &Detail) {
