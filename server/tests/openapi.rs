@@ -90,6 +90,33 @@ async fn the_document_covers_every_route_and_matches_live_answers() {
         .collect();
     assert_eq!(documented, expected);
 
+    // Every reference resolves: a schema used only inside another (a query parameter's
+    // enum) must still be registered.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for reference in all {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{reference} does not resolve"
+        );
+    }
+
     for (method, path) in ROUTES {
         let op = &doc["paths"][path][method];
         assert!(op["operationId"].is_string(), "{method} {path}");

@@ -334,6 +334,7 @@ struct EventsQuery {
     /// When the stream ends: absent, it stays open (a browser follows a run that may be
     /// resumed); `caught_up`, after the stored events; `finished`, once the run has
     /// finished and all its events are sent.
+    #[param(inline)]
     until: Option<Until>,
 }
 
