@@ -55,8 +55,10 @@ fi
 # OpenAPI validator for the document the server generates, and Schemathesis to fuzz the
 # API from it. Pinned, so every run checks the same way.
 venv="$HOME/.cache/aura/venv"
-if ! "$venv/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: 4.32.5" ||
-  ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: 0.9.0"; then
+# grep reads all of pip's output (no -q): stopping early would kill pip with SIGPIPE, and
+# pipefail would take that for "not installed".
+pip_has() { "$venv/bin/pip" show "$1" 2>/dev/null | grep -x "Version: $2" >/dev/null; }
+if ! pip_has schemathesis 4.32.5 || ! pip_has openapi-spec-validator 0.9.0; then
   step "python venv with openapi-spec-validator and schemathesis"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
