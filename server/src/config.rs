@@ -36,9 +36,14 @@ pub struct Config {
     pub step_log_max_bytes: usize,
     /// Internal networks `http` steps may reach anyway.
     pub http_allow: aura_engine::EgressPolicy,
-    /// OpenAI-compatible endpoint and key for `llm` steps.
+    /// The first model provider (until providers are configured in the app): its wire
+    /// protocol, API root and key, and the model behind the `default` alias.
+    pub llm_protocol: aura_ai::Protocol,
     pub llm_base_url: String,
     pub llm_api_key: Option<String>,
+    pub llm_model: Option<String>,
+    /// How long a model call may take to open its connection and to send its first token.
+    pub llm_timeouts: aura_ai::Timeouts,
     /// The operator's ceilings on what one step may use (timeouts, script memory, HTTP
     /// response size, map items, template fuel, output size).
     pub step_limits: aura_engine::StepLimits,
@@ -141,6 +146,15 @@ impl Config {
                 "AURA_PUBLIC_ORIGIN must start with http:// or https://".into(),
             ));
         }
+        let llm_protocol = match setting("llm-protocol").as_deref().map(str::trim) {
+            None | Some("" | "openai") => aura_ai::Protocol::OpenAi,
+            Some("anthropic") => aura_ai::Protocol::Anthropic,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "AURA_LLM_PROTOCOL must be openai or anthropic, not {other:?}"
+                )));
+            }
+        };
         let mut config = Config {
             leptos,
             database_url,
@@ -166,10 +180,24 @@ impl Config {
                 &setting("http-allow").unwrap_or_default(),
             )
             .map_err(|e| ConfigError(format!("AURA_HTTP_ALLOW: {e}")))?,
+            llm_protocol,
             llm_base_url: setting("llm-base-url")
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                .unwrap_or_else(|| match llm_protocol {
+                    aura_ai::Protocol::OpenAi => "https://api.openai.com/v1".into(),
+                    aura_ai::Protocol::Anthropic => "https://api.anthropic.com/v1".into(),
+                }),
             llm_api_key: setting("llm-api-key").filter(|s| !s.is_empty()),
+            llm_model: setting("llm-model").filter(|s| !s.trim().is_empty()),
+            llm_timeouts: aura_ai::Timeouts {
+                connect: Duration::from_secs(parse(&setting, "llm-connect-timeout-secs", 10)?),
+                first_token: Duration::from_secs(parse(
+                    &setting,
+                    "llm-first-token-timeout-secs",
+                    60,
+                )?),
+                ..aura_ai::Timeouts::default()
+            },
             step_limits: step_limits(&setting)?,
             evaluator: aura_engine::EvaluatorProgram::current_exe(),
             max_running_steps_per_user: 0,

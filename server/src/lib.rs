@@ -100,8 +100,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         script_threads: config.workers.max(1) * 2,
         limits: config.step_limits.clone(),
         evaluator: config.evaluator.clone(),
-        llm_base_url: config.llm_base_url.clone(),
-        llm_api_key: config.llm_api_key.clone(),
+        llm: Arc::new(model_router(&config)?),
     })
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors);
@@ -335,4 +334,32 @@ pub async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {addr} (LEPTOS_SITE_ADDR)"))?;
     tracing::info!("Aura listening on http://{}", listener.local_addr()?);
     serve(listener, router, services, shutdown_signal()).await
+}
+
+/// The router for model calls: the provider from the environment (named after its
+/// protocol), which also takes bare model names, and the `default` alias when
+/// `AURA_LLM_MODEL` names its model.
+fn model_router(config: &Config) -> anyhow::Result<aura_ai::Router> {
+    let endpoint = Arc::new(aura_ai::Endpoint {
+        name: match config.llm_protocol {
+            aura_ai::Protocol::OpenAi => "openai".into(),
+            aura_ai::Protocol::Anthropic => "anthropic".into(),
+        },
+        protocol: config.llm_protocol,
+        base_url: config.llm_base_url.clone(),
+        api_key: config.llm_api_key.clone(),
+    });
+    let mut router = aura_ai::Router::new(config.llm_timeouts, aura_ai::RetryPolicy::default())
+        .context("could not set up the HTTP client for model calls")?
+        .with_default_endpoint(endpoint.clone());
+    if let Some(model) = &config.llm_model {
+        router = router.with_alias(
+            "default",
+            vec![aura_ai::Target {
+                endpoint,
+                model: model.clone(),
+            }],
+        );
+    }
+    Ok(router)
 }

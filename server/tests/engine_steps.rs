@@ -338,14 +338,15 @@ async fn llm_steps_stream_tokens_into_the_log_and_store_usage() {
     let ask = &steps_by_id(&data)["ask"];
     assert_eq!(ask["output"]["text"], "Hello, Ada!");
     assert_eq!(ask["output"]["model"], "test-model-1");
-    assert_eq!(ask["output"]["finish_reason"], "stop");
+    assert_eq!(ask["output"]["stop_reason"], "end_turn");
+    assert_eq!(ask["output"]["target"], "openai/gpt-test");
     assert_eq!(
         ask["usage"],
-        json!({ "prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10 })
+        json!({ "input_tokens": 7, "output_tokens": 3 })
     );
     assert_eq!(
         log_of(&events(&app, &c, &run).await, "ask"),
-        "Hello, Ada!\n"
+        "Hello, Ada!\n[answered by openai/gpt-test]\n"
     );
     let sent = &upstream.chats()[0];
     assert_eq!(sent["authorization"], "Bearer sk-test");
@@ -360,7 +361,7 @@ async fn llm_steps_stream_tokens_into_the_log_and_store_usage() {
         ("missing", "The model `missing` does not exist", 1),
         ("overloaded", "503", 2),
     ] {
-        let (_, data) = app
+        let (run, data) = app
             .run_once(
                 &c,
                 json!([{ "id": "ask", "type": "llm", "retry": fast_retry(2),
@@ -375,6 +376,18 @@ async fn llm_steps_stream_tokens_into_the_log_and_store_usage() {
             ask["attempt"], attempts,
             "{model}: client errors are not retried, 503s are"
         );
+        // Each failed try is in the step log, with what happens next.
+        let log = log_of(&events(&app, &c, &run).await, "ask");
+        assert!(
+            log.contains(&format!("[openai/{model} failed: ")),
+            "{model}: {log}"
+        );
+        if model == "overloaded" {
+            assert!(
+                log.contains("server error (503)") && log.contains("trying it again in"),
+                "{log}"
+            );
+        }
     }
 }
 

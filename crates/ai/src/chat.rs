@@ -97,6 +97,18 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// The reason as a word, the same for every protocol.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StopReason::EndTurn => "end_turn",
+            StopReason::MaxTokens => "max_tokens",
+            StopReason::ToolUse => "tool_use",
+            StopReason::StopSequence => "stop_sequence",
+            StopReason::ContentFilter => "content_filter",
+            StopReason::Other(other) => other,
+        }
+    }
+
     /// OpenAI's `finish_reason`.
     pub(crate) fn from_openai(reason: &str) -> Self {
         match reason {

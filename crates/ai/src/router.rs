@@ -175,6 +175,16 @@ pub struct Router {
     health: Mutex<HashMap<String, Health>>,
 }
 
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("endpoints", &self.endpoints.values().collect::<Vec<_>>())
+            .field("aliases", &self.aliases.keys().collect::<Vec<_>>())
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Router {
     pub fn new(timeouts: Timeouts, policy: RetryPolicy) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()

@@ -8,14 +8,12 @@ use crate::definition::{
 use crate::evaluator::{Evaluator, EvaluatorProgram, Outcome, Task};
 use crate::http::{EgressPolicy, HttpClient, HttpRequest};
 use crate::limits::{StepLimits, vars};
-use crate::llm::{ChatRequest, LlmProvider, OpenAiCompatible};
 use crate::sandbox::{Sandbox, ScriptError, ScriptJob, ScriptLimits};
 use crate::step::{StepFailure, StepLog, StepResult};
 use crate::templates::output_too_large;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -31,9 +29,8 @@ pub struct ExecutorConfig {
     pub limits: StepLimits,
     /// How to start the processes that evaluate templates and expressions.
     pub evaluator: EvaluatorProgram,
-    /// OpenAI-compatible endpoint for `llm` steps (`provider` unset or `"openai"`).
-    pub llm_base_url: String,
-    pub llm_api_key: Option<String>,
+    /// Where `llm` steps' model names and aliases lead (see `aura_ai::Router`).
+    pub llm: Arc<aura_ai::Router>,
 }
 
 impl Default for ExecutorConfig {
@@ -43,8 +40,10 @@ impl Default for ExecutorConfig {
             script_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: StepLimits::default(),
             evaluator: EvaluatorProgram::current_exe(),
-            llm_base_url: "https://api.openai.com/v1".into(),
-            llm_api_key: None,
+            llm: Arc::new(
+                aura_ai::Router::new(Default::default(), Default::default())
+                    .expect("an HTTP client with default settings builds"),
+            ),
         }
     }
 }
@@ -59,7 +58,7 @@ pub struct Executors {
     evaluator: Evaluator,
     sandbox: Sandbox,
     http: HttpClient,
-    providers: HashMap<String, Arc<dyn LlmProvider>>,
+    llm: Arc<aura_ai::Router>,
     limits: StepLimits,
 }
 
@@ -113,14 +112,6 @@ pub(crate) struct Attempt<'a> {
 
 impl Executors {
     pub fn new(config: ExecutorConfig) -> anyhow::Result<Self> {
-        let mut providers: HashMap<String, Arc<dyn LlmProvider>> = HashMap::new();
-        providers.insert(
-            "openai".into(),
-            Arc::new(OpenAiCompatible::new(
-                &config.llm_base_url,
-                config.llm_api_key.clone(),
-            )?),
-        );
         Ok(Self {
             // As many evaluators as sandbox threads: the same steps use one or the other.
             evaluator: Evaluator::new(
@@ -131,15 +122,9 @@ impl Executors {
             ),
             sandbox: Sandbox::new(config.script_threads),
             http: HttpClient::new(config.egress.clone())?,
-            providers,
+            llm: config.llm,
             limits: config.limits,
         })
-    }
-
-    /// Adds or replaces a named provider.
-    pub fn with_provider(mut self, name: &str, provider: Arc<dyn LlmProvider>) -> Self {
-        self.providers.insert(name.to_owned(), provider);
-        self
     }
 
     pub fn limits(&self) -> &StepLimits {
@@ -311,31 +296,61 @@ impl Executors {
             }
             StepKind::Llm => {
                 let config: LlmConfig = parse(config)?;
-                let name = config.provider.as_deref().unwrap_or("openai");
-                let provider = self.providers.get(name).ok_or_else(|| {
-                    StepFailure::fatal(format!("No model provider named `{name}` is configured."))
-                })?;
+                // `model` is an alias, `provider/model`, or a model of the default provider.
+                let name = match &config.provider {
+                    Some(provider) => format!("{provider}/{}", config.model),
+                    None => config.model.clone(),
+                };
                 let system = match config.system.as_deref() {
                     Some(system) => Some(self.render(system, attempt).await?),
                     None => None,
                 };
-                let request = ChatRequest {
-                    model: config.model.clone(),
+                let request = aura_ai::ChatRequest {
                     system,
-                    prompt: self.render(&config.prompt, attempt).await?,
+                    messages: vec![aura_ai::Message::user(
+                        self.render(&config.prompt, attempt).await?,
+                    )],
                     temperature: config.temperature,
                     max_tokens: config.max_tokens,
+                    stream: true,
+                    ..aura_ai::ChatRequest::default()
                 };
-                let reply = provider.chat(&request, attempt.log).await?;
+                let log = attempt.log;
+                let route = self
+                    .llm
+                    .chat(&name, &request, &mut |progress| match progress {
+                        aura_ai::Progress::Text(text) => log.write(text),
+                        aura_ai::Progress::Failed(failed) => log.write(&format!(
+                            "\n[{} failed: {}; {}]\n",
+                            failed.target,
+                            failed.error,
+                            match failed.retry_in {
+                                Some(wait) =>
+                                    format!("trying it again in {:.1}s", wait.as_secs_f64()),
+                                None => "moving on".to_owned(),
+                            }
+                        )),
+                    })
+                    .await
+                    .map_err(|err| {
+                        let message = format!("The model call failed: {err}");
+                        if err.is_retryable() {
+                            StepFailure::retryable(message)
+                        } else {
+                            StepFailure::fatal(message)
+                        }
+                    })?;
+                log.write(&format!("\n[answered by {}]\n", route.target));
+                let reply = route.response;
                 let usage = reply
                     .usage
-                    .as_ref()
                     .map(|u| serde_json::to_value(u).unwrap_or_default());
                 Ok(StepResult {
                     output: serde_json::json!({
                         "text": reply.text,
                         "model": reply.model,
-                        "finish_reason": reply.finish_reason,
+                        "target": route.target,
+                        "stop_reason": reply.stop_reason.as_ref().map(aura_ai::StopReason::as_str),
                         "usage": usage,
                     }),
                     branch: None,

@@ -1,9 +1,10 @@
-//! Reads a run's event stream (`text/event-stream`) as the CLI follows it: the parser
-//! for the wire format, and a follower that reconnects with `Last-Event-ID` when the
-//! connection drops before the run has finished.
+//! Follows a run's event stream (`text/event-stream`, parsed by `aura_ai::sse`, the
+//! parser model streams use too), reconnecting with `Last-Event-ID` when the connection
+//! drops before the run has finished.
 
 use super::CliError;
 use super::client::Client;
+use aura_ai::sse::Parser;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -17,37 +18,6 @@ pub struct RunEvent {
     #[serde(default)]
     pub detail: Value,
     pub created_at: i64,
-}
-
-/// Splits a byte stream into server-sent events. Comments (keep-alives) and fields
-/// other than `data` are skipped: the event's id and kind are also inside `data`.
-#[derive(Debug, Default)]
-pub struct Parser {
-    buffer: Vec<u8>,
-    data: Vec<String>,
-}
-
-impl Parser {
-    /// Feeds bytes; returns the `data` of every event they complete.
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
-        self.buffer.extend_from_slice(bytes);
-        let mut events = Vec::new();
-        while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-            let raw: Vec<u8> = self.buffer.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&raw);
-            let line = line.trim_end_matches(['\n', '\r']);
-            if line.is_empty() {
-                if !self.data.is_empty() {
-                    events.push(self.data.join("\n"));
-                    self.data.clear();
-                }
-            } else if let Some(value) = line.strip_prefix("data:") {
-                self.data
-                    .push(value.strip_prefix(' ').unwrap_or(value).to_owned());
-            }
-        }
-        events
-    }
 }
 
 /// When the server ends the stream (the API's `until`).
@@ -132,28 +102,4 @@ async fn run_finished(client: &Client, run_id: &str) -> Result<bool, CliError> {
     }
     let detail: Detail = client.get(&format!("/runs/{run_id}")).await?;
     Ok(detail.run.status.is_finished())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Parser;
-
-    #[test]
-    fn events_split_across_chunks_and_keep_alives_are_skipped() {
-        let mut parser = Parser::default();
-        assert!(
-            parser
-                .feed(b": keep-alive\n\nid: 1\nevent: run_q")
-                .is_empty()
-        );
-        assert_eq!(
-            parser.feed(b"ueued\ndata: {\"id\":1}\n\n"),
-            vec!["{\"id\":1}".to_owned()]
-        );
-        assert_eq!(
-            parser.feed(b"data: a\r\ndata:b\r\n\r\ndata: c\n"),
-            vec!["a\nb".to_owned()]
-        );
-        assert_eq!(parser.feed(b"\n"), vec!["c".to_owned()]);
-    }
 }
