@@ -29,7 +29,7 @@ start_aura() {
   port=$(free_port)
   base="http://127.0.0.1:$port"
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$AURA_ROOT/target/site" \
-    AURA_DATABASE_URL="sqlite://$work/aura.db" \
+    AURA_DATABASE_URL="sqlite://$work/aura.db" AURA_SECRET_KEY_FILE="$work/secret.key" \
     "$CARGO_TARGET_DIR/$1/aura" >"$work/server.log" 2>&1 &
   aura_pid=$!
   trap 'kill -TERM "$aura_pid" 2>/dev/null && wait "$aura_pid" 2>/dev/null; rm -rf "$work"' EXIT

@@ -28,6 +28,8 @@ pub struct Services {
     pub engine: aura_engine::Engine,
     pub workflows: aura_engine::Workflows,
     pub projects: aura_projects::Projects,
+    /// Model providers and aliases (administrators), and the router calls go through.
+    pub models: std::sync::Arc<aura_ai::ModelSettings>,
 }
 
 pub fn services() -> Services {
@@ -216,6 +218,31 @@ impl From<aura_projects::ProjectError> for AppError {
                 current: Some(crate::projects::api::FileView::from(*current)),
             },
             ProjectError::Unexpected(err) => unexpected(err),
+        }
+    }
+}
+
+impl From<aura_ai::SettingsError> for AppError {
+    fn from(err: aura_ai::SettingsError) -> Self {
+        use aura_ai::SettingsError;
+        match err {
+            SettingsError::Forbidden => AppError::Forbidden {
+                message: "Only administrators manage model providers and aliases.".into(),
+            },
+            SettingsError::NotFound => AppError::NotFound,
+            SettingsError::Invalid(fields) => AppError::problems(
+                fields
+                    .into_iter()
+                    .map(|(field, message)| Problem {
+                        step: None,
+                        field,
+                        message,
+                    })
+                    .collect(),
+                |p| (p.field.clone(), p.message.clone()),
+            ),
+            SettingsError::Store(err) => unexpected(err.into()),
+            SettingsError::Vault(err) => internal(err.into()),
         }
     }
 }

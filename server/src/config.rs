@@ -44,6 +44,9 @@ pub struct Config {
     pub llm_model: Option<String>,
     /// How long a model call may take to open its connection and to send its first token.
     pub llm_timeouts: aura_ai::Timeouts,
+    /// The key that seals stored secrets (64 hex digits), else `secret_key_file`.
+    pub secret_key: Option<String>,
+    pub secret_key_file: std::path::PathBuf,
     /// The operator's ceilings on what one step may use (timeouts, script memory, HTTP
     /// response size, map items, template fuel, output size).
     pub step_limits: aura_engine::StepLimits,
@@ -189,6 +192,11 @@ impl Config {
                 }),
             llm_api_key: setting("llm-api-key").filter(|s| !s.is_empty()),
             llm_model: setting("llm-model").filter(|s| !s.trim().is_empty()),
+            secret_key: setting("secret-key").filter(|s| !s.trim().is_empty()),
+            secret_key_file: setting("secret-key-file")
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "data/secret.key".into())
+                .into(),
             llm_timeouts: aura_ai::Timeouts {
                 connect: Duration::from_secs(parse(&setting, "llm-connect-timeout-secs", 10)?),
                 first_token: Duration::from_secs(parse(

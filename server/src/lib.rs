@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 mod middleware;
 pub mod retention;
+pub mod secrets;
 
 /// The OpenAPI document of the REST API, as pretty JSON (`aura openapi` prints it).
 pub fn openapi_json() -> String {
@@ -93,6 +94,12 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         idle_timeout: config.session_idle_timeout,
         absolute_lifetime: config.session_absolute_lifetime,
     };
+    let vault = secrets::open_vault(&config, &store).await?;
+    let models = Arc::new(
+        aura_ai::ModelSettings::start(store.clone(), vault, model_bootstrap(&config))
+            .await
+            .context("could not load the model providers")?,
+    );
     let executors = Executors::new(ExecutorConfig {
         egress: config.http_allow.clone(),
         // Two sandbox threads per runner: a map may run two scripts at once, and no
@@ -100,7 +107,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         script_threads: config.workers.max(1) * 2,
         limits: config.step_limits.clone(),
         evaluator: config.evaluator.clone(),
-        llm: Arc::new(model_router(&config)?),
+        llm: models.models(),
     })
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors);
@@ -119,6 +126,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         workflows: engine.workflows().clone(),
         engine: engine.clone(),
         projects,
+        models,
     };
     let config = Arc::new(config);
     let state = AppState {
@@ -336,30 +344,21 @@ pub async fn run() -> anyhow::Result<()> {
     serve(listener, router, services, shutdown_signal()).await
 }
 
-/// The router for model calls: the provider from the environment (named after its
-/// protocol), which also takes bare model names, and the `default` alias when
-/// `AURA_LLM_MODEL` names its model.
-fn model_router(config: &Config) -> anyhow::Result<aura_ai::Router> {
-    let endpoint = Arc::new(aura_ai::Endpoint {
-        name: match config.llm_protocol {
-            aura_ai::Protocol::OpenAi => "openai".into(),
-            aura_ai::Protocol::Anthropic => "anthropic".into(),
-        },
-        protocol: config.llm_protocol,
-        base_url: config.llm_base_url.clone(),
-        api_key: config.llm_api_key.clone(),
-    });
-    let mut router = aura_ai::Router::new(config.llm_timeouts, aura_ai::RetryPolicy::default())
-        .context("could not set up the HTTP client for model calls")?
-        .with_default_endpoint(endpoint.clone());
-    if let Some(model) = &config.llm_model {
-        router = router.with_alias(
-            "default",
-            vec![aura_ai::Target {
-                endpoint,
-                model: model.clone(),
-            }],
-        );
+/// The provider from the environment (named after its protocol), which also takes bare
+/// model names, and the `default` alias when `AURA_LLM_MODEL` names its model.
+fn model_bootstrap(config: &Config) -> aura_ai::Bootstrap {
+    aura_ai::Bootstrap {
+        endpoint: Some(Arc::new(aura_ai::Endpoint {
+            name: match config.llm_protocol {
+                aura_ai::Protocol::OpenAi => "openai".into(),
+                aura_ai::Protocol::Anthropic => "anthropic".into(),
+            },
+            protocol: config.llm_protocol,
+            base_url: config.llm_base_url.clone(),
+            api_key: config.llm_api_key.clone(),
+        })),
+        default_model: config.llm_model.clone(),
+        timeouts: config.llm_timeouts,
+        policy: aura_ai::RetryPolicy::default(),
     }
-    Ok(router)
 }

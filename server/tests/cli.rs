@@ -49,7 +49,7 @@ async fn aura(scratch: &Scratch, args: &[&str], stdin: &str) -> Output {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_aura"))
         .args(args)
         .current_dir(&scratch.0)
-        .env("AURA_CONFIG", scratch.path("config/aura.toml"))
+        .env("AURA_CLI_CONFIG", scratch.path("config/aura.toml"))
         .env_remove("AURA_URL")
         .env_remove("AURA_API_KEY")
         .env("NO_COLOR", "1")

@@ -5,15 +5,17 @@
 //! target, cools down a target that keeps failing, and bounds connecting, the first token
 //! and the whole call.
 //!
-//! The engine's `llm` step, the editor's AI actions and the coding agent all call it.
-//! It knows nothing of Leptos, axum or the database: who pays for a call, what it costs
-//! and whether it may happen are the callers' business.
+//! The engine's `llm` step, the editor's AI actions and the coding agent all call it
+//! through [`Models`], the router in use. [`ModelSettings`] is the administrators' side:
+//! providers (their keys sealed with the vault) and aliases, stored through the store,
+//! with the router rebuilt on each change. No Leptos, no axum.
 
 mod anthropic;
 mod chat;
 mod error;
 mod openai;
 mod router;
+mod settings;
 pub mod sse;
 
 pub use chat::{
@@ -22,4 +24,8 @@ pub use chat::{
 pub use error::CallError;
 pub use router::{
     Endpoint, Progress, Protocol, RetryPolicy, Route, RouteError, Router, Target, Timeouts, Try,
+};
+pub use settings::{
+    AliasView, Bootstrap, KNOWN_PRICES, KeyChange, ModelInput, ModelPrice, ModelSettings, Models,
+    ProviderInput, ProviderView, SettingsError, TestOutcome, known_price,
 };

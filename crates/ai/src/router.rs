@@ -251,6 +251,40 @@ impl Router {
         (!target.model.is_empty()).then(|| vec![target])
     }
 
+    /// The target `provider/model` names, when that provider is known.
+    pub fn target(&self, name: &str) -> Option<Target> {
+        let (provider, model) = name.split_once('/')?;
+        let endpoint = self.endpoints.get(provider)?;
+        (!model.is_empty()).then(|| Target {
+            endpoint: endpoint.clone(),
+            model: model.to_owned(),
+        })
+    }
+
+    /// One call to the first target of `name`, without retries, fallback or cool-down:
+    /// "Test connection" wants to see the provider's own answer or error.
+    pub async fn test(&self, name: &str, request: &ChatRequest) -> Result<Route, RouteError> {
+        let target = self
+            .resolve(name)
+            .and_then(|t| t.into_iter().next())
+            .ok_or_else(|| RouteError::UnknownAlias(name.to_owned()))?;
+        match self.call(&target, request, &mut |_| {}).await {
+            Ok(response) => Ok(Route {
+                response,
+                target: target.label(),
+                tries: Vec::new(),
+            }),
+            Err(error) => Err(RouteError::AllFailed {
+                alias: name.to_owned(),
+                tries: vec![Try {
+                    target: target.label(),
+                    error,
+                    retry_in: None,
+                }],
+            }),
+        }
+    }
+
     /// Sends `request` to the targets of `alias` (see the module docs).
     pub async fn chat(
         &self,

@@ -29,8 +29,9 @@ pub struct ExecutorConfig {
     pub limits: StepLimits,
     /// How to start the processes that evaluate templates and expressions.
     pub evaluator: EvaluatorProgram,
-    /// Where `llm` steps' model names and aliases lead (see `aura_ai::Router`).
-    pub llm: Arc<aura_ai::Router>,
+    /// Where `llm` steps' model names and aliases lead: the router in use, swapped when
+    /// an administrator changes providers or aliases.
+    pub llm: aura_ai::Models,
 }
 
 impl Default for ExecutorConfig {
@@ -40,7 +41,7 @@ impl Default for ExecutorConfig {
             script_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: StepLimits::default(),
             evaluator: EvaluatorProgram::current_exe(),
-            llm: Arc::new(
+            llm: aura_ai::Models::new(
                 aura_ai::Router::new(Default::default(), Default::default())
                     .expect("an HTTP client with default settings builds"),
             ),
@@ -58,7 +59,7 @@ pub struct Executors {
     evaluator: Evaluator,
     sandbox: Sandbox,
     http: HttpClient,
-    llm: Arc<aura_ai::Router>,
+    llm: aura_ai::Models,
     limits: StepLimits,
 }
 
@@ -318,6 +319,7 @@ impl Executors {
                 let log = attempt.log;
                 let route = self
                     .llm
+                    .current()
                     .chat(&name, &request, &mut |progress| match progress {
                         aura_ai::Progress::Text(text) => log.write(text),
                         aura_ai::Progress::Failed(failed) => log.write(&format!(

@@ -44,6 +44,7 @@ fn unique_constraint_name(db: &dyn sqlx::error::DatabaseError) -> String {
         Some((_, "project_entries.project_id, project_entries.path")) => {
             "project_entries_path_key".to_owned()
         }
+        Some((_, "model_providers.name")) => "model_providers_name_key".to_owned(),
         Some((_, columns)) => columns.to_owned(),
         None => message.to_owned(),
     }

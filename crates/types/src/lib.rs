@@ -165,6 +165,12 @@ names! {
         ApiKeyRevoke = "api_key.revoke",
         /// A key used from an address it was not last used from.
         ApiKeyUse = "api_key.use",
+        ModelProviderSave = "model_provider.save",
+        ModelProviderDelete = "model_provider.delete",
+        ModelAliasSave = "model_alias.save",
+        ModelAliasDelete = "model_alias.delete",
+        /// Every stored secret sealed again under a new key.
+        SecretsRotate = "secrets.rotate",
     }
 }
 

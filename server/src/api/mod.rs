@@ -5,6 +5,7 @@
 //! domain errors convert to it in `aura_app::server`, and it answers with the envelope.
 
 mod me;
+mod models;
 mod projects;
 mod reference;
 mod runs;
@@ -38,7 +39,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             workflows::routes()
                 .merge(runs::routes())
                 .merge(projects::routes())
-                .merge(me::routes()),
+                .merge(me::routes())
+                .merge(models::routes()),
         )
         .split_for_parts();
     // Each operation lists the errors every route can answer.
@@ -133,7 +135,8 @@ const ERRORS: &[(u16, &str)] = &[
         (name = "workflows", description = "Workflows and their versions"),
         (name = "runs", description = "Runs, their steps and live events"),
         (name = "projects", description = "Projects, files, revisions, zip import and export, analysis"),
-        (name = "me", description = "The caller and its credential")
+        (name = "me", description = "The caller and its credential"),
+        (name = "models", description = "Model providers and aliases (administrators, `admin` scope)")
     )
 )]
 struct ApiDoc;
@@ -215,11 +218,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Signed {
     }
 }
 
-/// The scope a REST request needs: reading is `read`; starting, cancelling and resuming
-/// runs is `run`; analysing changes nothing and is `read`; every other change is `write`.
+/// The scope a REST request needs: model providers and aliases are `admin`; reading is
+/// `read`; starting, cancelling and resuming runs is `run`; analysing changes nothing and
+/// is `read`; every other change is `write`.
 /// (Paths are relative to `/api/v1`, as the nested router sees them.)
 fn required_scope(method: &Method, path: &str) -> Scope {
     let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    // Model providers hold keys and cost money: administrators only, even to read.
+    if path == "/models" || path.starts_with("/models/") {
+        return Scope::Admin;
+    }
     if matches!(*method, Method::GET | Method::HEAD) {
         return Scope::Read;
     }
@@ -279,6 +287,10 @@ mod tests {
             (Method::POST, "/runs/r1/resume", Scope::Run),
             (Method::POST, "/projects/p1/analyze", Scope::Read),
             (Method::POST, "/projects/import", Scope::Write),
+            (Method::GET, "/models/providers", Scope::Admin),
+            (Method::POST, "/api/v1/models/test", Scope::Admin),
+            (Method::PUT, "/models/aliases/fast", Scope::Admin),
+            (Method::GET, "/modelsx", Scope::Read),
         ] {
             assert_eq!(required_scope(&method, path), scope, "{method} {path}");
         }

@@ -1,4 +1,4 @@
-//! Where `aura login` keeps the server URL and API key: `$AURA_CONFIG`, else
+//! Where `aura login` keeps the server URL and API key: `$AURA_CLI_CONFIG`, else
 //! `$XDG_CONFIG_HOME/aura/config.toml`, else `~/.config/aura/config.toml`, written with
 //! mode 0600 in a 0700 directory. `AURA_URL` and `AURA_API_KEY` override the file, so CI
 //! can run the CLI without logging in.
@@ -35,7 +35,7 @@ pub struct LoginArgs {
 }
 
 fn path() -> Result<PathBuf, CliError> {
-    if let Some(path) = std::env::var_os("AURA_CONFIG").filter(|p| !p.is_empty()) {
+    if let Some(path) = std::env::var_os("AURA_CLI_CONFIG").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(path));
     }
     let base = std::env::var_os("XDG_CONFIG_HOME")
@@ -43,7 +43,7 @@ fn path() -> Result<PathBuf, CliError> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
         .ok_or_else(|| {
-            CliError::Usage("neither HOME nor XDG_CONFIG_HOME is set; set AURA_CONFIG".into())
+            CliError::Usage("neither HOME nor XDG_CONFIG_HOME is set; set AURA_CLI_CONFIG".into())
         })?;
     Ok(base.join("aura").join("config.toml"))
 }

@@ -33,8 +33,8 @@ Examples:
   aura runs logs 0193a… --follow
   aura analyze src/ --format sarif > aura.sarif
 
-Environment: AURA_URL and AURA_API_KEY override the saved login; AURA_CONFIG names the
-config file (default ~/.config/aura/config.toml). NO_COLOR turns colour off."
+Environment: AURA_URL and AURA_API_KEY override the saved login; AURA_CLI_CONFIG names the login
+file (default ~/.config/aura/config.toml). NO_COLOR turns colour off."
 )]
 pub struct Cli {
     /// Print the API's JSON instead of tables.
@@ -86,6 +86,27 @@ Make the key on the server's /settings page. The file is written with mode 0600.
     Projects(projects::Command),
     /// Analyse local files offline: syntax errors, security and style rules.
     Analyze(analyze::Args),
+    /// Manage the key that seals stored secrets (run on the server, with its configuration).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretsCommand {
+    /// Seal every stored secret again under a new key, in one transaction.
+    #[command(after_help = "\
+Examples:
+  aura secrets rotate                       a new random key replaces data/secret.key
+  openssl rand -hex 32 | aura secrets rotate --new-key-stdin
+
+Run it where the server runs, with the same configuration (database and current key).
+With a key file, the old key is kept as secret.key.old; with AURA_SECRET_KEY, the new key
+is printed and must replace AURA_SECRET_KEY before the next start.")]
+    Rotate {
+        /// Read the new key (64 hex digits) from stdin instead of generating one.
+        #[arg(long)]
+        new_key_stdin: bool,
+    },
 }
 
 /// Runs a client command. `None` means the caller should start the server.
@@ -99,6 +120,9 @@ pub fn run(cli: Cli) -> Option<ExitCode> {
         }
         Command::Analyze(args) => return Some(report(analyze::run(args, json))),
         Command::Logout => config::logout(),
+        Command::Secrets(SecretsCommand::Rotate { new_key_stdin }) => {
+            block_on(rotate_secrets(new_key_stdin, json))
+        }
         Command::Login(args) => block_on(config::login(args, json)),
         Command::Whoami => block_on(config::whoami(json)),
         Command::Workflows(command) => block_on(workflows::run(command, json)),
@@ -106,6 +130,47 @@ pub fn run(cli: Cli) -> Option<ExitCode> {
         Command::Projects(command) => block_on(projects::run(command, json)),
     };
     Some(report(result))
+}
+
+async fn rotate_secrets(new_key_stdin: bool, json: bool) -> Result<ExitCode, CliError> {
+    let new_key = if new_key_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(CliError::io("could not read the new key from stdin"))?;
+        Some(line)
+    } else {
+        None
+    };
+    let sources =
+        crate::config::Sources::from_process().map_err(|err| CliError::Usage(err.to_string()))?;
+    let config =
+        crate::config::Config::load(&sources).map_err(|err| CliError::Usage(err.to_string()))?;
+    let rotated = crate::secrets::rotate(&config, new_key)
+        .await
+        .map_err(|err| CliError::Failed(format!("{err:#}")))?;
+    if json {
+        output::print_json(&serde_json::json!({
+            "old_key_id": rotated.old_key_id,
+            "new_key_id": rotated.new_key_id,
+            "secrets": rotated.secrets,
+            "new_key": rotated.new_key_for_environment,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "Sealed {} secrets again: key {} replaces key {}.",
+        rotated.secrets, rotated.new_key_id, rotated.old_key_id
+    );
+    match rotated.new_key_for_environment {
+        Some(key) => println!("Set AURA_SECRET_KEY={key} before the next start."),
+        None => println!(
+            "The new key is in {}; the old one in {}.",
+            config.secret_key_file.display(),
+            config.secret_key_file.with_extension("key.old").display()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn block_on<F: Future<Output = Result<ExitCode, CliError>>>(

@@ -26,6 +26,8 @@ impl Binary {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
+            // One key for every process of a test: instances sharing a database must.
+            .env("AURA_SECRET_KEY", super::TEST_SECRET_KEY)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {

@@ -20,6 +20,10 @@ use tokio::sync::oneshot;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The key that seals the test apps' secrets (a key file would land in the crate).
+pub const TEST_SECRET_KEY: &str =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
@@ -82,6 +86,8 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let database_url = fresh_database_url().await;
     env.insert("AURA_DATABASE_URL".into(), database_url.clone());
     env.insert("AURA_DATABASE_MAX_CONNECTIONS".into(), "4".into());
+    env.entry("AURA_SECRET_KEY".into())
+        .or_insert_with(|| TEST_SECRET_KEY.into());
     let mut config = Config::load(&Sources {
         file_text: None,
         env,

@@ -129,7 +129,7 @@ async fn big(Path(bytes): Path<usize>) -> String {
 }
 
 /// Streams "Hello, <prompt>!" in three chunks plus a usage chunk, like OpenAI's API with
-/// `stream: true` and `stream_options.include_usage`. Model `missing` answers 404 with an
+/// `stream: true` and `stream_options.include_usage`; without `stream`, answers it whole. Model `missing` answers 404 with an
 /// OpenAI-style error body; `overloaded` answers 503.
 async fn chat(State(s): State<Shared>, headers: HeaderMap, body: axum::Json<Value>) -> Response {
     let body = body.0;
@@ -156,6 +156,14 @@ async fn chat(State(s): State<Shared>, headers: HeaderMap, body: axum::Json<Valu
         .and_then(|m| m["content"].as_str())
         .unwrap_or("")
         .to_owned();
+    if body["stream"] != true {
+        return axum::Json(json!({
+            "id": "c1", "object": "chat.completion", "model": "test-model-1",
+            "choices": [{ "index": 0, "message": { "role": "assistant", "content": format!("Hello, {prompt}!") }, "finish_reason": "stop" }],
+            "usage": { "prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10 },
+        }))
+        .into_response();
+    }
     let chunk = |content: &str| {
         json!({ "id": "c1", "object": "chat.completion.chunk", "model": "test-model-1",
                 "choices": [{ "index": 0, "delta": { "content": content }, "finish_reason": null }] })
