@@ -13,6 +13,14 @@ use std::collections::BTreeSet;
 /// Every REST route, as the routers register them.
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/me"),
+    ("get", "/api/v1/models/providers"),
+    ("post", "/api/v1/models/providers"),
+    ("put", "/api/v1/models/providers/{id}"),
+    ("delete", "/api/v1/models/providers/{id}"),
+    ("get", "/api/v1/models/aliases"),
+    ("put", "/api/v1/models/aliases/{name}"),
+    ("delete", "/api/v1/models/aliases/{name}"),
+    ("post", "/api/v1/models/test"),
     ("get", "/api/v1/workflows"),
     ("post", "/api/v1/workflows"),
     ("get", "/api/v1/workflows/{id}"),
