@@ -65,3 +65,12 @@ if ! pip_has schemathesis 4.32.5 || ! pip_has openapi-spec-validator 0.9.0; then
     "openapi-spec-validator==0.9.0" "schemathesis==4.32.5"
 fi
 
+# LiteLLM's proxy (pinned: later versions are missing from the registry here, and one
+# published version was compromised) is the third-party model server scripts/litellm.sh
+# runs Aura's model calls against. Its own venv: it brings many dependencies.
+litellm="$HOME/.cache/aura/litellm"
+if ! "$litellm/bin/pip" show litellm 2>/dev/null | grep -x "Version: 1.81.16" >/dev/null; then
+  step "python venv with litellm[proxy] 1.81.16"
+  python3 -m venv "$litellm"
+  "$litellm/bin/pip" install -q --disable-pip-version-check "litellm[proxy]==1.81.16"
+fi

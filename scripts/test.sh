@@ -43,4 +43,7 @@ limit 30m scripts/e2e.sh --release
 step "Schemathesis: the REST API fuzzed from its OpenAPI document, with an API key"
 limit 10m scripts/schemathesis.sh
 
+step "Model calls against a real LiteLLM proxy, over both wire protocols"
+limit 5m scripts/litellm.sh
+
 step "all checks passed"

@@ -44,6 +44,8 @@ pub struct Config {
     pub llm_model: Option<String>,
     /// How long a model call may take to open its connection and to send its first token.
     pub llm_timeouts: aura_ai::Timeouts,
+    /// How long a cached model answer is reused.
+    pub llm_cache_ttl: Duration,
     /// The key that seals stored secrets (64 hex digits), else `secret_key_file`.
     pub secret_key: Option<String>,
     pub secret_key_file: std::path::PathBuf,
@@ -192,6 +194,7 @@ impl Config {
                 }),
             llm_api_key: setting("llm-api-key").filter(|s| !s.is_empty()),
             llm_model: setting("llm-model").filter(|s| !s.trim().is_empty()),
+            llm_cache_ttl: Duration::from_secs(parse(&setting, "llm-cache-ttl-secs", 86_400)?),
             secret_key: setting("secret-key").filter(|s| !s.trim().is_empty()),
             secret_key_file: setting("secret-key-file")
                 .filter(|s| !s.trim().is_empty())

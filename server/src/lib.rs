@@ -107,7 +107,11 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         script_threads: config.workers.max(1) * 2,
         limits: config.step_limits.clone(),
         evaluator: config.evaluator.clone(),
-        llm: models.models(),
+        llm: Some(aura_ai::Llm::new(
+            models.models(),
+            store.clone(),
+            config.llm_cache_ttl,
+        )),
     })
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors);

@@ -13,6 +13,7 @@
 mod anthropic;
 mod chat;
 mod error;
+mod llm;
 mod openai;
 mod router;
 mod settings;
@@ -22,6 +23,7 @@ pub use chat::{
     ChatRequest, ChatResponse, Message, Part, Role, StopReason, ToolCall, ToolSpec, Usage,
 };
 pub use error::CallError;
+pub use llm::{Answer, CallContext, Llm, LlmError, dollars, month_start};
 pub use router::{
     Endpoint, Progress, Protocol, RetryPolicy, Route, RouteError, Router, Target, Timeouts, Try,
 };

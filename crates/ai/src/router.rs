@@ -251,6 +251,12 @@ impl Router {
         (!target.model.is_empty()).then(|| vec![target])
     }
 
+    /// The `provider/model` labels `name` leads to, in order; `None` for an unknown name.
+    pub fn targets_of(&self, name: &str) -> Option<Vec<String>> {
+        self.resolve(name)
+            .map(|targets| targets.iter().map(Target::label).collect())
+    }
+
     /// The target `provider/model` names, when that provider is known.
     pub fn target(&self, name: &str) -> Option<Target> {
         let (provider, model) = name.split_once('/')?;
@@ -448,12 +454,23 @@ impl Router {
             // Anthropic's "overloaded" is a 529: a server error like any 5xx.
             return Err(CallError::from_status(status, &text, wait));
         }
-        if !request.stream {
+        // Some servers answer a streaming request whole (LiteLLM's mock responses do):
+        // the content type says which it is.
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !request.stream || is_json {
             let body = self.read_bounded(&mut response, deadline).await?;
-            return match endpoint.protocol {
+            let reply = match endpoint.protocol {
                 Protocol::OpenAi => openai::parse(&body, &request.model),
                 Protocol::Anthropic => anthropic::parse(&body, &request.model),
-            };
+            }?;
+            if request.stream && !reply.text.is_empty() {
+                on_text(&reply.text);
+            }
+            return Ok(reply);
         }
         let mut reader = match endpoint.protocol {
             Protocol::OpenAi => Reader::OpenAi(openai::Stream::new(&request.model)),

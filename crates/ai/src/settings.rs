@@ -7,31 +7,69 @@
 //! configured provider takes its name.
 
 use crate::router::{Endpoint, Protocol, RetryPolicy, Router, Target, Timeouts};
-use crate::{ChatRequest, Message};
+use crate::{ChatRequest, Message, Usage};
 use aura_store::{
     AuditAction, ModelProviderRow, NewAuditEvent, Outcome, Principal, Store, StoreError, new_id,
     now_millis, sealed_context,
 };
 use aura_vault::{Vault, VaultError};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// The router in use. Changing a provider or an alias builds a new router and swaps it in;
-/// calls already running finish on the one they started with.
+/// The router in use and the prices of its models. Changing a provider or an alias builds
+/// a new router and swaps it in; calls already running finish on the one they started with.
 #[derive(Clone, Debug)]
-pub struct Models(Arc<RwLock<Arc<Router>>>);
+pub struct Models(Arc<RwLock<Snapshot>>);
+
+#[derive(Debug)]
+struct Snapshot {
+    router: Arc<Router>,
+    /// USD per million (input, output) tokens, by `provider/model`.
+    prices: HashMap<String, (f64, f64)>,
+}
 
 impl Models {
     pub fn new(router: Router) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(router))))
+        Self::with_prices(router, HashMap::new())
+    }
+
+    fn with_prices(router: Router, prices: HashMap<String, (f64, f64)>) -> Self {
+        Self(Arc::new(RwLock::new(Snapshot {
+            router: Arc::new(router),
+            prices,
+        })))
     }
 
     pub fn current(&self) -> Arc<Router> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .router
+            .clone()
     }
 
-    fn replace(&self, router: Router) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(router);
+    /// What `usage` of `target` (`provider/model`) costs, in millionths of a US dollar:
+    /// the configured price, else Aura's known price, else nothing.
+    pub fn cost_micros(&self, target: &str, usage: Usage) -> i64 {
+        let snapshot = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let price = snapshot.prices.get(target).copied().or_else(|| {
+            target
+                .split_once('/')
+                .and_then(|(_, model)| known_price(model))
+        });
+        let Some((input, output)) = price else {
+            return 0;
+        };
+        // USD per million tokens is exactly micro-USD per token.
+        (usage.input_tokens as f64 * input + usage.output_tokens as f64 * output).round() as i64
+    }
+
+    fn replace(&self, router: Router, prices: HashMap<String, (f64, f64)>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Snapshot {
+            router: Arc::new(router),
+            prices,
+        };
     }
 }
 
@@ -170,12 +208,12 @@ impl ModelSettings {
         vault: Vault,
         bootstrap: Bootstrap,
     ) -> Result<Self, SettingsError> {
-        let router = Self::build(&store, &vault, &bootstrap).await?;
+        let (router, prices) = Self::build(&store, &vault, &bootstrap).await?;
         Ok(Self {
             store,
             vault,
             bootstrap,
-            models: Models::new(router),
+            models: Models::with_prices(router, prices),
         })
     }
 
@@ -188,7 +226,8 @@ impl ModelSettings {
         store: &Store,
         vault: &Vault,
         bootstrap: &Bootstrap,
-    ) -> Result<Router, SettingsError> {
+    ) -> Result<(Router, HashMap<String, (f64, f64)>), SettingsError> {
+        let mut prices = HashMap::new();
         let mut router = Router::new(bootstrap.timeouts, bootstrap.policy)
             .map_err(|e| StoreError::Unexpected(anyhow::anyhow!("HTTP client: {e}")))?;
         let rows = store.model_providers().await?;
@@ -218,6 +257,13 @@ impl ModelSettings {
                     None => None,
                 },
             });
+            let models: Vec<ModelPrice> = serde_json::from_str(&row.models).unwrap_or_default();
+            for model in models {
+                prices.insert(
+                    format!("{}/{}", row.name, model.name),
+                    (model.input_per_million, model.output_per_million),
+                );
+            }
             router = router.with_endpoint(endpoint);
         }
         for alias in store.model_aliases().await? {
@@ -228,12 +274,12 @@ impl ModelSettings {
                 .collect();
             router = router.with_alias(&alias.name, targets);
         }
-        Ok(router)
+        Ok((router, prices))
     }
 
     async fn reload(&self) -> Result<(), SettingsError> {
-        let router = Self::build(&self.store, &self.vault, &self.bootstrap).await?;
-        self.models.replace(router);
+        let (router, prices) = Self::build(&self.store, &self.vault, &self.bootstrap).await?;
+        self.models.replace(router, prices);
         Ok(())
     }
 

@@ -381,3 +381,21 @@ async fn anthropic_whole_answers_and_tool_results_in_its_shape() {
         json!({ "type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny", "is_error": false })
     );
 }
+
+#[tokio::test]
+async fn a_whole_answer_to_a_streaming_request_is_read_as_one() {
+    let script = Script::start(vec![Reply::json(
+        200,
+        r#"{"content":[{"text":"Hello from a proxy","type":"text"}],"id":"msg_1","model":"m","role":"assistant","stop_reason":"end_turn","type":"message","usage":{"input_tokens":4,"output_tokens":5}}"#,
+    )])
+    .await;
+    let router = router(vec![target(&script, Protocol::Anthropic, "proxy", "m")]);
+    let (route, streamed) = call(&router, &request(true)).await;
+    let response = route.unwrap().response;
+    assert_eq!(response.text, "Hello from a proxy");
+    assert_eq!(
+        streamed, "Hello from a proxy",
+        "the text still reaches the log"
+    );
+    assert_eq!(response.usage.unwrap().output_tokens, 5);
+}

@@ -159,4 +159,7 @@ pub struct LlmConfig {
     pub temperature: Option<f64>,
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// Answer identical requests from the cache; unset, only at temperature 0.
+    #[serde(default)]
+    pub cache: Option<bool>,
 }

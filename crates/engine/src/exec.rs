@@ -29,9 +29,9 @@ pub struct ExecutorConfig {
     pub limits: StepLimits,
     /// How to start the processes that evaluate templates and expressions.
     pub evaluator: EvaluatorProgram,
-    /// Where `llm` steps' model names and aliases lead: the router in use, swapped when
-    /// an administrator changes providers or aliases.
-    pub llm: aura_ai::Models,
+    /// How `llm` steps call models (budgets, cache, router, ledger); none: `llm` steps fail
+    /// saying no provider is configured.
+    pub llm: Option<aura_ai::Llm>,
 }
 
 impl Default for ExecutorConfig {
@@ -41,10 +41,7 @@ impl Default for ExecutorConfig {
             script_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: StepLimits::default(),
             evaluator: EvaluatorProgram::current_exe(),
-            llm: aura_ai::Models::new(
-                aura_ai::Router::new(Default::default(), Default::default())
-                    .expect("an HTTP client with default settings builds"),
-            ),
+            llm: None,
         }
     }
 }
@@ -59,7 +56,7 @@ pub struct Executors {
     evaluator: Evaluator,
     sandbox: Sandbox,
     http: HttpClient,
-    llm: aura_ai::Models,
+    llm: Option<aura_ai::Llm>,
     limits: StepLimits,
 }
 
@@ -109,6 +106,8 @@ pub(crate) struct Attempt<'a> {
     pub cancel: &'a Arc<AtomicBool>,
     /// The step's timeout, already clamped to the ceiling.
     pub timeout: Duration,
+    /// Who the step runs for: what model calls are billed to.
+    pub caller: &'a aura_ai::CallContext,
 }
 
 impl Executors {
@@ -317,22 +316,29 @@ impl Executors {
                     ..aura_ai::ChatRequest::default()
                 };
                 let log = attempt.log;
-                let route = self
-                    .llm
-                    .current()
-                    .chat(&name, &request, &mut |progress| match progress {
-                        aura_ai::Progress::Text(text) => log.write(text),
-                        aura_ai::Progress::Failed(failed) => log.write(&format!(
-                            "\n[{} failed: {}; {}]\n",
-                            failed.target,
-                            failed.error,
-                            match failed.retry_in {
-                                Some(wait) =>
-                                    format!("trying it again in {:.1}s", wait.as_secs_f64()),
-                                None => "moving on".to_owned(),
-                            }
-                        )),
-                    })
+                let llm = self.llm.as_ref().ok_or_else(|| {
+                    StepFailure::fatal("No model provider is configured on this server.")
+                })?;
+                let answer = llm
+                    .chat(
+                        attempt.caller,
+                        &name,
+                        &request,
+                        config.cache,
+                        &mut |progress| match progress {
+                            aura_ai::Progress::Text(text) => log.write(text),
+                            aura_ai::Progress::Failed(failed) => log.write(&format!(
+                                "\n[{} failed: {}; {}]\n",
+                                failed.target,
+                                failed.error,
+                                match failed.retry_in {
+                                    Some(wait) =>
+                                        format!("trying it again in {:.1}s", wait.as_secs_f64()),
+                                    None => "moving on".to_owned(),
+                                }
+                            )),
+                        },
+                    )
                     .await
                     .map_err(|err| {
                         let message = format!("The model call failed: {err}");
@@ -342,8 +348,12 @@ impl Executors {
                             StepFailure::fatal(message)
                         }
                     })?;
-                log.write(&format!("\n[answered by {}]\n", route.target));
-                let reply = route.response;
+                log.write(&format!(
+                    "\n[answered by {}{}]\n",
+                    answer.target,
+                    if answer.cached { " (cached)" } else { "" }
+                ));
+                let reply = answer.response;
                 let usage = reply
                     .usage
                     .map(|u| serde_json::to_value(u).unwrap_or_default());
@@ -351,7 +361,9 @@ impl Executors {
                     output: serde_json::json!({
                         "text": reply.text,
                         "model": reply.model,
-                        "target": route.target,
+                        "target": answer.target,
+                        "cached": answer.cached,
+                        "cost_usd": answer.cost_micros as f64 / 1_000_000.0,
                         "stop_reason": reply.stop_reason.as_ref().map(aura_ai::StopReason::as_str),
                         "usage": usage,
                     }),
@@ -574,6 +586,7 @@ mod tests {
             log: &log,
             cancel: &cancel,
             timeout: Duration::from_secs(5),
+            caller: &aura_ai::CallContext::default(),
         };
         executors.execute(kind, &config, &attempt).await
     }
@@ -681,6 +694,7 @@ mod tests {
             log: &log,
             cancel: &cancel,
             timeout: Duration::from_secs(5),
+            caller: &aura_ai::CallContext::default(),
         };
         // Forty doublings in a few dozen instructions: fuel cannot see it, the cap does.
         let doubling = serde_json::json!({ "template":

@@ -104,7 +104,7 @@ impl Runner {
         // no outputs to read, which saves the query for every run's first step.
         let context = StepContext::new(self.context(&run, dag.has_upstream(&step.id)).await?);
         let log = StepLog::new(self.config.log_cap);
-        let ending = self.attempt(&claim, step, &context, &log).await;
+        let ending = self.attempt(&claim, &run, step, &context, &log).await;
         self.flush_log(&claim, &log).await;
         match ending {
             Ending::Done(Ok(result)) => {
@@ -148,6 +148,7 @@ impl Runner {
     async fn attempt(
         &self,
         claim: &ClaimedStep,
+        run: &aura_store::Run,
         step: &StepDefinition,
         context: &StepContext,
         log: &StepLog,
@@ -165,12 +166,21 @@ impl Runner {
             // the script; this outer bound is only the backstop.
             timeout += SCRIPT_GRACE;
         }
+        let caller = aura_ai::CallContext {
+            user_id: run.owner_id.clone(),
+            project_id: None,
+            workflow_id: Some(run.workflow_id.clone()),
+            run_id: Some(run.id.clone()),
+            step_id: Some(claim.step_id.clone()),
+            source: "step",
+        };
         let attempt = Attempt {
             context,
             item: None,
             log,
             cancel: &cancel,
             timeout: step_timeout,
+            caller: &caller,
         };
         let mut signals = self.engine.subscribe();
         let execution = tokio::time::timeout(

@@ -9,6 +9,7 @@
 mod api_keys;
 mod audit;
 mod error;
+mod llm_usage;
 mod models;
 mod principal;
 mod projects;
@@ -22,6 +23,7 @@ pub use api_keys::{ApiKey, NewApiKey};
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use aura_types::{AuditAction, EventKind, RunStatus, Scope, StepStatus};
 pub use error::StoreError;
+pub use llm_usage::{LlmBudget, LlmCall, LlmUsed};
 pub use models::{ModelAliasRow, ModelProviderRow, SealedValue, VaultCheck, sealed_context};
 pub use principal::{Credential, Origin, Principal};
 pub use projects::{

@@ -171,6 +171,8 @@ names! {
         ModelAliasDelete = "model_alias.delete",
         /// Every stored secret sealed again under a new key.
         SecretsRotate = "secrets.rotate",
+        BudgetSet = "budget.set",
+        BudgetDelete = "budget.delete",
     }
 }
 
