@@ -1,6 +1,7 @@
 //! The retention job: deletes finished runs (their steps, events and logs go with them by
 //! cascade) older than the `run_retention_days` setting, and audit events older than
-//! `audit_retention_days`; both are shown and changed on /settings.
+//! `audit_retention_days`; both are shown and changed on /settings. Expired model answers
+//! leave the response cache too.
 //!
 //! Deleted rows' pages are reused by later inserts (SQLite keeps them on its free list,
 //! PostgreSQL's autovacuum marks them reusable), so the database stops growing once it
@@ -23,11 +24,13 @@ pub async fn run(store: Store) {
             Ok(Swept {
                 runs: 0,
                 audit_events: 0,
+                cached_answers: 0,
             }) => {}
             Ok(swept) => tracing::info!(
                 runs = swept.runs,
                 audit_events = swept.audit_events,
-                "old runs and audit events removed"
+                cached_answers = swept.cached_answers,
+                "old runs, audit events and cached model answers removed"
             ),
             Err(err) => tracing::warn!(error = %err, "could not remove old runs or audit events"),
         }
@@ -39,6 +42,7 @@ pub async fn run(store: Store) {
 pub struct Swept {
     pub runs: u64,
     pub audit_events: u64,
+    pub cached_answers: u64,
 }
 
 /// Deletes runs that ended, and audit events recorded, before their retention windows.
@@ -53,5 +57,17 @@ pub async fn sweep(store: &Store) -> Result<Swept, aura_store::StoreError> {
     let audit_events = store
         .delete_audit_events_before(cutoff(Retained::Audit).await?)
         .await?;
-    Ok(Swept { runs, audit_events })
+    let mut cached_answers = 0;
+    loop {
+        let batch = store.delete_expired_llm_cache(1000).await?;
+        cached_answers += batch;
+        if batch < 1000 {
+            break;
+        }
+    }
+    Ok(Swept {
+        runs,
+        audit_events,
+        cached_answers,
+    })
 }

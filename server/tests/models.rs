@@ -409,3 +409,160 @@ async fn a_wrong_secret_key_stops_start_up_and_rotation_moves_every_secret() {
     let audit = app.audit_actions().await;
     assert!(audit.iter().any(|(action, ..)| action == "secrets.rotate"));
 }
+
+#[tokio::test]
+async fn each_call_is_one_ledger_row_cache_hits_cost_nothing_and_budgets_refuse() {
+    use reqwest::Method;
+    let upstream = Upstream::start().await;
+    let app = app_with(&upstream).await;
+    let admin = app.signed_in_client("ada@example.com").await;
+    let mut priced = provider(&upstream, "sk-upstream-secret");
+    priced["models"] =
+        json!([{ "name": "gpt-test", "input_per_million": 1.0, "output_per_million": 2.0 }]);
+    let (status, _) = send(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/models/providers",
+        Some(priced),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, me) = send(&app, &admin, Method::GET, "/api/v1/me", None).await;
+    let user_id = me["data"]["id"].as_str().unwrap().to_owned();
+
+    let ask = |cache: Option<bool>| {
+        let mut config =
+            json!({ "model": "upstream/gpt-test", "prompt": "{{ input.name }}", "temperature": 0 });
+        if let Some(cache) = cache {
+            config["cache"] = json!(cache);
+        }
+        json!([{ "id": "ask", "type": "llm", "config": config }])
+    };
+    let run = |steps: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let wf = app.create_workflow(&admin, steps).await;
+            let run = app.start_run(&admin, &wf, json!({ "name": "Ada" })).await;
+            let data = app.finished_run(&admin, &run).await;
+            (wf, run, data)
+        }
+    };
+
+    // The first call: paid, and one ledger row saying so.
+    let (wf, first, data) = run(ask(None)).await;
+    let step = &steps_by_id(&data)["ask"];
+    assert_eq!(step["output"]["cached"], false, "{data}");
+    assert_eq!(step["output"]["cost_usd"], 0.000013);
+    let rows = app.store.llm_calls_of_run(&first).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        (
+            row.user_id.as_str(),
+            row.workflow_id.as_deref(),
+            row.step_id.as_deref(),
+            row.source.as_str()
+        ),
+        (user_id.as_str(), Some(wf.as_str()), Some("ask"), "step")
+    );
+    assert_eq!(row.alias, "upstream/gpt-test");
+    assert_eq!(row.target.as_deref(), Some("upstream/gpt-test"));
+    assert_eq!(
+        (
+            row.input_tokens,
+            row.output_tokens,
+            row.cost_micros,
+            row.cached
+        ),
+        (7, 3, 13, 0)
+    );
+    assert_eq!(row.outcome, "ok");
+    assert_eq!(upstream.chats().len(), 1);
+
+    // The same request at temperature 0: answered from the cache, free, never sent.
+    let (_, second, data) = run(ask(None)).await;
+    let step = &steps_by_id(&data)["ask"];
+    assert_eq!(step["output"]["cached"], true, "{data}");
+    assert_eq!(step["output"]["text"], "Hello, Ada!");
+    assert_eq!(step["output"]["cost_usd"], 0.0);
+    assert!(log_text(&app, &admin, &second).await.contains("(cached)"));
+    assert_eq!(upstream.chats().len(), 1, "the cache answered");
+    let row = &app.store.llm_calls_of_run(&second).await.unwrap()[0];
+    assert_eq!((row.cached, row.cost_micros, row.input_tokens), (1, 0, 0));
+
+    // A step may turn the cache off.
+    let (_, _, data) = run(ask(Some(false))).await;
+    assert_eq!(steps_by_id(&data)["ask"]["output"]["cached"], false);
+    assert_eq!(upstream.chats().len(), 2);
+
+    // A budget of 20 tokens a month: 20 are used, so the next call is refused, once,
+    // naming the budget, and the refusal is in the ledger.
+    let (status, body) = send(
+        &app,
+        &admin,
+        Method::PUT,
+        "/api/v1/models/budgets",
+        Some(json!({ "scope": "user", "subject_id": user_id, "max_tokens": 20 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["used_tokens"], 20);
+    let (_, refused, data) = run(ask(Some(false))).await;
+    let step = &steps_by_id(&data)["ask"];
+    assert_eq!(step["status"], "failed");
+    assert_eq!(step["attempt"], 1, "a used-up budget is not retried");
+    assert!(
+        step["error"]
+            .as_str()
+            .unwrap()
+            .contains("monthly model budget of this user is used up: 20 tokens"),
+        "{step}"
+    );
+    assert_eq!(upstream.chats().len(), 2, "nothing was sent");
+    let row = &app.store.llm_calls_of_run(&refused).await.unwrap()[0];
+    assert_eq!(row.outcome, "refused");
+
+    // Bad budgets name their field.
+    let (status, body) = send(
+        &app,
+        &admin,
+        Method::PUT,
+        "/api/v1/models/budgets",
+        Some(json!({ "scope": "team", "subject_id": "nobody" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["scope", "max_tokens"], "{body}");
+    let id = {
+        let (_, list) = send(&app, &admin, Method::GET, "/api/v1/models/budgets", None).await;
+        list["data"][0]["id"].as_str().unwrap().to_owned()
+    };
+    let (status, _) = send(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("/api/v1/models/budgets/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, data) = run(ask(Some(false))).await;
+    assert_eq!(steps_by_id(&data)["ask"]["status"], "succeeded");
+}
+
+async fn log_text(app: &TestApp, c: &Client, run: &str) -> String {
+    let res = c
+        .get(app.url(&format!("/api/v1/runs/{run}/events?until=caught_up")))
+        .send()
+        .await
+        .unwrap();
+    res.text().await.unwrap()
+}

@@ -145,3 +145,32 @@ async fn audit_events_are_kept_for_their_own_window() {
         "{left:?}"
     );
 }
+
+#[tokio::test]
+async fn expired_model_answers_leave_the_cache() {
+    let app = spawn_app().await;
+    app.store
+        .cache_llm_response("old", "p/m", "{}", -1)
+        .await
+        .unwrap();
+    app.store
+        .cache_llm_response("fresh", "p/m", "{}", 60_000)
+        .await
+        .unwrap();
+    let swept = aura_server::retention::sweep(&app.store).await.unwrap();
+    assert_eq!(swept.cached_answers, 1);
+    assert!(
+        app.store
+            .cached_llm_response("old")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        app.store
+            .cached_llm_response("fresh")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

@@ -28,6 +28,6 @@ pub use router::{
     Endpoint, Progress, Protocol, RetryPolicy, Route, RouteError, Router, Target, Timeouts, Try,
 };
 pub use settings::{
-    AliasView, Bootstrap, KNOWN_PRICES, KeyChange, ModelInput, ModelPrice, ModelSettings, Models,
-    ProviderInput, ProviderView, SettingsError, TestOutcome, known_price,
+    AliasView, Bootstrap, BudgetView, KNOWN_PRICES, KeyChange, ModelInput, ModelPrice,
+    ModelSettings, Models, ProviderInput, ProviderView, SettingsError, TestOutcome, known_price,
 };

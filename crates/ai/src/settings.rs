@@ -557,6 +557,125 @@ impl ModelSettings {
     }
 }
 
+/// A monthly budget with what was used of it this month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetView {
+    pub id: String,
+    /// `user` or `project`.
+    pub scope: String,
+    pub subject_id: String,
+    pub max_tokens: Option<i64>,
+    pub max_cost_usd: Option<f64>,
+    pub used_tokens: i64,
+    pub used_cost_usd: f64,
+    pub calls: i64,
+    /// The start of the month counted (Unix milliseconds, UTC).
+    pub since: i64,
+}
+
+impl ModelSettings {
+    pub async fn budgets(&self, principal: &Principal) -> Result<Vec<BudgetView>, SettingsError> {
+        Self::admin(principal)?;
+        let mut views = Vec::new();
+        for budget in self.store.llm_budgets().await? {
+            views.push(self.budget_view(budget).await?);
+        }
+        Ok(views)
+    }
+
+    async fn budget_view(
+        &self,
+        budget: aura_store::LlmBudget,
+    ) -> Result<BudgetView, SettingsError> {
+        let since = crate::llm::month_start(now_millis());
+        let used = self
+            .store
+            .llm_used(&budget.scope, &budget.subject_id, since)
+            .await?;
+        Ok(BudgetView {
+            id: budget.id,
+            scope: budget.scope,
+            subject_id: budget.subject_id,
+            max_tokens: budget.max_tokens,
+            max_cost_usd: budget.max_cost_micros.map(|m| m as f64 / 1_000_000.0),
+            used_tokens: used.tokens,
+            used_cost_usd: used.cost_micros as f64 / 1_000_000.0,
+            calls: used.calls,
+            since,
+        })
+    }
+
+    /// Sets the monthly budget of a user or project (replacing one it had).
+    pub async fn set_budget(
+        &self,
+        principal: &Principal,
+        scope: &str,
+        subject_id: &str,
+        max_tokens: Option<i64>,
+        max_cost_usd: Option<f64>,
+    ) -> Result<BudgetView, SettingsError> {
+        Self::admin(principal)?;
+        let mut problems = Vec::new();
+        let exists = match scope {
+            "user" => self.store.find_user(subject_id).await?.is_some(),
+            "project" => self.store.project_exists(subject_id).await?,
+            _ => {
+                problems.push(("scope".to_owned(), "Use user or project.".to_owned()));
+                true
+            }
+        };
+        if !exists {
+            problems.push(("subject_id".to_owned(), format!("No {scope} has this id.")));
+        }
+        if max_tokens.is_none() && max_cost_usd.is_none() {
+            problems.push((
+                "max_tokens".to_owned(),
+                "Set a token limit, a cost limit, or both.".to_owned(),
+            ));
+        }
+        if max_tokens.is_some_and(|t| t < 0) {
+            problems.push(("max_tokens".to_owned(), "Use 0 or more tokens.".to_owned()));
+        }
+        if max_cost_usd.is_some_and(|c| !c.is_finite() || !(0.0..=1_000_000.0).contains(&c)) {
+            problems.push((
+                "max_cost_usd".to_owned(),
+                "Use 0 to 1000000 US dollars.".to_owned(),
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(SettingsError::Invalid(problems));
+        }
+        let max_cost_micros = max_cost_usd.map(|c| (c * 1_000_000.0).round() as i64);
+        let audit = audit(
+            principal,
+            AuditAction::BudgetSet,
+            serde_json::json!({ "scope": scope, "subject_id": subject_id, "max_tokens": max_tokens, "max_cost_usd": max_cost_usd }),
+        );
+        let budget = self
+            .store
+            .set_llm_budget(scope, subject_id, max_tokens, max_cost_micros, &audit)
+            .await?;
+        self.budget_view(budget).await
+    }
+
+    pub async fn delete_budget(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(), SettingsError> {
+        Self::admin(principal)?;
+        let audit = audit(
+            principal,
+            AuditAction::BudgetDelete,
+            serde_json::json!({ "id": id }),
+        );
+        if !self.store.delete_llm_budget(id, &audit).await? {
+            return Err(SettingsError::NotFound);
+        }
+        Ok(())
+    }
+}
+
 fn audit(principal: &Principal, action: AuditAction, detail: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent {
         actor_id: Some(principal.user_id().to_owned()),

@@ -201,6 +201,15 @@ impl Store {
     }
 
     /// The owner's project; `None` for other users' projects, so existence does not leak.
+    /// Whether a project with this id exists, whoever owns it (for administrators).
+    pub async fn project_exists(&self, id: &str) -> Result<bool, StoreError> {
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM projects WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn find_project(
         &self,
         owner_id: &str,

@@ -22,6 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(aliases))
         .routes(routes!(save_alias, delete_alias))
         .routes(routes!(test))
+        .routes(routes!(budgets, set_budget))
+        .routes(routes!(delete_budget))
 }
 
 /// A model a provider offers and its price.
@@ -308,4 +310,99 @@ async fn test(
             latency_ms: outcome.latency_ms,
         },
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct BudgetView {
+    id: String,
+    /// `user` or `project`.
+    scope: String,
+    subject_id: String,
+    max_tokens: Option<i64>,
+    max_cost_usd: Option<f64>,
+    /// Used this month (UTC).
+    used_tokens: i64,
+    used_cost_usd: f64,
+    calls: i64,
+    /// The start of the month counted (Unix milliseconds).
+    since: i64,
+}
+
+impl From<aura_ai::BudgetView> for BudgetView {
+    fn from(b: aura_ai::BudgetView) -> Self {
+        Self {
+            id: b.id,
+            scope: b.scope,
+            subject_id: b.subject_id,
+            max_tokens: b.max_tokens,
+            max_cost_usd: b.max_cost_usd,
+            used_tokens: b.used_tokens,
+            used_cost_usd: b.used_cost_usd,
+            calls: b.calls,
+            since: b.since,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct BudgetBody {
+    /// `user` or `project`.
+    scope: String,
+    /// The user's or project's id.
+    subject_id: String,
+    /// Tokens (input and output) a month.
+    #[serde(default)]
+    max_tokens: Option<i64>,
+    /// US dollars a month.
+    #[serde(default)]
+    max_cost_usd: Option<f64>,
+}
+
+/// Monthly budgets and what was used of each this month.
+#[utoipa::path(get, operation_id = "models.budgets", path = "/models/budgets", tag = "models",
+    responses((status = 200, description = "The budgets", body = Data<Vec<BudgetView>>)))]
+async fn budgets(State(state): State<AppState>, Signed(principal): Signed) -> ApiResult {
+    let all = state.services.models.budgets(&principal).await?;
+    Ok(respond(
+        StatusCode::OK,
+        all.into_iter().map(BudgetView::from).collect::<Vec<_>>(),
+    ))
+}
+
+/// Sets the monthly budget of a user or project; calls past it are refused.
+#[utoipa::path(put, operation_id = "models.set_budget", path = "/models/budgets", tag = "models", request_body = BudgetBody,
+    responses((status = 200, description = "Set", body = Data<BudgetView>),
+        (status = 422, description = "A bad scope, subject or limit", body = ErrorBody)))]
+async fn set_budget(
+    State(state): State<AppState>,
+    Signed(principal): Signed,
+    body: Result<Json<BudgetBody>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body.map_err(bad_body)?;
+    let budget = state
+        .services
+        .models
+        .set_budget(
+            &principal,
+            &body.scope,
+            &body.subject_id,
+            body.max_tokens,
+            body.max_cost_usd,
+        )
+        .await?;
+    Ok(respond(StatusCode::OK, BudgetView::from(budget)))
+}
+
+/// Removes a budget.
+#[utoipa::path(delete, operation_id = "models.delete_budget", path = "/models/budgets/{id}", tag = "models", params(("id" = String, Path)),
+    responses((status = 200, description = "Removed", body = Data<Deleted>),
+        (status = 404, description = "No such budget", body = ErrorBody)))]
+async fn delete_budget(
+    State(state): State<AppState>,
+    Signed(principal): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    state.services.models.delete_budget(&principal, &id).await?;
+    Ok(respond(StatusCode::OK, Deleted { deleted: id }))
 }
