@@ -32,7 +32,8 @@ done
 
 AURA_LLM_BASE_URL="http://127.0.0.1:$litellm_port" AURA_LLM_API_KEY="$master" \
   AURA_LLM_MODEL=mock-gpt RUST_LOG=warn start_aura release
-trap 'kill -TERM "$aura_pid" "$proxy_pid" 2>/dev/null; wait "$aura_pid" "$proxy_pid" 2>/dev/null; rm -rf "$work" "$proxy_dir"' EXIT
+# `|| true`: errexit holds inside the trap, and wait reports the SIGTERM it just sent.
+trap 'kill -TERM "$aura_pid" "$proxy_pid" 2>/dev/null; wait "$aura_pid" "$proxy_pid" 2>/dev/null || true; rm -rf "$work" "$proxy_dir"' EXIT
 
 jar="$work/cookies"
 curl -fsS -c "$jar" -b "$jar" -X POST "$base/api/auth/sign_up" -H "Accept: application/json" \
