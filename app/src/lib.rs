@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("runs/:id") view=runs::RunPage/>
                         <Route path=path!("audit") view=audit::AuditPage/>
                         <Route path=path!("settings") view=settings::SettingsPage/>
+                        <Route path=path!("models") view=settings::models::ModelsPage/>
                         <Route path=path!("profile") view=auth::ProfilePage/>
                     </ParentRoute>
                 </Routes>

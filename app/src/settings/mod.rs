@@ -1,7 +1,9 @@
 //! Settings: the user's API keys, and instance settings (admins change them): whether new
 //! accounts may sign up, and how long finished workflow runs and audit events are kept.
+//! Model providers and aliases have their own page (`models`).
 
 mod keys;
+pub mod models;
 
 use crate::auth::signup_open;
 use crate::error::AppError;

@@ -58,11 +58,12 @@ fn SignedInFrame() -> impl IntoView {
     }
 }
 
-const NAV: [(&str, &str, bool); 6] = [
+const NAV: [(&str, &str, bool); 7] = [
     ("/", "Dashboard", false),
     ("/projects", "Projects", false),
     ("/workflows", "Workflows", false),
     ("/runs", "Runs", false),
+    ("/models", "Models", true),
     ("/audit", "Audit", true),
     ("/settings", "Settings", false),
 ];
