@@ -244,6 +244,22 @@ async fn admins_configure_providers_whose_keys_are_sealed_and_aliases_route_step
             .contains("does not exist"),
         "{body}"
     );
+    // Both tests are in the ledger, under the admin.
+    let (_, me) = send(&app, &admin, Method::GET, "/api/v1/me", None).await;
+    let calls = app
+        .store
+        .llm_calls_of_user(me["data"]["id"].as_str().unwrap(), 10)
+        .await
+        .unwrap();
+    let tests: Vec<(&str, &str)> = calls
+        .iter()
+        .filter(|c| c.source == "test")
+        .map(|c| (c.alias.as_str(), c.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        tests,
+        vec![("upstream/missing", "error"), ("upstream/gpt-test", "ok")]
+    );
 
     // An edit without `api_key` keeps the key; deleting removes the sealed row.
     let mut edit = provider(&upstream, "");

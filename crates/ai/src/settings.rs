@@ -540,6 +540,29 @@ impl ModelSettings {
         let started = std::time::Instant::now();
         let result = self.models.current().test(model, &request).await;
         let latency_ms = started.elapsed().as_millis() as u64;
+        // A test is a paid call like any other: one ledger row.
+        let mut row = aura_store::LlmCall {
+            user_id: principal.user_id().to_owned(),
+            source: "test".into(),
+            alias: model.to_owned(),
+            latency_ms: latency_ms as i64,
+            ..aura_store::LlmCall::default()
+        };
+        match &result {
+            Ok(route) => {
+                let usage = route.response.usage.unwrap_or_default();
+                row.target = Some(route.target.clone());
+                row.input_tokens = usage.input_tokens as i64;
+                row.output_tokens = usage.output_tokens as i64;
+                row.cost_micros = self.models.cost_micros(&route.target, usage);
+                row.outcome = "ok".into();
+            }
+            Err(err) => {
+                row.outcome = "error".into();
+                row.error = Some(err.to_string());
+            }
+        }
+        self.store.record_llm_call(&row).await?;
         Ok(match result {
             Ok(route) => TestOutcome {
                 ok: true,
