@@ -222,6 +222,18 @@ impl From<aura_projects::ProjectError> for AppError {
     }
 }
 
+impl From<aura_engine::SecretError> for AppError {
+    fn from(err: aura_engine::SecretError) -> Self {
+        use aura_engine::SecretError;
+        match err {
+            SecretError::NotFound => AppError::NotFound,
+            SecretError::Invalid(field, message) => AppError::invalid(field, message),
+            SecretError::Store(err) => unexpected(err.into()),
+            SecretError::Vault(err) => internal(err.into()),
+        }
+    }
+}
+
 impl From<aura_ai::SettingsError> for AppError {
     fn from(err: aura_ai::SettingsError) -> Self {
         use aura_ai::SettingsError;

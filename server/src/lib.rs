@@ -96,7 +96,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
     };
     let vault = secrets::open_vault(&config, &store).await?;
     let models = Arc::new(
-        aura_ai::ModelSettings::start(store.clone(), vault, model_bootstrap(&config))
+        aura_ai::ModelSettings::start(store.clone(), vault.clone(), model_bootstrap(&config))
             .await
             .context("could not load the model providers")?,
     );
@@ -114,7 +114,8 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         )),
     })
     .context("could not set up the workflow step executors")?;
-    let engine = Engine::new(store.clone(), executors);
+    let engine = Engine::new(store.clone(), executors)
+        .with_secrets(aura_engine::Secrets::new(store.clone(), vault));
     let projects = aura_projects::Projects::new(
         store.clone(),
         aura_projects::Limits {

@@ -5,6 +5,7 @@ use crate::dag::Dag;
 use crate::definition::WorkflowDefinition;
 use crate::exec::Executors;
 use crate::runner::{Runner, RunnerConfig};
+use crate::secrets::Secrets;
 use crate::workflows::{WorkflowError, Workflows};
 use aura_store::{
     NewRun, NewStep, Principal, Run, RunEvent, RunFilter, RunStatus, RunSummary, StepRun,
@@ -42,6 +43,8 @@ pub struct Engine {
     signals: broadcast::Sender<RunSignal>,
     /// Each workflow version's graph, built once: versions never change.
     dags: Arc<Mutex<DagCache>>,
+    /// Users' workflow secrets; without them, templates cannot read `secrets`.
+    secrets: Option<Secrets>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -61,7 +64,18 @@ impl Engine {
             executors: Arc::new(executors),
             signals: broadcast::channel(1024).0,
             dags: Arc::default(),
+            secrets: None,
         }
+    }
+
+    /// Lets templates read their run owner's secrets (and masks them in what runs show).
+    pub fn with_secrets(mut self, secrets: Secrets) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
+    pub fn secrets(&self) -> Option<&Secrets> {
+        self.secrets.as_ref()
     }
 
     pub fn runner(&self, config: RunnerConfig) -> Runner {

@@ -102,10 +102,41 @@ impl Runner {
         };
         // Validation lets templates read upstream steps only: a step nothing leads to has
         // no outputs to read, which saves the query for every run's first step.
-        let context = StepContext::new(self.context(&run, dag.has_upstream(&step.id)).await?);
-        let log = StepLog::new(self.config.log_cap);
+        let mut context = self.context(&run, dag.has_upstream(&step.id)).await?;
+        // Secrets are opened only for steps whose config mentions them; their values are
+        // masked in everything this attempt records.
+        let secrets = match self.engine.secrets() {
+            Some(secrets) if step.config.to_string().contains("secrets") => {
+                secrets.values(&run.owner_id).await.map_err(|err| {
+                    WorkflowError::Unexpected(anyhow::anyhow!("could not open secrets: {err}"))
+                })?
+            }
+            _ => Vec::new(),
+        };
+        let masker = crate::secrets::Secrets::masker(&secrets);
+        if !secrets.is_empty() {
+            context["secrets"] = Value::Object(
+                secrets
+                    .into_iter()
+                    .map(|(name, value)| (name, Value::String(value)))
+                    .collect(),
+            );
+        }
+        let context = StepContext::new(context);
+        let log = StepLog::masked(self.config.log_cap, masker.clone());
         let ending = self.attempt(&claim, &run, step, &context, &log).await;
-        self.flush_log(&claim, &log).await;
+        self.flush_log_all(&claim, &log).await;
+        let ending = match ending {
+            Ending::Done(Ok(mut result)) => {
+                result.output = masker.json(&result.output);
+                Ending::Done(Ok(result))
+            }
+            Ending::Done(Err(mut failure)) => {
+                failure.message = masker.text(&failure.message);
+                Ending::Done(Err(failure))
+            }
+            other => other,
+        };
         match ending {
             Ending::Done(Ok(result)) => {
                 let edges = taken_edges(step, result.branch.as_deref());
@@ -233,6 +264,16 @@ impl Runner {
 
     async fn flush_log(&self, claim: &ClaimedStep, log: &StepLog) {
         let Some(text) = log.take() else { return };
+        self.store_log(claim, text).await;
+    }
+
+    /// The last flush of an attempt: everything left, held-back tails included.
+    async fn flush_log_all(&self, claim: &ClaimedStep, log: &StepLog) {
+        let Some(text) = log.take_all() else { return };
+        self.store_log(claim, text).await;
+    }
+
+    async fn store_log(&self, claim: &ClaimedStep, text: String) {
         let detail = serde_json::json!({ "attempt": claim.attempt, "text": text }).to_string();
         match self
             .engine

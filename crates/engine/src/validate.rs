@@ -330,6 +330,11 @@ impl Scope<'_> {
             let root = parts.next().unwrap_or_default();
             let message = match root {
                 "input" => None,
+                // The run owner's secrets; a missing one fails the step when it renders.
+                "secrets" => match parts.next() {
+                    None => Some("Read a secret as secrets.<NAME>.".to_owned()),
+                    Some(_) => None,
+                },
                 // Functions such as `range` and `namespace` are globals of the environment.
                 name if self.env.globals().any(|(global, _)| global == name) => None,
                 "item" | "index" if self.in_map => None,
@@ -345,7 +350,7 @@ impl Scope<'_> {
                     Some(id) => Some(format!("No step has the id {id:?}.")),
                 },
                 other => Some(format!(
-                    "Unknown variable {other:?}: templates can read input{} and steps.<id>.",
+                    "Unknown variable {other:?}: templates can read input{}, steps.<id> and secrets.<NAME>.",
                     if self.in_map { ", item, index" } else { "" }
                 )),
             };

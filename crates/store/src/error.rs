@@ -45,6 +45,9 @@ fn unique_constraint_name(db: &dyn sqlx::error::DatabaseError) -> String {
             "project_entries_path_key".to_owned()
         }
         Some((_, "model_providers.name")) => "model_providers_name_key".to_owned(),
+        Some((_, "workflow_secrets.owner_id, workflow_secrets.name")) => {
+            "workflow_secrets_owner_name_key".to_owned()
+        }
         Some((_, columns)) => columns.to_owned(),
         None => message.to_owned(),
     }

@@ -17,6 +17,7 @@ mod runs;
 mod sessions;
 mod settings;
 mod users;
+mod workflow_secrets;
 mod workflows;
 
 pub use api_keys::{ApiKey, NewApiKey};
@@ -36,6 +37,7 @@ pub use runs::{
 };
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};
+pub use workflow_secrets::WorkflowSecretRow;
 pub use workflows::{Workflow, WorkflowDraft, WorkflowVersion};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

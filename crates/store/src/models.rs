@@ -54,7 +54,10 @@ pub fn sealed_context(table: &str, column: &str, id: &str) -> String {
 }
 
 /// Every column that holds sealed values: (table, id column, column).
-const SEALED_COLUMNS: &[(&str, &str, &str)] = &[("model_providers", "id", "api_key")];
+const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("model_providers", "id", "api_key"),
+    ("workflow_secrets", "id", "value"),
+];
 
 const PROVIDER_COLUMNS: &str =
     "id, name, protocol, base_url, api_key, models, created_at, updated_at";

@@ -172,6 +172,8 @@ names! {
         /// Every stored secret sealed again under a new key.
         SecretsRotate = "secrets.rotate",
         BudgetSet = "budget.set",
+        SecretSet = "secret.set",
+        SecretDelete = "secret.delete",
         BudgetDelete = "budget.delete",
     }
 }

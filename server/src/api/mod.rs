@@ -9,6 +9,7 @@ mod models;
 mod projects;
 mod reference;
 mod runs;
+mod secrets;
 mod workflows;
 
 pub use runs::EventStreams;
@@ -40,7 +41,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(runs::routes())
                 .merge(projects::routes())
                 .merge(me::routes())
-                .merge(models::routes()),
+                .merge(models::routes())
+                .merge(secrets::routes()),
         )
         .split_for_parts();
     // Each operation lists the errors every route can answer.
@@ -136,7 +138,8 @@ const ERRORS: &[(u16, &str)] = &[
         (name = "runs", description = "Runs, their steps and live events"),
         (name = "projects", description = "Projects, files, revisions, zip import and export, analysis"),
         (name = "me", description = "The caller and its credential"),
-        (name = "models", description = "Model providers and aliases (administrators, `admin` scope)")
+        (name = "models", description = "Model providers and aliases (administrators, `admin` scope)"),
+        (name = "secrets", description = "Your workflow secrets: names only, values never come back")
     )
 )]
 struct ApiDoc;

@@ -37,6 +37,7 @@ impl Upstream {
         let shared = Shared::default();
         let app = Router::new()
             .route("/count/{name}", get(count))
+            .route("/headers", get(echo_headers))
             .route("/flaky/{name}/{failures}", get(flaky))
             .route("/fail-once/{name}", get(fail_once))
             .route("/slow/{ms}", get(slow))
@@ -72,6 +73,20 @@ impl Upstream {
     pub fn chats(&self) -> Vec<Value> {
         self.shared.chats.lock().unwrap().clone()
     }
+}
+
+/// The request's headers as JSON, so a test sees what a step sent.
+async fn echo_headers(headers: HeaderMap) -> Response {
+    let map: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                Value::String(v.to_str().unwrap_or("").to_owned()),
+            )
+        })
+        .collect();
+    axum::Json(Value::Object(map)).into_response()
 }
 
 async fn count(State(s): State<Shared>, Path(name): Path<String>) -> Response {
