@@ -283,6 +283,30 @@ async fn login_push_and_run_a_workflow_to_its_output() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("HTTP 404 not_found, request "), "{stderr}");
 
+    // Secrets: the value from stdin, only the name back.
+    let out = aura(
+        &scratch,
+        &["secrets", "set", "API_TOKEN"],
+        "tok-cli-0123456789\n",
+    )
+    .await;
+    assert!(ok(&out, "secrets set").contains("secrets.API_TOKEN"));
+    let out = aura(&scratch, &["secrets", "list"], "").await;
+    let table = ok(&out, "secrets list");
+    assert!(
+        table.contains("API_TOKEN") && !table.contains("tok-cli"),
+        "{table}"
+    );
+    let out = aura(&scratch, &["secrets", "set", "bad name"], "x\n").await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("HTTP 422"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = aura(&scratch, &["secrets", "delete", "API_TOKEN"], "").await;
+    ok(&out, "secrets delete");
+
     let out = aura(&scratch, &["whoami"], "").await;
     assert!(ok(&out, "whoami").contains("ada@example.com"));
     let out = aura(&scratch, &["logout"], "").await;

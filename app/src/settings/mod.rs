@@ -4,6 +4,7 @@
 
 mod keys;
 pub mod models;
+mod secrets;
 
 use crate::auth::signup_open;
 use crate::error::AppError;
@@ -193,5 +194,6 @@ pub fn SettingsPage() -> impl IntoView {
         </section>
         <RetentionSection/>
         <keys::KeysSection/>
+        <secrets::SecretsSection/>
     }
 }

@@ -140,10 +140,22 @@ pub async fn login(args: LoginArgs, json: bool) -> Result<ExitCode, CliError> {
 
 /// Reads the key from stdin: a prompt without echo on a terminal, the first line otherwise.
 fn read_key() -> Result<String, CliError> {
+    let line = read_hidden("API key (from /settings): ")?;
+    if line.trim().is_empty() {
+        return Err(CliError::Usage(
+            "no API key: pipe it in (`echo \"$KEY\" | aura login --url …`) or pass --key".into(),
+        ));
+    }
+    Ok(line)
+}
+
+/// Reads one line from stdin: after `prompt` and without echo on a terminal; as it comes
+/// when piped.
+pub fn read_hidden(prompt: &str) -> Result<String, CliError> {
     let stdin = std::io::stdin();
     let tty = stdin.is_terminal();
     if tty {
-        eprint!("API key (from /settings): ");
+        eprint!("{prompt}");
         let _ = std::io::stderr().flush();
         let _ = std::process::Command::new("stty").arg("-echo").status();
     }
@@ -153,12 +165,7 @@ fn read_key() -> Result<String, CliError> {
         let _ = std::process::Command::new("stty").arg("echo").status();
         eprintln!();
     }
-    read.map_err(CliError::io("could not read the key from stdin"))?;
-    if line.trim().is_empty() {
-        return Err(CliError::Usage(
-            "no API key: pipe it in (`echo \"$KEY\" | aura login --url …`) or pass --key".into(),
-        ));
-    }
+    read.map_err(CliError::io("could not read stdin"))?;
     Ok(line)
 }
 

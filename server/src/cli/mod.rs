@@ -11,6 +11,7 @@ mod config;
 mod output;
 mod projects;
 mod runs;
+mod secrets;
 mod sse;
 mod workflows;
 
@@ -86,13 +87,30 @@ Make the key on the server's /settings page. The file is written with mode 0600.
     Projects(projects::Command),
     /// Analyse local files offline: syntax errors, security and style rules.
     Analyze(analyze::Args),
-    /// Manage the key that seals stored secrets (run on the server, with its configuration).
+    /// Your workflow secrets; and, on the server, the key that seals stored secrets.
     #[command(subcommand)]
     Secrets(SecretsCommand),
 }
 
 #[derive(Debug, Subcommand)]
 enum SecretsCommand {
+    /// Your secrets' names.
+    #[command(after_help = "Example:\n  aura secrets list")]
+    List,
+    /// Create or replace a secret; the value is read from stdin, never the command line.
+    #[command(after_help = "\
+Examples:
+  aura secrets set GITHUB_TOKEN                  prompts for the value (not echoed)
+  printf %s \"$TOKEN\" | aura secrets set GITHUB_TOKEN
+
+Templates read it as {{ secrets.GITHUB_TOKEN }}; runs show [secret GITHUB_TOKEN] instead.")]
+    Set {
+        /// Letters, digits and _.
+        name: String,
+    },
+    /// Delete a secret.
+    #[command(after_help = "Example:\n  aura secrets delete GITHUB_TOKEN")]
+    Delete { name: String },
     /// Seal every stored secret again under a new key, in one transaction.
     #[command(after_help = "\
 Examples:
@@ -123,6 +141,9 @@ pub fn run(cli: Cli) -> Option<ExitCode> {
         Command::Secrets(SecretsCommand::Rotate { new_key_stdin }) => {
             block_on(rotate_secrets(new_key_stdin, json))
         }
+        Command::Secrets(SecretsCommand::List) => block_on(secrets::list(json)),
+        Command::Secrets(SecretsCommand::Set { name }) => block_on(secrets::set(&name, json)),
+        Command::Secrets(SecretsCommand::Delete { name }) => block_on(secrets::delete(&name, json)),
         Command::Login(args) => block_on(config::login(args, json)),
         Command::Whoami => block_on(config::whoami(json)),
         Command::Workflows(command) => block_on(workflows::run(command, json)),
