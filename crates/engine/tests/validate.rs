@@ -212,8 +212,8 @@ fn templates_may_read_only_input_and_upstream_steps() {
         { "id": "left", "type": "template", "config": { "template": "{{ steps.right.output }}" }, "next": [{ "to": "later" }] },
         { "id": "right", "type": "template", "config": { "template": "{{ steps.right.output }}" }, "next": [{ "to": "later" }] },
         { "id": "later", "type": "http",
-          "config": { "method": "POST", "url": "{{ secrets.token }}", "body": "{{ steps.nowhere.output }}",
-                      "headers": { "x-item": "{{ item }}" } } }
+          "config": { "method": "POST", "url": "{{ env.token }}", "body": "{{ steps.nowhere.output }}",
+                      "headers": { "x-item": "{{ item }}", "authorization": "Bearer {{ secrets.TOKEN }}", "x-all": "{{ secrets }}" } } }
     ]}));
     assert_problem(
         &found,
@@ -233,11 +233,19 @@ fn templates_may_read_only_input_and_upstream_steps() {
         "config.template",
         "cannot read its own output",
     );
+    assert_problem(&found, "later", "config.url", "Unknown variable \"env\"");
+    // The owner's secrets are readable by name, not as a whole.
     assert_problem(
         &found,
         "later",
-        "config.url",
-        "Unknown variable \"secrets\"",
+        "config.headers.x-all",
+        "Read a secret as secrets.<NAME>.",
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|p| p.field == "config.headers.authorization"),
+        "{found:?}"
     );
     assert_problem(
         &found,
