@@ -74,6 +74,16 @@ test("the admin adds a model provider, tests it, and makes an alias", async ({ p
     await page.getByRole("button", { name: "Save alias" }).click();
     await expect(page.getByRole("list", { name: "Model aliases" })).toContainText("local/gpt-e2e");
 
+    // A monthly budget for the admin shows this month's use: the test call's 9 + 1 tokens.
+    await page.getByLabel("User email, or project id").fill(ADMIN.email);
+    await page.getByLabel("Tokens a month").fill("1000");
+    await page.getByRole("button", { name: "Save budget" }).click();
+    const budgets = page.getByRole("list", { name: "Budgets" });
+    await expect(budgets).toContainText(`user ${ADMIN.email}`);
+    await expect(budgets).toContainText("10 of 1000 tokens this month");
+    await page.getByRole("button", { name: `Delete budget of user ${ADMIN.email}` }).click();
+    await expect(page.getByText("No budgets: calls are not limited.")).toBeVisible();
+
     // Reloading shows the same, from the server.
     await page.reload();
     await hydrated(page);

@@ -520,11 +520,14 @@ async fn each_call_is_one_ledger_row_cache_hits_cost_nothing_and_budgets_refuse(
         &admin,
         Method::PUT,
         "/api/v1/models/budgets",
-        Some(json!({ "scope": "user", "subject_id": user_id, "max_tokens": 20 })),
+        Some(json!({ "scope": "user", "subject_id": "ada@example.com", "max_tokens": 20 })),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["used_tokens"], 20);
+    // Named by email, stored by id, listed by email.
+    assert_eq!(body["data"]["subject_id"], user_id.as_str());
+    assert_eq!(body["data"]["subject"], "ada@example.com");
     let (_, refused, data) = run(ask(Some(false))).await;
     let step = &steps_by_id(&data)["ask"];
     assert_eq!(step["status"], "failed");

@@ -234,6 +234,90 @@ pub async fn delete_alias(name: String) -> Result<String, AppError> {
     .await
 }
 
+/// A budget with this month's use, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetRow {
+    pub id: String,
+    /// `user ada@example.com` or `project Payments`.
+    pub subject: String,
+    /// `1,234 of 20,000 tokens · $0.12 of $5.00 this month`.
+    pub usage: String,
+    pub over: bool,
+}
+
+#[server(prefix = "/api", endpoint = "models/budgets")]
+pub async fn list_budgets() -> Result<Vec<BudgetRow>, AppError> {
+    use crate::server::{principal, respond, services};
+    respond(async move {
+        let principal = principal()?;
+        let budgets = services().models.budgets(&principal).await?;
+        Ok(budgets
+            .into_iter()
+            .map(|b| {
+                let mut parts = Vec::new();
+                if let Some(max) = b.max_tokens {
+                    parts.push(format!("{} of {max} tokens", b.used_tokens));
+                }
+                if let Some(max) = b.max_cost_usd {
+                    parts.push(format!("${:.2} of ${max:.2}", b.used_cost_usd));
+                }
+                BudgetRow {
+                    over: b.max_tokens.is_some_and(|m| b.used_tokens >= m)
+                        || b.max_cost_usd.is_some_and(|m| b.used_cost_usd >= m),
+                    subject: format!("{} {}", b.scope, b.subject),
+                    usage: format!("{} this month", parts.join(" · ")),
+                    id: b.id,
+                }
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Sets a monthly budget; empty limits are none. `subject` is a user's email or id, or a
+/// project's id.
+#[server(prefix = "/api", endpoint = "models/set_budget")]
+pub async fn set_budget(
+    scope: String,
+    subject: String,
+    max_tokens: String,
+    max_cost_usd: String,
+) -> Result<String, AppError> {
+    use crate::server::{principal, respond, services};
+    respond(async move {
+        let principal = principal()?;
+        let max_tokens = match max_tokens.trim() {
+            "" => None,
+            text => Some(text.parse::<i64>().map_err(|_| {
+                AppError::invalid("max_tokens", "Enter a whole number of tokens, or nothing.")
+            })?),
+        };
+        let max_cost_usd = match max_cost_usd.trim().trim_start_matches('$') {
+            "" => None,
+            text => Some(text.parse::<f64>().map_err(|_| {
+                AppError::invalid("max_cost_usd", "Enter an amount in US dollars, or nothing.")
+            })?),
+        };
+        let saved = services()
+            .models
+            .set_budget(&principal, &scope, &subject, max_tokens, max_cost_usd)
+            .await?;
+        Ok(saved.subject)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "models/delete_budget")]
+pub async fn delete_budget(id: String) -> Result<String, AppError> {
+    use crate::server::{principal, respond, services};
+    respond(async move {
+        let principal = principal()?;
+        services().models.delete_budget(&principal, &id).await?;
+        Ok(id)
+    })
+    .await
+}
+
 #[component]
 pub fn ModelsPage() -> impl IntoView {
     if !crate::shell::use_current_user().get_untracked().is_admin {
@@ -367,8 +451,80 @@ pub fn ModelsPage() -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+        <BudgetsSection/>
     }
     .into_any()
+}
+
+#[component]
+fn BudgetsSection() -> impl IntoView {
+    let toasts = use_toasts();
+    let save = ServerAction::<SetBudget>::new();
+    let remove = ServerAction::<DeleteBudget>::new();
+    let error = action_error(save);
+    let budgets = Resource::new(
+        move || (save.version().get(), remove.version().get()),
+        |_| list_budgets(),
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(subject)) = save.value().get() {
+            toasts.show(format!("Budget for {subject} saved."));
+        }
+    });
+    view! {
+        <section aria-labelledby="models-budgets" class="mt-8 max-w-3xl rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900">
+            <h2 id="models-budgets" class="text-lg font-semibold">"Monthly budgets"</h2>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Calls past a budget are refused until the next month (UTC), naming the budget."</p>
+            <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading budgets…"</p> }>
+                {move || Suspend::new(async move {
+                    match budgets.await {
+                        Err(err) => view! { <p class="mt-4 text-sm text-red-700 dark:text-red-400" role="alert">{err.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="mt-4 text-sm text-slate-500">"No budgets: calls are not limited."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="mt-4 divide-y divide-slate-200 dark:divide-slate-800" aria-label="Budgets">
+                                {list.into_iter().map(|b| {
+                                    let label = format!("Delete budget of {}", b.subject);
+                                    view! {
+                                        <li class="flex items-center justify-between gap-3 py-3">
+                                            <div>
+                                                <p class="text-sm font-medium">{b.subject.clone()}</p>
+                                                <p class=if b.over { "text-xs text-red-700 dark:text-red-400" } else { "text-xs text-slate-500" }>
+                                                    {b.usage.clone()}{b.over.then_some(" · used up")}
+                                                </p>
+                                            </div>
+                                            <ActionForm action=remove>
+                                                <input type="hidden" name="id" value=b.id.clone()/>
+                                                <button type="submit" class=SECONDARY_BUTTON_CLASS aria-label=label>"Delete"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=save>
+                <div class="mt-4 grid gap-3 sm:grid-cols-2">
+                    <div>
+                        <label for="budget-scope" class="block text-sm font-medium text-slate-700 dark:text-slate-300">"For"</label>
+                        <select id="budget-scope" name="scope" class=INPUT_CLASS>
+                            <option value="user">"A user"</option>
+                            <option value="project">"A project"</option>
+                        </select>
+                    </div>
+                    <Field label="User email, or project id" name="subject" id="budget-subject" error required=true/>
+                    <Field label="Tokens a month" name="max_tokens" id="budget-tokens" kind="number" error/>
+                    <Field label="US dollars a month" name="max_cost_usd" id="budget-cost" error/>
+                </div>
+                <div class="mt-3 space-y-3">
+                    <p class="text-sm text-red-600 dark:text-red-400" role="alert">{move || error.get().and_then(|e| e.field("subject_id"))}</p>
+                    <FormAlert error/>
+                    <button type="submit" class=BUTTON_CLASS disabled=move || save.pending().get()>"Save budget"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
 }
 
 #[component]

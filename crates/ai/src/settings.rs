@@ -587,6 +587,8 @@ pub struct BudgetView {
     /// `user` or `project`.
     pub scope: String,
     pub subject_id: String,
+    /// The user's email or the project's name.
+    pub subject: String,
     pub max_tokens: Option<i64>,
     pub max_cost_usd: Option<f64>,
     pub used_tokens: i64,
@@ -618,6 +620,9 @@ impl ModelSettings {
         Ok(BudgetView {
             id: budget.id,
             scope: budget.scope,
+            subject: budget
+                .subject_label
+                .unwrap_or_else(|| budget.subject_id.clone()),
             subject_id: budget.subject_id,
             max_tokens: budget.max_tokens,
             max_cost_usd: budget.max_cost_micros.map(|m| m as f64 / 1_000_000.0),
@@ -639,6 +644,16 @@ impl ModelSettings {
     ) -> Result<BudgetView, SettingsError> {
         Self::admin(principal)?;
         let mut problems = Vec::new();
+        // A user may be named by email.
+        let subject_id = match (scope, subject_id.contains('@')) {
+            ("user", true) => self
+                .store
+                .user_id_by_email(subject_id)
+                .await?
+                .unwrap_or_else(|| subject_id.to_owned()),
+            _ => subject_id.trim().to_owned(),
+        };
+        let subject_id = subject_id.as_str();
         let exists = match scope {
             "user" => self.store.find_user(subject_id).await?.is_some(),
             "project" => self.store.project_exists(subject_id).await?,
@@ -648,7 +663,13 @@ impl ModelSettings {
             }
         };
         if !exists {
-            problems.push(("subject_id".to_owned(), format!("No {scope} has this id.")));
+            problems.push((
+                "subject_id".to_owned(),
+                format!(
+                    "No {scope} has this id{}.",
+                    if scope == "user" { " or email" } else { "" }
+                ),
+            ));
         }
         if max_tokens.is_none() && max_cost_usd.is_none() {
             problems.push((

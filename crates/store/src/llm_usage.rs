@@ -39,6 +39,8 @@ pub struct LlmBudget {
     pub max_cost_micros: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The user's email or the project's name, for lists.
+    pub subject_label: Option<String>,
 }
 
 /// What a user or project used since a time.
@@ -188,10 +190,22 @@ impl Store {
         Ok(deleted)
     }
 
+    /// The id of the account with this email.
+    pub async fn user_id_by_email(&self, email: &str) -> Result<Option<String>, StoreError> {
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.map(|(id,)| id))
+    }
+
     pub async fn llm_budgets(&self) -> Result<Vec<LlmBudget>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, scope, subject_id, max_tokens, max_cost_micros, created_at, updated_at \
-             FROM llm_budgets ORDER BY scope, subject_id",
+            "SELECT b.id, b.scope, b.subject_id, b.max_tokens, b.max_cost_micros, b.created_at, b.updated_at, \
+             COALESCE(u.email, p.name) AS subject_label \
+             FROM llm_budgets b \
+             LEFT JOIN users u ON b.scope = 'user' AND u.id = b.subject_id \
+             LEFT JOIN projects p ON b.scope = 'project' AND p.id = b.subject_id ORDER BY b.scope, b.subject_id",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -204,8 +218,11 @@ impl Store {
         project_id: Option<&str>,
     ) -> Result<Vec<LlmBudget>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, scope, subject_id, max_tokens, max_cost_micros, created_at, updated_at \
-             FROM llm_budgets WHERE (scope = 'user' AND subject_id = $1) OR (scope = 'project' AND subject_id = $2)",
+            "SELECT b.id, b.scope, b.subject_id, b.max_tokens, b.max_cost_micros, b.created_at, b.updated_at, \
+             COALESCE(u.email, p.name) AS subject_label \
+             FROM llm_budgets b \
+             LEFT JOIN users u ON b.scope = 'user' AND u.id = b.subject_id \
+             LEFT JOIN projects p ON b.scope = 'project' AND p.id = b.subject_id WHERE (b.scope = 'user' AND b.subject_id = $1) OR (b.scope = 'project' AND b.subject_id = $2)",
         )
         .bind(user_id)
         .bind(project_id.unwrap_or(""))
@@ -239,8 +256,11 @@ impl Store {
         .await?;
         crate::audit::insert_audit(&mut tx, audit).await?;
         let budget: LlmBudget = sqlx::query_as(
-            "SELECT id, scope, subject_id, max_tokens, max_cost_micros, created_at, updated_at \
-             FROM llm_budgets WHERE scope = $1 AND subject_id = $2",
+            "SELECT b.id, b.scope, b.subject_id, b.max_tokens, b.max_cost_micros, b.created_at, b.updated_at, \
+             COALESCE(u.email, p.name) AS subject_label \
+             FROM llm_budgets b \
+             LEFT JOIN users u ON b.scope = 'user' AND u.id = b.subject_id \
+             LEFT JOIN projects p ON b.scope = 'project' AND p.id = b.subject_id WHERE b.scope = $1 AND b.subject_id = $2",
         )
         .bind(scope)
         .bind(subject_id)

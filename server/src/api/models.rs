@@ -318,6 +318,8 @@ struct BudgetView {
     /// `user` or `project`.
     scope: String,
     subject_id: String,
+    /// The user's email or the project's name.
+    subject: String,
     max_tokens: Option<i64>,
     max_cost_usd: Option<f64>,
     /// Used this month (UTC).
@@ -334,6 +336,7 @@ impl From<aura_ai::BudgetView> for BudgetView {
             id: b.id,
             scope: b.scope,
             subject_id: b.subject_id,
+            subject: b.subject,
             max_tokens: b.max_tokens,
             max_cost_usd: b.max_cost_usd,
             used_tokens: b.used_tokens,
@@ -349,7 +352,7 @@ impl From<aura_ai::BudgetView> for BudgetView {
 struct BudgetBody {
     /// `user` or `project`.
     scope: String,
-    /// The user's or project's id.
+    /// The user's or project's id (a user may be given by email).
     subject_id: String,
     /// Tokens (input and output) a month.
     #[serde(default)]
