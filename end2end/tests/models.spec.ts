@@ -69,6 +69,15 @@ test("the admin adds a model provider, tests it, and makes an alias", async ({ p
     await expect(row.getByRole("status")).toContainText("“OK”");
     expect(upstream.seen).toContain("Bearer sk-e2e-secret-9876");
 
+    // Editing the prices keeps the key when no new one is typed.
+    await row.getByRole("button", { name: "Edit provider local" }).click();
+    await row.getByLabel("Models and prices").fill("gpt-e2e 2 4");
+    await row.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Provider “local” saved." })).toBeVisible();
+    await expect(row).toContainText("gpt-e2e ($2 / $4 per million tokens)");
+    await expect(row).toContainText("key …9876");
+    await expect(row.getByLabel("Models and prices")).toBeHidden();
+
     await page.getByRole("textbox", { name: "Alias" }).fill("fast");
     await page.getByLabel("Targets").fill("local/gpt-e2e");
     await page.getByRole("button", { name: "Save alias" }).click();

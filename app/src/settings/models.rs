@@ -22,8 +22,12 @@ pub struct ProviderRow {
     /// `name ($in / $out per million tokens)`.
     pub models: Vec<String>,
     pub first_model: Option<String>,
-    /// Configured here (deletable), or from the environment (read-only).
+    /// Configured here (editable), or from the environment (read-only).
     pub editable: bool,
+    /// `openai` or `anthropic`, for the edit form.
+    pub protocol_id: String,
+    /// The models as the form takes them: `name input output` a line.
+    pub models_text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +66,21 @@ pub async fn list_providers() -> Result<Vec<ProviderRow>, AppError> {
                     })
                     .collect(),
                 editable: p.source == "settings",
+                protocol_id: match p.protocol {
+                    aura_ai::Protocol::OpenAi => "openai".into(),
+                    aura_ai::Protocol::Anthropic => "anthropic".into(),
+                },
+                models_text: p
+                    .models
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} {} {}",
+                            m.name, m.input_per_million, m.output_per_million
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 protocol: match p.protocol {
                     aura_ai::Protocol::OpenAi => "OpenAI-compatible".into(),
                     aura_ai::Protocol::Anthropic => "Anthropic".into(),
@@ -89,22 +108,12 @@ pub async fn add_provider(
     use crate::server::{principal, respond, services};
     respond(async move {
         let principal = principal()?;
-        let protocol = match protocol.as_str() {
-            "openai" => aura_ai::Protocol::OpenAi,
-            "anthropic" => aura_ai::Protocol::Anthropic,
-            _ => return Err(AppError::invalid("protocol", "Choose a protocol.")),
+        let key = if api_key.trim().is_empty() {
+            aura_ai::KeyChange::Remove
+        } else {
+            aura_ai::KeyChange::Set(api_key)
         };
-        let input = aura_ai::ProviderInput {
-            name,
-            protocol,
-            base_url,
-            api_key: if api_key.trim().is_empty() {
-                aura_ai::KeyChange::Remove
-            } else {
-                aura_ai::KeyChange::Set(api_key)
-            },
-            models: parse_models(&models)?,
-        };
+        let input = provider_input(name, &protocol, base_url, key, &models)?;
         let saved = services()
             .models
             .save_provider(&principal, None, &input)
@@ -112,6 +121,62 @@ pub async fn add_provider(
         Ok(saved.name)
     })
     .await
+}
+
+/// Changes a provider: an empty `api_key` keeps the stored key unless `remove_key` is set.
+#[server(prefix = "/api", endpoint = "models/update_provider")]
+pub async fn update_provider(
+    id: String,
+    name: String,
+    protocol: String,
+    base_url: String,
+    api_key: String,
+    remove_key: Option<String>,
+    models: String,
+) -> Result<String, AppError> {
+    use crate::server::{principal, respond, services};
+    respond(async move {
+        let principal = principal()?;
+        let input = provider_input(
+            name,
+            &protocol,
+            base_url,
+            match (api_key.trim().is_empty(), remove_key.is_some()) {
+                (false, _) => aura_ai::KeyChange::Set(api_key),
+                (true, true) => aura_ai::KeyChange::Remove,
+                (true, false) => aura_ai::KeyChange::Keep,
+            },
+            &models,
+        )?;
+        let saved = services()
+            .models
+            .save_provider(&principal, Some(&id), &input)
+            .await?;
+        Ok(saved.name)
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn provider_input(
+    name: String,
+    protocol: &str,
+    base_url: String,
+    api_key: aura_ai::KeyChange,
+    models: &str,
+) -> Result<aura_ai::ProviderInput, AppError> {
+    let protocol = match protocol {
+        "openai" => aura_ai::Protocol::OpenAi,
+        "anthropic" => aura_ai::Protocol::Anthropic,
+        _ => return Err(AppError::invalid("protocol", "Choose a protocol.")),
+    };
+    Ok(aura_ai::ProviderInput {
+        name,
+        protocol,
+        base_url,
+        api_key,
+        models: parse_models(models)?,
+    })
 }
 
 #[cfg(feature = "ssr")]
@@ -331,12 +396,19 @@ pub fn ModelsPage() -> impl IntoView {
     let toasts = use_toasts();
     let add = ServerAction::<AddProvider>::new();
     let remove = ServerAction::<DeleteProvider>::new();
+    let update = ServerAction::<UpdateProvider>::new();
     let save_alias = ServerAction::<SaveAlias>::new();
     let remove_alias = ServerAction::<DeleteAlias>::new();
     let add_error = action_error(add);
     let alias_error = action_error(save_alias);
     let providers = Resource::new(
-        move || (add.version().get(), remove.version().get()),
+        move || {
+            (
+                add.version().get(),
+                remove.version().get(),
+                update.version().get(),
+            )
+        },
         |_| list_providers(),
     );
     let aliases = Resource::new(
@@ -352,6 +424,11 @@ pub fn ModelsPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(name)) = add.value().get() {
             toasts.show(format!("Provider “{name}” added."));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(name)) = update.value().get() {
+            toasts.show(format!("Provider “{name}” saved."));
         }
     });
     Effect::new(move |_| {
@@ -377,7 +454,7 @@ pub fn ModelsPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! { <p class="mt-4 text-sm text-slate-500">"No providers yet. Add one below."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="mt-4 divide-y divide-slate-200 dark:divide-slate-800" aria-label="Model providers">
-                                {list.into_iter().map(|p| view! { <ProviderItem provider=p remove/> }).collect_view()}
+                                {list.into_iter().map(|p| view! { <ProviderItem provider=p remove update/> }).collect_view()}
                             </ul>
                         }.into_any(),
                     }
@@ -528,8 +605,19 @@ fn BudgetsSection() -> impl IntoView {
 }
 
 #[component]
-fn ProviderItem(provider: ProviderRow, remove: ServerAction<DeleteProvider>) -> impl IntoView {
+fn ProviderItem(
+    provider: ProviderRow,
+    remove: ServerAction<DeleteProvider>,
+    update: ServerAction<UpdateProvider>,
+) -> impl IntoView {
     let test = ServerAction::<TestModel>::new();
+    let editing = RwSignal::new(false);
+    let update_error = action_error(update);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = update.value().get() {
+            editing.set(false);
+        }
+    });
     let details = format!(
         "{} · {} · {}",
         provider.protocol,
@@ -543,6 +631,51 @@ fn ProviderItem(provider: ProviderRow, remove: ServerAction<DeleteProvider>) -> 
     let name = provider.name.clone();
     let test_label = format!("Test connection to {name}");
     let delete_label = format!("Delete provider {name}");
+    let edit_label = format!("Edit provider {name}");
+    let form_id = format!("edit-{}", provider.id);
+    let edit_form = provider.editable.then(|| {
+        let p = provider.clone();
+        let models_id = format!("{form_id}-models");
+        let name_id = format!("{form_id}-name");
+        let url_id = format!("{form_id}-url");
+        let key_id = format!("{form_id}-key");
+        let remove_id = format!("{form_id}-remove");
+        view! {
+            <div id=form_id.clone() hidden=move || !editing.get()>
+                <ActionForm action=update attr:class="mt-3 space-y-3 rounded-md border border-slate-200 p-3 dark:border-slate-700">
+                    <input type="hidden" name="id" value=p.id.clone()/>
+                    <input type="hidden" name="protocol" value=p.protocol_id.clone()/>
+                    <div>
+                        <label for=name_id.clone() class="block text-sm font-medium">"Name"</label>
+                        <input id=name_id.clone() name="name" value=p.name.clone() required class=INPUT_CLASS/>
+                    </div>
+                    <div>
+                        <label for=url_id.clone() class="block text-sm font-medium">"API root"</label>
+                        <input id=url_id.clone() name="base_url" type="url" value=p.base_url.clone() required class=INPUT_CLASS/>
+                    </div>
+                    <div>
+                        <label for=key_id.clone() class="block text-sm font-medium">"New API key (empty keeps the current one)"</label>
+                        <input id=key_id.clone() name="api_key" type="password" autocomplete="off" class=INPUT_CLASS/>
+                    </div>
+                    <label for=remove_id.clone() class="inline-flex items-center gap-2 text-sm">
+                        <input id=remove_id.clone() name="remove_key" type="checkbox" class="h-4 w-4 rounded border-slate-300"/>
+                        "Remove the key"
+                    </label>
+                    <div>
+                        <label for=models_id.clone() class="block text-sm font-medium">"Models and prices"</label>
+                        <textarea id=models_id.clone() name="models" rows="3" required class=INPUT_CLASS>{p.models_text.clone()}</textarea>
+                    </div>
+                    <p class="text-sm text-red-600 dark:text-red-400" role="alert">
+                        {move || update_error.get().map(|e| e.to_string())}
+                    </p>
+                    <div class="flex gap-2">
+                        <button type="submit" class=BUTTON_CLASS disabled=move || update.pending().get()>"Save changes"</button>
+                        <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| editing.set(false)>"Cancel"</button>
+                    </div>
+                </ActionForm>
+            </div>
+        }
+    });
     view! {
         <li class="py-3" data-testid=format!("provider-{name}")>
             <div class="flex flex-wrap items-start justify-between gap-3">
@@ -562,6 +695,11 @@ fn ProviderItem(provider: ProviderRow, remove: ServerAction<DeleteProvider>) -> 
                         </ActionForm>
                     })}
                     {provider.editable.then(|| view! {
+                        <button type="button" class=SECONDARY_BUTTON_CLASS aria-label=edit_label
+                            aria-expanded=move || editing.get().to_string() aria-controls=form_id.clone()
+                            on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                    })}
+                    {provider.editable.then(|| view! {
                         <ActionForm action=remove>
                             <input type="hidden" name="id" value=provider.id.clone()/>
                             <button type="submit" class=SECONDARY_BUTTON_CLASS aria-label=delete_label>"Delete"</button>
@@ -569,6 +707,7 @@ fn ProviderItem(provider: ProviderRow, remove: ServerAction<DeleteProvider>) -> 
                     })}
                 </div>
             </div>
+            {edit_form}
             {move || test.value().get().map(|result| match result {
                 Ok(r) if r.ok => view! {
                     <p role="status" class="mt-2 text-sm text-emerald-700 dark:text-emerald-400">
