@@ -30,6 +30,8 @@ pub struct Services {
     pub projects: aura_projects::Projects,
     /// Model providers and aliases (administrators), and the router calls go through.
     pub models: std::sync::Arc<aura_ai::ModelSettings>,
+    /// Model calls outside workflow steps (editor actions): budgets, cache, ledger.
+    pub llm: aura_ai::Llm,
 }
 
 pub fn services() -> Services {
@@ -230,6 +232,33 @@ impl From<aura_engine::SecretError> for AppError {
             SecretError::Invalid(field, message) => AppError::invalid(field, message),
             SecretError::Store(err) => unexpected(err.into()),
             SecretError::Vault(err) => internal(err.into()),
+        }
+    }
+}
+
+impl From<aura_projects::AssistError> for AppError {
+    fn from(err: aura_projects::AssistError) -> Self {
+        use aura_ai::{LlmError, RouteError};
+        use aura_projects::AssistError;
+        match err {
+            AssistError::Project(err) => err.into(),
+            AssistError::Invalid(message) => AppError::invalid("start_line", message),
+            AssistError::Model(LlmError::OverBudget(message)) => AppError::Forbidden { message },
+            AssistError::Model(LlmError::Route(RouteError::UnknownAlias(_))) => {
+                AppError::InvalidState {
+                    message: "No model is configured for AI actions: an administrator can add a provider and a `code` or `default` alias on /models.".into(),
+                }
+            }
+            AssistError::Model(LlmError::Route(err)) if err.is_retryable() => AppError::Unavailable {
+                message: format!("The model provider did not answer: {err}. Try again shortly."),
+                retry_after_secs: 5,
+            },
+            AssistError::Model(LlmError::Route(err)) => {
+                AppError::InvalidState {
+                    message: format!("The model provider refused the call: {err}."),
+                }
+            }
+            AssistError::Model(LlmError::Store(err)) => unexpected(err.into()),
         }
     }
 }

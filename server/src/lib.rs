@@ -100,6 +100,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
             .await
             .context("could not load the model providers")?,
     );
+    let llm = aura_ai::Llm::new(models.models(), store.clone(), config.llm_cache_ttl);
     let executors = Executors::new(ExecutorConfig {
         egress: config.http_allow.clone(),
         // Two sandbox threads per runner: a map may run two scripts at once, and no
@@ -107,11 +108,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         script_threads: config.workers.max(1) * 2,
         limits: config.step_limits.clone(),
         evaluator: config.evaluator.clone(),
-        llm: Some(aura_ai::Llm::new(
-            models.models(),
-            store.clone(),
-            config.llm_cache_ttl,
-        )),
+        llm: Some(llm.clone()),
     })
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors)
@@ -132,6 +129,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         engine: engine.clone(),
         projects,
         models,
+        llm,
     };
     let config = Arc::new(config);
     let state = AppState {

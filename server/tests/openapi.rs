@@ -24,6 +24,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/models/budgets"),
     ("put", "/api/v1/models/budgets"),
     ("delete", "/api/v1/models/budgets/{id}"),
+    ("post", "/api/v1/projects/{id}/files/{entry}/assist"),
     ("get", "/api/v1/secrets"),
     ("put", "/api/v1/secrets/{name}"),
     ("delete", "/api/v1/secrets/{name}"),

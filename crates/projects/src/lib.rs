@@ -8,6 +8,10 @@
 pub mod archive;
 pub mod paths;
 
+mod assist;
+
+pub use assist::{Action, AssistError, AssistRequest, Assisted, Selection};
+
 use archive::{ImportLimits, human_bytes};
 use aura_analysis::{Analysis, Language};
 use aura_store::{

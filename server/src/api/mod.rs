@@ -4,6 +4,7 @@
 //! call one service method and map the result. Errors are the edge's one [`AppError`]:
 //! domain errors convert to it in `aura_app::server`, and it answers with the envelope.
 
+mod assist;
 mod me;
 mod models;
 mod projects;
@@ -40,6 +41,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             workflows::routes()
                 .merge(runs::routes())
                 .merge(projects::routes())
+                .merge(assist::routes())
                 .merge(me::routes())
                 .merge(models::routes())
                 .merge(secrets::routes()),
@@ -238,6 +240,8 @@ fn required_scope(method: &Method, path: &str) -> Scope {
     match segments.as_slice() {
         ["workflows", _, "runs"] | ["runs", _, "cancel" | "resume"] => Scope::Run,
         ["projects", _, "analyze"] => Scope::Read,
+        // An AI action changes nothing, but it is a paid model call, like a run.
+        ["projects", _, "files", _, "assist"] => Scope::Run,
         _ => Scope::Write,
     }
 }
@@ -289,6 +293,7 @@ mod tests {
             (Method::POST, "/api/v1/runs/r1/cancel", Scope::Run),
             (Method::POST, "/runs/r1/resume", Scope::Run),
             (Method::POST, "/projects/p1/analyze", Scope::Read),
+            (Method::POST, "/projects/p1/files/e1/assist", Scope::Run),
             (Method::POST, "/projects/import", Scope::Write),
             (Method::GET, "/models/providers", Scope::Admin),
             (Method::POST, "/api/v1/models/test", Scope::Admin),

@@ -163,6 +163,19 @@ async fn chat(State(s): State<Shared>, headers: HeaderMap, body: axum::Json<Valu
         Some("overloaded") => {
             return (StatusCode::SERVICE_UNAVAILABLE, "overloaded").into_response();
         }
+        // A code assistant: a sentence, then the replacement in a fenced block.
+        Some("coder") => {
+            let reply = "I removed the hard-coded key.\n```python\nprint('fixed')\n```\n";
+            let mut text = String::new();
+            for piece in [&reply[..20], &reply[20..]] {
+                let chunk = json!({ "model": "coder", "choices": [{ "index": 0, "delta": { "content": piece }, "finish_reason": null }] });
+                text.push_str(&format!("data: {chunk}\n\n"));
+            }
+            let end = json!({ "model": "coder", "choices": [{ "index": 0, "delta": {}, "finish_reason": "stop" }],
+                              "usage": { "prompt_tokens": 40, "completion_tokens": 12 } });
+            text.push_str(&format!("data: {end}\n\ndata: [DONE]\n\n"));
+            return ([(header::CONTENT_TYPE, "text/event-stream")], text).into_response();
+        }
         _ => {}
     }
     let prompt = body["messages"]
