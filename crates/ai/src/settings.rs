@@ -9,8 +9,8 @@
 use crate::router::{Endpoint, Protocol, RetryPolicy, Router, Target, Timeouts};
 use crate::{ChatRequest, Message, Usage};
 use aura_store::{
-    AuditAction, ModelProviderRow, NewAuditEvent, Outcome, Principal, Store, StoreError, new_id,
-    now_millis, sealed_context,
+    AuditAction, ModelProviderRow, NewAuditEvent, Principal, Store, StoreError, new_id, now_millis,
+    sealed_context,
 };
 use aura_vault::{Vault, VaultError};
 use serde::{Deserialize, Serialize};
@@ -250,12 +250,7 @@ impl ModelSettings {
                 name: row.name.clone(),
                 protocol: parse_protocol(&row.protocol),
                 base_url: row.base_url.clone(),
-                api_key: match &row.api_key {
-                    Some(sealed) => {
-                        Some(vault.open(sealed, &sealed_context(API_KEY.0, API_KEY.1, &row.id))?)
-                    }
-                    None => None,
-                },
+                api_key: open_key(vault, row)?,
             });
             let models: Vec<ModelPrice> = serde_json::from_str(&row.models).unwrap_or_default();
             for model in models {
@@ -318,13 +313,7 @@ impl ModelSettings {
             });
         }
         for row in rows {
-            let key = match &row.api_key {
-                Some(sealed) => Some(
-                    self.vault
-                        .open(sealed, &sealed_context(API_KEY.0, API_KEY.1, &row.id))?,
-                ),
-                None => None,
-            };
+            let key = open_key(&self.vault, &row)?;
             views.push(ProviderView {
                 api_key_hint: key.as_deref().map(hint),
                 models: serde_json::from_str(&row.models).unwrap_or_default(),
@@ -392,7 +381,7 @@ impl ModelSettings {
             updated_at: now,
         };
         // The audit records what changed, never the key.
-        let audit = audit(
+        let audit = NewAuditEvent::success_by(
             principal,
             AuditAction::ModelProviderSave,
             serde_json::json!({
@@ -416,7 +405,7 @@ impl ModelSettings {
         id: &str,
     ) -> Result<(), SettingsError> {
         Self::admin(principal)?;
-        let audit = audit(
+        let audit = NewAuditEvent::success_by(
             principal,
             AuditAction::ModelProviderDelete,
             serde_json::json!({ "id": id }),
@@ -492,7 +481,7 @@ impl ModelSettings {
             return Err(SettingsError::Invalid(problems));
         }
         let json = serde_json::to_string(&targets).unwrap_or_else(|_| "[]".into());
-        let audit = audit(
+        let audit = NewAuditEvent::success_by(
             principal,
             AuditAction::ModelAliasSave,
             serde_json::json!({ "alias": name, "targets": targets }),
@@ -512,7 +501,7 @@ impl ModelSettings {
         name: &str,
     ) -> Result<(), SettingsError> {
         Self::admin(principal)?;
-        let audit = audit(
+        let audit = NewAuditEvent::success_by(
             principal,
             AuditAction::ModelAliasDelete,
             serde_json::json!({ "alias": name }),
@@ -690,7 +679,7 @@ impl ModelSettings {
             return Err(SettingsError::Invalid(problems));
         }
         let max_cost_micros = max_cost_usd.map(|c| (c * 1_000_000.0).round() as i64);
-        let audit = audit(
+        let audit = NewAuditEvent::success_by(
             principal,
             AuditAction::BudgetSet,
             serde_json::json!({ "scope": scope, "subject_id": subject_id, "max_tokens": max_tokens, "max_cost_usd": max_cost_usd }),
@@ -708,7 +697,7 @@ impl ModelSettings {
         id: &str,
     ) -> Result<(), SettingsError> {
         Self::admin(principal)?;
-        let audit = audit(
+        let audit = NewAuditEvent::success_by(
             principal,
             AuditAction::BudgetDelete,
             serde_json::json!({ "id": id }),
@@ -720,16 +709,12 @@ impl ModelSettings {
     }
 }
 
-fn audit(principal: &Principal, action: AuditAction, detail: serde_json::Value) -> NewAuditEvent {
-    NewAuditEvent {
-        actor_id: Some(principal.user_id().to_owned()),
-        actor_email: Some(principal.user.email.clone()),
-        action: action.as_str().to_owned(),
-        outcome: Some(Outcome::Success),
-        ip: Some(principal.origin.ip.clone()),
-        user_agent: principal.origin.user_agent.clone(),
-        detail: Some(detail),
-    }
+/// A provider's key, opened.
+fn open_key(vault: &Vault, row: &ModelProviderRow) -> Result<Option<String>, VaultError> {
+    row.api_key
+        .as_deref()
+        .map(|sealed| vault.open(sealed, &sealed_context(API_KEY.0, API_KEY.1, &row.id)))
+        .transpose()
 }
 
 fn priced(name: &str, input: Option<f64>, output: Option<f64>) -> ModelPrice {

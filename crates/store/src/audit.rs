@@ -34,6 +34,25 @@ pub struct NewAuditEvent {
     pub detail: Option<serde_json::Value>,
 }
 
+impl NewAuditEvent {
+    /// A successful action by a signed-in caller, from where they called.
+    pub fn success_by(
+        by: &crate::Principal,
+        action: aura_types::AuditAction,
+        detail: serde_json::Value,
+    ) -> Self {
+        Self {
+            actor_id: Some(by.user.id.clone()),
+            actor_email: Some(by.user.email.clone()),
+            action: action.as_str().to_owned(),
+            outcome: Some(Outcome::Success),
+            ip: Some(by.origin.ip.clone()),
+            user_agent: by.origin.user_agent.clone(),
+            detail: Some(detail),
+        }
+    }
+}
+
 /// A stored audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AuditEvent {
