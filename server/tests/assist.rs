@@ -204,3 +204,53 @@ async fn without_a_model_the_action_says_where_to_configure_one() {
             .contains("/models")
     );
 }
+
+#[tokio::test]
+async fn an_action_counts_against_the_users_open_streams() {
+    let upstream = Upstream::start().await;
+    let llm = format!("{}/v1", upstream.url);
+    let app = spawn_app_with(&[
+        ("AURA_LLM_BASE_URL", &llm),
+        ("AURA_LLM_MODEL", "coder"),
+        ("AURA_MAX_EVENT_STREAMS_PER_USER", "1"),
+    ])
+    .await;
+    let c = app.signed_in_client("ada@example.com").await;
+    let (project, entry) = project_with_file(&app, &c).await;
+    // One open stream (a run's events, followed live) takes the only place.
+    let wf = app
+        .create_workflow(
+            &c,
+            json!([{ "id": "t", "type": "template", "config": { "template": "x" } }]),
+        )
+        .await;
+    let run = app.start_run(&c, &wf, json!({})).await;
+    let held = c
+        .get(app.url(&format!("/api/v1/runs/{run}/events")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), StatusCode::OK);
+    let (status, _, body) =
+        assist(&app, &c, &project, &entry, json!({ "action": "explain" })).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("AURA_MAX_EVENT_STREAMS_PER_USER")
+    );
+    drop(held);
+    // Once it closes, the action runs.
+    let mut ok = false;
+    for _ in 0..50 {
+        let (status, _, _) =
+            assist(&app, &c, &project, &entry, json!({ "action": "explain" })).await;
+        if status == StatusCode::OK {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ok, "the place came back");
+}

@@ -141,3 +141,35 @@ async fn secrets_reach_their_steps_and_are_masked_everywhere_a_run_shows_them() 
     assert!(actions.iter().any(|(a, ..)| a == "secret.set"));
     assert!(actions.iter().any(|(a, ..)| a == "secret.delete"));
 }
+
+#[tokio::test]
+async fn a_user_keeps_at_most_100_secrets() {
+    let app = spawn_app().await;
+    let c = app.signed_in_client("ada@example.com").await;
+    let put = |name: String| {
+        let c = c.clone();
+        let url = app.url(&format!("/api/v1/secrets/{name}"));
+        let origin = app.address.clone();
+        async move {
+            c.put(url)
+                .header("Origin", origin)
+                .json(&json!({ "value": "value-1234" }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for i in 0..100 {
+        assert_eq!(put(format!("S{i}")).await.status(), StatusCode::OK);
+    }
+    let res = put("ONE_MORE".into()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        json(res).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("100 secrets")
+    );
+    // Replacing one is not adding one.
+    assert_eq!(put("S7".into()).await.status(), StatusCode::OK);
+}

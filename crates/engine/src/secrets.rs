@@ -3,15 +3,15 @@
 //! shown again, and masked in every log, output, event and error of their owner's runs.
 
 use crate::step::Masker;
-use aura_store::{
-    AuditAction, NewAuditEvent, Outcome, Principal, Store, StoreError, sealed_context,
-};
+use aura_store::{AuditAction, NewAuditEvent, Principal, Store, StoreError, sealed_context};
 use aura_vault::{Vault, VaultError};
 
 const TABLE: &str = "workflow_secrets";
 const COLUMN: &str = "value";
 /// The longest value: a long token, not a file.
 const MAX_VALUE_BYTES: usize = 16 * 1024;
+/// The most secrets one user keeps: each step that reads secrets opens all of its owner's.
+pub const MAX_SECRETS_PER_USER: usize = 100;
 
 /// A secret as lists show it: its name, never its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +79,15 @@ impl Secrets {
                 "A secret is 4 to 16384 bytes: shorter values could not be masked without hiding ordinary text.".into(),
             ));
         }
+        let existing = self.store.workflow_secrets(principal.user_id()).await?;
+        if existing.len() >= MAX_SECRETS_PER_USER && !existing.iter().any(|s| s.name == name) {
+            return Err(SecretError::Invalid(
+                "name",
+                format!(
+                    "You have {MAX_SECRETS_PER_USER} secrets, the most allowed; delete one first."
+                ),
+            ));
+        }
         let id = self
             .store
             .workflow_secret_id(principal.user_id(), name)
@@ -139,13 +148,5 @@ impl Secrets {
 }
 
 fn audit(principal: &Principal, action: AuditAction, name: &str) -> NewAuditEvent {
-    NewAuditEvent {
-        actor_id: Some(principal.user_id().to_owned()),
-        actor_email: Some(principal.user.email.clone()),
-        action: action.as_str().to_owned(),
-        outcome: Some(Outcome::Success),
-        ip: Some(principal.origin.ip.clone()),
-        user_agent: principal.origin.user_agent.clone(),
-        detail: Some(serde_json::json!({ "name": name })),
-    }
+    NewAuditEvent::success_by(principal, action, serde_json::json!({ "name": name }))
 }

@@ -60,6 +60,17 @@ async fn assist(
     ApiPath((project_id, entry_id)): ApiPath<(String, String)>,
     body: Result<Json<AssistBody>, JsonRejection>,
 ) -> ApiResult {
+    // The answer is an event stream: it counts against the user's open streams, so one
+    // user cannot hold every connection and model call at once.
+    let Some(slot) = state.event_streams.take(principal.user_id()) else {
+        return Err(AppError::Throttled {
+            message: format!(
+                "You have {} event streams open, the most allowed (AURA_MAX_EVENT_STREAMS_PER_USER); wait for one to end.",
+                state.event_streams.max
+            ),
+            retry_after_secs: 5,
+        });
+    };
     let Json(body) = body.map_err(bad_body)?;
     let action = Action::parse(&body.action, body.prompt).ok_or_else(|| {
         AppError::invalid(
@@ -96,6 +107,8 @@ async fn assist(
             .await
             .map_err(AppError::from);
         let _ = sender.send(Message::Done(result)).await;
+        // The slot is given back when the call ends, even if the client left early.
+        drop(slot);
     });
     // Wait for the first message: a refusal before any text is an ordinary error answer.
     let first = match receiver.recv().await {

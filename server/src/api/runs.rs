@@ -443,7 +443,7 @@ impl EventStreams {
         }
     }
 
-    fn take(&self, user: &str) -> Option<StreamSlot> {
+    pub(crate) fn take(&self, user: &str) -> Option<StreamSlot> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let count = open.entry(user.to_owned()).or_default();
         if *count >= self.max {
@@ -459,7 +459,7 @@ impl EventStreams {
 
 /// One open stream; its place is given back when the stream ends.
 #[derive(Debug)]
-struct StreamSlot {
+pub(crate) struct StreamSlot {
     streams: EventStreams,
     user: String,
 }
