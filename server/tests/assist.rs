@@ -132,6 +132,52 @@ async fn fix_streams_a_proposal_and_is_billed_to_the_user_and_the_project() {
     let (_, events, _) = assist(&app, &c, &project, &entry, json!({ "action": "explain" })).await;
     assert_eq!(events.last().unwrap().1["proposal"], Value::Null);
 
+    // The editor's unsaved text is what the action works on.
+    let unsaved = "import os\nprint(2)\n";
+    let (_, events, _) = assist(
+        &app,
+        &c,
+        &project,
+        &entry,
+        json!({ "action": "fix", "content": unsaved, "start_line": 2, "end_line": 2 }),
+    )
+    .await;
+    let proposal = events.last().unwrap().1["proposal"].clone();
+    assert_eq!(proposal, "import os\nprint('fixed')\n");
+    let sent = upstream.chats().last().unwrap()["body"]["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        sent.contains("print(2)") && !sent.contains("sk_live"),
+        "{sent}"
+    );
+
+    // Applying is a save whose note the revision keeps; a bad note names its field.
+    let file_url = app.url(&format!("/api/v1/projects/{project}/files/{entry}"));
+    for (note, status) in [
+        (json!("two\nlines"), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!("x".repeat(201)), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!("AI: Fix (openai/coder)"), StatusCode::OK),
+    ] {
+        let res = c
+            .put(&file_url)
+            .header("Origin", &app.address)
+            .json(&json!({ "content": proposal, "base_revision": 1, "note": note }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status);
+        if status != StatusCode::OK {
+            assert_eq!(json(res).await["error"]["details"][0]["field"], "note");
+        }
+    }
+    let res = c.get(format!("{file_url}/revisions")).send().await.unwrap();
+    let revisions = json(res).await["data"].clone();
+    assert_eq!(revisions[0]["revision"], 2);
+    assert_eq!(revisions[0]["note"], "AI: Fix (openai/coder)");
+    assert_eq!(revisions[1]["note"], "");
+
     // Each action is a ledger row for the user and the project.
     let (_, me) = {
         let res = c.get(app.url("/api/v1/me")).send().await.unwrap();
@@ -142,7 +188,7 @@ async fn fix_streams_a_proposal_and_is_billed_to_the_user_and_the_project() {
         .llm_calls_of_user(me["data"]["id"].as_str().unwrap(), 10)
         .await
         .unwrap();
-    assert_eq!(calls.len(), 3);
+    assert_eq!(calls.len(), 4);
     assert!(calls.iter().all(|c| c.source == "editor"
         && c.project_id.as_deref() == Some(project.as_str())
         && c.input_tokens == 40));
@@ -166,7 +212,7 @@ async fn fix_streams_a_proposal_and_is_billed_to_the_user_and_the_project() {
     let (status, _, _) = assist(&app, &bob, &project, &entry, json!({ "action": "fix" })).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // A project budget of 100 tokens is used up (3 × 52): the next action is refused.
+    // A project budget of 100 tokens is used up (4 × 52): the next action is refused.
     let res = c
         .put(app.url("/api/v1/models/budgets"))
         .header("Origin", &app.address)

@@ -383,6 +383,8 @@ async fn a_stale_save_is_refused_with_the_current_version_and_revisions_restore(
     assert_eq!(restored["data"]["revision"], 3);
     let (_, read) = call(c.get(&url)).await;
     assert_eq!(read["data"]["content"], "package main\n");
+    let (_, revisions) = call(c.get(format!("{url}/revisions"))).await;
+    assert_eq!(revisions["data"][0]["note"], "Restored revision 1");
     let (status, _) = call(c.post(format!("{url}/revisions/9/restore"))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -60,6 +60,7 @@ pub struct RevisionRow {
     pub author: String,
     pub saved: String,
     pub size: i64,
+    pub note: String,
 }
 
 /// One finding, positioned for Monaco (1-based lines and columns).
@@ -208,19 +209,21 @@ pub async fn read_file(project: String, entry: String) -> Result<FileView, AppEr
 
 /// Saves `content` on top of `base_revision`, the revision the editor loaded; answers with
 /// the new revision. When someone saved first, the error is `StaleRevision` carrying what
-/// they saved (a [`FileView`]), so the user can choose.
+/// they saved (a [`FileView`]), so the user can choose. `note` is kept with the revision
+/// (empty for a plain save; "AI: Fix …" when the text came from an AI action).
 #[server(prefix = "/api", endpoint = "projects/save")]
 pub async fn save_file(
     project: String,
     entry: String,
     content: String,
     base_revision: i64,
+    note: String,
 ) -> Result<i64, AppError> {
     use crate::server::respond;
     respond(async move {
         let actor = crate::server::principal()?;
         let saved = glue::projects()
-            .save_file(&actor, &project, &entry, &content, base_revision)
+            .save_file(&actor, &project, &entry, &content, base_revision, &note)
             .await?;
         Ok(saved.current_revision)
     })
@@ -280,6 +283,7 @@ pub async fn list_revisions(project: String, entry: String) -> Result<Vec<Revisi
                 author: r.author_email.unwrap_or_else(|| "deleted user".into()),
                 saved: format_millis(r.created_at),
                 size: r.size,
+                note: r.note,
             })
             .collect())
     })

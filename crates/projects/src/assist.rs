@@ -46,6 +46,9 @@ pub struct AssistRequest {
     pub entry_id: String,
     pub action: Action,
     pub selection: Option<Selection>,
+    /// The editor's text when it differs from the saved revision; the action (and its
+    /// proposal) then works on what the user sees. Bounded like a saved file.
+    pub content: Option<String>,
 }
 
 /// The answer and, for changing actions, the file as it would be.
@@ -55,7 +58,9 @@ pub struct Assisted {
     /// The whole file with the change in place; none for Explain, or when the answer
     /// held no code block.
     pub proposal: Option<String>,
-    /// The revision the proposal is based on: applying it saves on top of this one.
+    /// The saved revision when the action ran. Without `content` in the request the
+    /// proposal is based on it, and applying it saves on top of it; a client that sent
+    /// its unsaved text saves on top of the revision that text came from.
     pub base_revision: i64,
     pub target: String,
     pub input_tokens: u64,
@@ -97,9 +102,14 @@ impl Projects {
             entry_id,
             action,
             selection,
+            content,
         } = request;
         let selection = *selection;
-        let file = self.read_file(principal, project_id, entry_id).await?;
+        let mut file = self.read_file(principal, project_id, entry_id).await?;
+        if let Some(content) = content {
+            self.check_content(content)?;
+            file.content.clone_from(content);
+        }
         let model = model_name(llm).ok_or_else(|| {
             AssistError::Model(LlmError::Route(aura_ai::RouteError::UnknownAlias(
                 "default".into(),

@@ -53,6 +53,26 @@ impl ProjectError {
     }
 }
 
+/// The longest note a revision keeps.
+pub const MAX_NOTE_CHARS: usize = 200;
+
+/// A revision note is one short line of text.
+fn check_note(note: &str) -> Result<(), ProjectError> {
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(ProjectError::field(
+            "note",
+            format!("A note holds at most {MAX_NOTE_CHARS} characters."),
+        ));
+    }
+    if note.chars().any(char::is_control) {
+        return Err(ProjectError::field(
+            "note",
+            "A note is one line of text, without control characters.",
+        ));
+    }
+    Ok(())
+}
+
 impl From<StoreError> for ProjectError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -486,7 +506,8 @@ impl Projects {
     }
 
     /// Saves `content` as a new revision, if `base_revision` (the revision the editor
-    /// loaded) is still current; otherwise `StaleRevision` with what is saved now.
+    /// loaded) is still current; otherwise `StaleRevision` with what is saved now. `note`
+    /// says where the text came from ("AI: Fix …"); empty for a plain save.
     pub async fn save_file(
         &self,
         actor: &Principal,
@@ -494,9 +515,11 @@ impl Projects {
         entry_id: &str,
         content: &str,
         base_revision: i64,
+        note: &str,
     ) -> Result<Entry, ProjectError> {
         self.get(actor, project_id).await?;
         self.check_content(content)?;
+        check_note(note)?;
         let saved = self
             .store
             .save_file(
@@ -504,6 +527,7 @@ impl Projects {
                 entry_id,
                 content,
                 base_revision,
+                note.trim(),
                 actor.user_id(),
                 self.store_limits(),
             )

@@ -81,6 +81,9 @@ pub struct RevisionMeta {
     pub author_id: Option<String>,
     pub author_email: Option<String>,
     pub created_at: i64,
+    /// Where the revision came from ("AI: Fix …", "Restored revision 3"); empty for a
+    /// plain save.
+    pub note: String,
 }
 
 /// Caps a project's writes must stay within.
@@ -427,13 +430,16 @@ impl Store {
             .ok_or(StoreError::NotFound)?))
     }
 
-    /// Saves `content` as the next revision if `base_revision` is still current.
+    /// Saves `content` as the next revision if `base_revision` is still current; `note`
+    /// says where it came from (empty for a plain save).
+    #[allow(clippy::too_many_arguments)]
     pub async fn save_file(
         &self,
         project_id: &str,
         entry_id: &str,
         content: &str,
         base_revision: i64,
+        note: &str,
         author_id: &str,
         limits: ProjectLimits,
     ) -> TreeResult<Entry> {
@@ -454,7 +460,7 @@ impl Store {
         if adding > 0 && used + adding > limits.max_project_bytes {
             return Ok(Err(TreeRefusal::ProjectTooLarge { used, adding }));
         }
-        let moved = new_revision(&mut tx, &entry, content, author_id, now).await?;
+        let moved = new_revision(&mut tx, &entry, content, note, author_id, now).await?;
         if !moved {
             return Ok(Err(TreeRefusal::StaleRevision));
         }
@@ -560,7 +566,7 @@ impl Store {
     /// A file's revisions, newest first, with their authors' emails.
     pub async fn list_revisions(&self, entry_id: &str) -> Result<Vec<RevisionMeta>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT r.revision, r.size, r.author_id, u.email AS author_email, r.created_at \
+            "SELECT r.revision, r.size, r.author_id, u.email AS author_email, r.created_at, r.note \
              FROM file_revisions r LEFT JOIN users u ON u.id = r.author_id \
              WHERE r.entry_id = $1 ORDER BY r.revision DESC",
         )
@@ -607,6 +613,7 @@ impl Store {
                 entry_id,
                 &content,
                 entry.current_revision,
+                &format!("Restored revision {revision}"),
                 author_id,
                 limits,
             )
@@ -737,7 +744,7 @@ async fn insert_file(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    insert_revision(tx, &id, 1, content, author_id, now).await
+    insert_revision(tx, &id, 1, content, "", author_id, now).await
 }
 
 async fn insert_revision(
@@ -745,12 +752,13 @@ async fn insert_revision(
     entry_id: &str,
     revision: i64,
     content: &str,
+    note: &str,
     author_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO file_revisions (entry_id, revision, content, size, author_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO file_revisions (entry_id, revision, content, size, author_id, created_at, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(entry_id)
     .bind(revision)
@@ -758,6 +766,7 @@ async fn insert_revision(
     .bind(content.len() as i64)
     .bind(author_id)
     .bind(now)
+    .bind(note)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -769,6 +778,7 @@ async fn new_revision(
     tx: &mut Transaction<'static, Any>,
     entry: &Entry,
     content: &str,
+    note: &str,
     author_id: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
@@ -788,7 +798,7 @@ async fn new_revision(
     if moved == 0 {
         return Ok(false);
     }
-    insert_revision(tx, &entry.id, next, content, author_id, now).await?;
+    insert_revision(tx, &entry.id, next, content, note, author_id, now).await?;
     Ok(true)
 }
 

@@ -39,6 +39,10 @@ struct AssistBody {
     start_line: Option<usize>,
     #[serde(default)]
     end_line: Option<usize>,
+    /// The editor's unsaved text, to act on instead of the saved revision (bounded like
+    /// a saved file).
+    #[serde(default)]
+    content: Option<String>,
 }
 
 enum Message {
@@ -93,6 +97,7 @@ async fn assist(
         entry_id,
         action,
         selection,
+        content: body.content,
     };
     let (sender, mut receiver) = mpsc::channel::<Message>(256);
     let services = state.services.clone();

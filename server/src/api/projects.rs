@@ -83,6 +83,9 @@ struct RevisionView {
     author_id: Option<String>,
     author_email: Option<String>,
     created_at: i64,
+    /// Where the revision came from ("AI: Fix …", "Restored revision 3"); empty for a
+    /// plain save.
+    note: String,
 }
 
 /// A revision's content.
@@ -392,6 +395,10 @@ struct SaveBody {
     content: String,
     /// The revision the client edited.
     base_revision: i64,
+    /// Where the text came from, kept with the revision (one line, at most 200
+    /// characters); e.g. "AI: Fix".
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// Saves `content` on top of `base_revision`; a stale base is a 409 carrying what is saved now.
@@ -399,7 +406,7 @@ struct SaveBody {
     responses((status = 200, description = "Saved as a new revision", body = Data<EntryView>),
         (status = 404, description = "No such file", body = ErrorBody),
         (status = 409, description = "`stale_revision`: `details.current` is the file as saved now", body = ErrorBody),
-        (status = 422, description = "Content over the cap", body = ErrorBody)))]
+        (status = 422, description = "Content over the cap, or a bad note", body = ErrorBody)))]
 async fn save_file(
     State(state): State<AppState>,
     Signed(principal): Signed,
@@ -410,7 +417,14 @@ async fn save_file(
     let saved = state
         .services
         .projects
-        .save_file(&principal, &id, &entry, &body.content, body.base_revision)
+        .save_file(
+            &principal,
+            &id,
+            &entry,
+            &body.content,
+            body.base_revision,
+            body.note.as_deref().unwrap_or_default(),
+        )
         .await
         .map_err(AppError::from)?;
     Ok(respond(StatusCode::OK, EntryView::from(saved)))
@@ -485,6 +499,7 @@ async fn revisions(
                 author_id: r.author_id,
                 author_email: r.author_email,
                 created_at: r.created_at,
+                note: r.note,
             })
             .collect::<Vec<_>>(),
     ))
