@@ -259,6 +259,9 @@ impl From<aura_projects::AssistError> for AppError {
                 }
             }
             AssistError::Model(LlmError::Store(err)) => unexpected(err.into()),
+            AssistError::Model(LlmError::Stopped) => AppError::InvalidState {
+                message: "The AI action was stopped.".into(),
+            },
         }
     }
 }

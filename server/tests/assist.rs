@@ -300,3 +300,50 @@ async fn an_action_counts_against_the_users_open_streams() {
     }
     assert!(ok, "the place came back");
 }
+
+#[tokio::test]
+async fn stopping_an_action_abandons_the_model_call_and_bills_an_estimate() {
+    let upstream = Upstream::start().await;
+    let llm = format!("{}/v1", upstream.url);
+    let app = spawn_app_with(&[("AURA_LLM_BASE_URL", &llm), ("AURA_LLM_MODEL", "rambler")]).await;
+    let c = app.signed_in_client("ada@example.com").await;
+    let (project, entry) = project_with_file(&app, &c).await;
+    let mut res = c
+        .post(app.url(&format!("/api/v1/projects/{project}/files/{entry}/assist")))
+        .header("Origin", &app.address)
+        .json(&json!({ "action": "explain" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let first = res.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("at length"));
+    // The user presses Stop: the browser drops the response.
+    drop(res);
+    let me = json(c.get(app.url("/api/v1/me")).send().await.unwrap()).await;
+    let user = me["data"]["id"].as_str().unwrap().to_owned();
+    let mut stopped = None;
+    for _ in 0..100 {
+        let calls = app.store.llm_calls_of_user(&user, 10).await.unwrap();
+        if let Some(call) = calls.into_iter().find(|c| c.outcome == "stopped") {
+            stopped = Some(call);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let call = stopped.expect("a stopped call is in the ledger");
+    assert_eq!(call.target.as_deref(), Some("openai/rambler"));
+    // Estimated: the request (over 100 characters) and the one chunk streamed (35 characters).
+    assert!(call.input_tokens > 25, "{call:?}");
+    assert_eq!(call.output_tokens, 9, "{call:?}");
+    // The provider's connection was closed too, so it stops generating.
+    let mut closed = 0;
+    for _ in 0..100 {
+        closed = upstream.calls("rambler_closed");
+        if closed == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(closed, 1);
+}

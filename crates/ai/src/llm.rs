@@ -3,7 +3,7 @@
 //! router makes the call; and every call, answered, cached, failed or refused, becomes one
 //! row of the ledger with its cost.
 
-use crate::chat::{ChatRequest, ChatResponse};
+use crate::chat::{ChatRequest, ChatResponse, Usage};
 use crate::router::{Progress, RouteError, Try};
 use crate::settings::Models;
 use aura_store::{LlmCall, Store, StoreError};
@@ -44,6 +44,9 @@ pub enum LlmError {
     OverBudget(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The caller stopped the call before it ended (see [`Llm::chat_until`]).
+    #[error("the call was stopped before the answer ended")]
+    Stopped,
 }
 
 impl LlmError {
@@ -52,7 +55,7 @@ impl LlmError {
     pub fn is_retryable(&self) -> bool {
         match self {
             LlmError::Route(err) => err.is_retryable(),
-            LlmError::OverBudget(_) => false,
+            LlmError::OverBudget(_) | LlmError::Stopped => false,
             LlmError::Store(_) => true,
         }
     }
@@ -87,6 +90,24 @@ impl Llm {
         request: &ChatRequest,
         cache: Option<bool>,
         on: &mut (dyn FnMut(Progress<'_>) + Send),
+    ) -> Result<Answer, LlmError> {
+        self.chat_until(context, name, request, cache, on, std::future::pending())
+            .await
+    }
+
+    /// [`Llm::chat`], abandoned when `stop` completes first (the user pressed Stop, or
+    /// left): the provider's connection is dropped, so it stops generating. The ledger
+    /// still gets a row, `stopped`, with tokens estimated from the text sent and
+    /// received (about four characters a token), since providers bill what they
+    /// generated before the connection closed.
+    pub async fn chat_until(
+        &self,
+        context: &CallContext,
+        name: &str,
+        request: &ChatRequest,
+        cache: Option<bool>,
+        on: &mut (dyn FnMut(Progress<'_>) + Send),
+        stop: impl Future<Output = ()> + Send,
     ) -> Result<Answer, LlmError> {
         let started = Instant::now();
         let mut row = LlmCall {
@@ -136,8 +157,41 @@ impl Llm {
                 tries: Vec::new(),
             });
         }
-        let result = router.chat(name, request, on).await;
+        // What the try in flight has streamed, for the estimate if the call is stopped.
+        let mut trying: Option<String> = None;
+        let mut streamed = 0usize;
+        let mut watch = |progress: Progress<'_>| {
+            match &progress {
+                Progress::Trying(target) => {
+                    trying = Some((*target).to_owned());
+                    streamed = 0;
+                }
+                Progress::Text(text) => streamed += text.len(),
+                Progress::Failed(_) => {}
+            }
+            on(progress)
+        };
+        let result = tokio::select! {
+            result = router.chat(name, request, &mut watch) => Some(result),
+            () = stop => None,
+        };
         row.latency_ms = started.elapsed().as_millis() as i64;
+        let Some(result) = result else {
+            let usage = Usage {
+                input_tokens: estimated_tokens(request_chars(request)),
+                output_tokens: estimated_tokens(streamed),
+            };
+            row.cost_micros = trying
+                .as_deref()
+                .map_or(0, |target| self.models.cost_micros(target, usage));
+            row.target = trying;
+            row.input_tokens = usage.input_tokens as i64;
+            row.output_tokens = usage.output_tokens as i64;
+            row.outcome = "stopped".into();
+            row.error = Some("Stopped before the answer ended; tokens are estimated.".into());
+            self.store.record_llm_call(&row).await?;
+            return Err(LlmError::Stopped);
+        };
         match result {
             Ok(route) => {
                 let usage = route.response.usage.unwrap_or_default();
@@ -219,6 +273,17 @@ impl Llm {
 /// `$1.23`, from millionths of a dollar.
 pub fn dollars(micros: i64) -> String {
     format!("${:.2}", micros as f64 / 1_000_000.0)
+}
+
+/// Roughly how many characters a request sends: its JSON, which holds every message,
+/// tool and tool result.
+fn request_chars(request: &ChatRequest) -> usize {
+    serde_json::to_vec(request).map_or(0, |json| json.len())
+}
+
+/// Tokens for `chars` characters of text, by the common rule of thumb of four a token.
+fn estimated_tokens(chars: usize) -> u64 {
+    chars.div_ceil(4) as u64
 }
 
 /// The cache key: the targets the name resolves to (so changing an alias misses) and the

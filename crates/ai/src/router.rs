@@ -153,6 +153,8 @@ impl RouteError {
 /// What a call reports while it runs.
 #[derive(Debug)]
 pub enum Progress<'a> {
+    /// A try of this target (`provider/model`) begins.
+    Trying(&'a str),
     /// Streamed text. After a failed try, text from the next one starts over.
     Text(&'a str),
     Failed(&'a Try),
@@ -320,6 +322,7 @@ impl Router {
         let mut tries = Vec::new();
         for target in &ready {
             for attempt in 1..=self.policy.attempts_per_target.max(1) {
+                on(Progress::Trying(&target.label()));
                 let mut on_text = |text: &str| on(Progress::Text(text));
                 match self.call(target, request, &mut on_text).await {
                     Ok(response) => {

@@ -326,6 +326,7 @@ impl Executors {
                         &request,
                         config.cache,
                         &mut |progress| match progress {
+                            aura_ai::Progress::Trying(_) => {}
                             aura_ai::Progress::Text(text) => log.write(text),
                             aura_ai::Progress::Failed(failed) => log.write(&format!(
                                 "\n[{} failed: {}; {}]\n",

@@ -89,13 +89,15 @@ fn model_name(llm: &Llm) -> Option<&'static str> {
 }
 
 impl Projects {
-    /// Runs `action` on a file, streaming the answer's text to `on_text`.
+    /// Runs `action` on a file, streaming the answer's text to `on_text`. When `stop`
+    /// completes first the model call is abandoned (`LlmError::Stopped`).
     pub async fn assist(
         &self,
         llm: &Llm,
         principal: &Principal,
         request: &AssistRequest,
         on_text: &mut (dyn FnMut(&str) + Send),
+        stop: impl Future<Output = ()> + Send,
     ) -> Result<Assisted, AssistError> {
         let AssistRequest {
             project_id,
@@ -182,11 +184,18 @@ impl Projects {
             ..CallContext::default()
         };
         let answer = llm
-            .chat(&context, model, &request, None, &mut |progress| {
-                if let Progress::Text(text) = progress {
-                    on_text(text);
-                }
-            })
+            .chat_until(
+                &context,
+                model,
+                &request,
+                None,
+                &mut |progress| {
+                    if let Progress::Text(text) = progress {
+                        on_text(text);
+                    }
+                },
+                stop,
+            )
             .await?;
         let proposal = (*action != Action::Explain)
             .then(|| last_code_block(&answer.response.text))

@@ -23,7 +23,8 @@ pub struct LlmCall {
     pub cost_micros: i64,
     pub cached: i64,
     pub latency_ms: i64,
-    /// `ok`, `error`, or `refused` (a budget said no).
+    /// `ok`, `error`, `refused` (a budget said no) or `stopped` (the caller stopped it;
+    /// tokens are estimated).
     pub outcome: String,
     pub error: Option<String>,
 }

@@ -103,12 +103,21 @@ async fn assist(
     let services = state.services.clone();
     tokio::spawn(async move {
         let texts = sender.clone();
+        // The client stopping (or leaving) drops the stream's receiver: the model call
+        // is abandoned then rather than paid for to its end.
+        let gone = sender.clone();
         let result = services
             .projects
-            .assist(&services.llm, &principal, &request, &mut |text| {
-                // A full channel drops a delta; the `done` event still holds all text.
-                let _ = texts.try_send(Message::Text(text.to_owned()));
-            })
+            .assist(
+                &services.llm,
+                &principal,
+                &request,
+                &mut |text| {
+                    // A full channel drops a delta; the `done` event still holds all text.
+                    let _ = texts.try_send(Message::Text(text.to_owned()));
+                },
+                async move { gone.closed().await },
+            )
             .await
             .map_err(AppError::from);
         let _ = sender.send(Message::Done(result)).await;

@@ -145,7 +145,8 @@ async fn big(Path(bytes): Path<usize>) -> String {
 
 /// Streams "Hello, <prompt>!" in three chunks plus a usage chunk, like OpenAI's API with
 /// `stream: true` and `stream_options.include_usage`; without `stream`, answers it whole. Model `missing` answers 404 with an
-/// OpenAI-style error body; `overloaded` answers 503.
+/// OpenAI-style error body; `overloaded` answers 503; `rambler` streams one chunk, then
+/// nothing, and counts `rambler_closed` when the client drops the connection.
 async fn chat(State(s): State<Shared>, headers: HeaderMap, body: axum::Json<Value>) -> Response {
     let body = body.0;
     s.chats.lock().unwrap().push(json!({
@@ -162,6 +163,29 @@ async fn chat(State(s): State<Shared>, headers: HeaderMap, body: axum::Json<Valu
         }
         Some("overloaded") => {
             return (StatusCode::SERVICE_UNAVAILABLE, "overloaded").into_response();
+        }
+        Some("rambler") => {
+            /// Counts the client dropping the connection.
+            struct Closed(Shared);
+            impl Drop for Closed {
+                fn drop(&mut self) {
+                    self.0.hit("rambler_closed");
+                }
+            }
+            let chunk = json!({ "model": "rambler", "choices": [{ "index": 0, "delta": { "content": "Let me think about this at length. " }, "finish_reason": null }] });
+            let first = futures_util::stream::once(async move {
+                Ok::<_, std::io::Error>(format!("data: {chunk}\n\n"))
+            });
+            let closed = Closed(s.clone());
+            let stalled = futures_util::stream::unfold(closed, |closed| async move {
+                std::future::pending::<()>().await;
+                Some((Ok(String::new()), closed))
+            });
+            return (
+                [(header::CONTENT_TYPE, "text/event-stream")],
+                axum::body::Body::from_stream(futures_util::StreamExt::chain(first, stalled)),
+            )
+                .into_response();
         }
         // A code assistant: a sentence, then the replacement in a fenced block.
         Some("coder") => {
