@@ -246,18 +246,23 @@ impl From<aura_projects::AssistError> for AppError {
             AssistError::Model(LlmError::OverBudget(message)) => AppError::Forbidden { message },
             AssistError::Model(LlmError::Route(RouteError::UnknownAlias(_))) => {
                 AppError::InvalidState {
-                    message: "No model is configured for AI actions: an administrator can add a provider and a `code` or `default` alias on /models.".into(),
+                    message: format!(
+                        "{}: an administrator can add a provider and a `code` or `default` alias on /models.",
+                        crate::projects::NO_MODEL
+                    ),
                 }
             }
-            AssistError::Model(LlmError::Route(err)) if err.is_retryable() => AppError::Unavailable {
-                message: format!("The model provider did not answer: {err}. Try again shortly."),
-                retry_after_secs: 5,
+            AssistError::Model(LlmError::Route(err)) if err.is_retryable() => {
+                AppError::Unavailable {
+                    message: format!(
+                        "The model provider did not answer: {err}. Try again shortly."
+                    ),
+                    retry_after_secs: 5,
+                }
+            }
+            AssistError::Model(LlmError::Route(err)) => AppError::InvalidState {
+                message: format!("The model provider refused the call: {err}."),
             },
-            AssistError::Model(LlmError::Route(err)) => {
-                AppError::InvalidState {
-                    message: format!("The model provider refused the call: {err}."),
-                }
-            }
             AssistError::Model(LlmError::Store(err)) => unexpected(err.into()),
             AssistError::Model(LlmError::Stopped) => AppError::InvalidState {
                 message: "The AI action was stopped.".into(),

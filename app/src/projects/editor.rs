@@ -8,6 +8,7 @@
 use super::api::{
     EntryRow, FileView, Problem, RenameProject, RevisionRow, TreeView, project_tree, read_file,
 };
+use super::assist::{AiToolbar, Assist, AssistPanel, Proposal, ProposalOverlay};
 use super::language_of;
 #[cfg(feature = "hydrate")]
 use super::list::confirmed;
@@ -46,6 +47,8 @@ pub struct Conflict {
     pub path: String,
     pub mine: String,
     pub theirs: FileView,
+    /// The note the refused save carried (an AI change keeps saying so).
+    pub note: String,
 }
 
 /// How the user settles a save conflict.
@@ -83,9 +86,19 @@ pub struct Ui {
     pub diff: RwSignal<Option<DiffView>>,
     pub tree_version: RwSignal<u32>,
     pub tree_error: RwSignal<Option<String>>,
+    /// The AI action in the side panel.
+    pub assist: RwSignal<Option<Assist>>,
+    /// Generate's prompt, kept between runs.
+    pub prompt: RwSignal<String>,
+    /// A proposed change shown over the editor.
+    pub proposal: RwSignal<Option<Proposal>>,
 }
 
 impl Ui {
+    pub fn is_ready(&self) -> bool {
+        self.ready.get() == Readiness::Ready
+    }
+
     fn active_tab(&self) -> Option<Tab> {
         let active = self.active.get()?;
         self.tabs
@@ -115,7 +128,7 @@ fn tree_order(entries: &mut [EntryRow]) {
 }
 
 const TREE_BUTTON: &str = "block w-full truncate rounded px-2 py-1 text-left text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:hover:bg-slate-800";
-const SMALL_BUTTON: &str = "rounded px-1.5 py-0.5 text-xs text-slate-500 hover:bg-slate-200 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:hover:bg-slate-700 dark:hover:text-white";
+pub(super) const SMALL_BUTTON: &str = "rounded px-1.5 py-0.5 text-xs text-slate-500 hover:bg-slate-200 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:hover:bg-slate-700 dark:hover:text-white";
 
 #[component]
 pub fn EditorPage() -> impl IntoView {
@@ -135,6 +148,9 @@ pub fn EditorPage() -> impl IntoView {
         diff: RwSignal::new(None),
         tree_version: RwSignal::new(0),
         tree_error: RwSignal::new(None),
+        assist: RwSignal::new(None),
+        prompt: RwSignal::new(String::new()),
+        proposal: RwSignal::new(None),
     };
     let tree = Resource::new(
         move || (project.get(), ui.tree_version.get()),
@@ -157,7 +173,25 @@ pub fn EditorPage() -> impl IntoView {
     let editor_el = NodeRef::<leptos::html::Div>::new();
     let diff_el = NodeRef::<leptos::html::Div>::new();
     let conflict_el = NodeRef::<leptos::html::Div>::new();
-    client::start(ui, initial, tree, editor_el, diff_el, conflict_el);
+    let proposal_el = NodeRef::<leptos::html::Div>::new();
+    client::start(
+        ui,
+        initial,
+        tree,
+        editor_el,
+        client::Dialogs {
+            diff: diff_el,
+            conflict: conflict_el,
+            proposal: proposal_el,
+        },
+    );
+    let columns = move || {
+        if ui.assist.with(Option::is_some) {
+            "mt-4 grid min-h-[32rem] grid-cols-1 gap-4 lg:grid-cols-[16rem_1fr] xl:grid-cols-[16rem_1fr_24rem]"
+        } else {
+            "mt-4 grid min-h-[32rem] grid-cols-1 gap-4 lg:grid-cols-[16rem_1fr]"
+        }
+    };
 
     view! {
         <Title text="Editor"/>
@@ -169,7 +203,7 @@ pub fn EditorPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <div class="mt-4 grid min-h-[32rem] grid-cols-1 gap-4 lg:grid-cols-[16rem_1fr]">
+        <div class=columns>
             <aside class="rounded-xl border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900" aria-label="Files">
                 <NewEntryForm ui/>
                 <Show when=move || ui.tree_error.get().is_some()>
@@ -186,7 +220,9 @@ pub fn EditorPage() -> impl IntoView {
             </aside>
             <section class="flex min-w-0 flex-col rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900" aria-label="Editor">
                 <Tabs ui/>
+                <AiToolbar ui/>
                 <div class="relative min-h-[24rem] flex-1">
+                    <ProposalOverlay ui proposal_el/>
                     <div node_ref=editor_el data-testid="monaco-host" class="absolute inset-0" class:invisible=move || ui.ready.get() != Readiness::Ready || ui.active.get().is_none()></div>
                     <Show when=move || ui.ready.get() != Readiness::Ready>
                         <ReadOnlyFallback initial ui/>
@@ -198,6 +234,7 @@ pub fn EditorPage() -> impl IntoView {
                 <StatusBar ui/>
                 <ProblemsPanel ui/>
             </section>
+            <AssistPanel ui/>
         </div>
         <HistoryPanel ui/>
         <DiffDialog ui diff_el/>
@@ -472,7 +509,10 @@ fn HistoryPanel(ui: Ui) -> impl IntoView {
                         let revision = r.revision;
                         view! {
                             <li class="flex flex-wrap items-center justify-between gap-2 py-2">
-                                <span>{format!("Revision {} · {} · {} · {} bytes", r.revision, r.author, r.saved, r.size)}</span>
+                                <span>
+                                    {format!("Revision {} · {} · {} · {} bytes", r.revision, r.author, r.saved, r.size)}
+                                    {(!r.note.is_empty()).then(|| view! { <span class="ml-2 rounded bg-indigo-50 px-1.5 py-0.5 text-xs text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300" data-testid="revision-note">{r.note.clone()}</span> })}
+                                </span>
                                 <span class="flex gap-2">
                                     <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| client::show_diff(ui, diff_entry.clone(), revision)>{format!("Compare {revision}")}</button>
                                     <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| client::restore(ui, restore_entry.clone(), revision)>{format!("Restore {revision}")}</button>
@@ -534,23 +574,36 @@ fn ConflictDialog(ui: Ui, conflict_el: NodeRef<leptos::html::Div>) -> impl IntoV
 
 #[cfg(feature = "hydrate")]
 #[path = "editor_client.rs"]
-mod client;
+pub(super) mod client;
 
 /// Without a browser there is nothing to drive: the server renders the read-only page.
 #[cfg(not(feature = "hydrate"))]
-mod client {
+pub(super) mod client {
+    use super::super::assist::AiAction;
     use super::*;
     use crate::error::AppError;
+
+    #[allow(dead_code)]
+    pub struct Dialogs {
+        pub diff: NodeRef<leptos::html::Div>,
+        pub conflict: NodeRef<leptos::html::Div>,
+        pub proposal: NodeRef<leptos::html::Div>,
+    }
 
     pub fn start(
         _ui: Ui,
         _initial: Resource<Result<Option<FileView>, AppError>>,
         _tree: Resource<Result<TreeView, AppError>>,
         _editor: NodeRef<leptos::html::Div>,
-        _diff: NodeRef<leptos::html::Div>,
-        _conflict: NodeRef<leptos::html::Div>,
+        _dialogs: Dialogs,
     ) {
     }
+    pub fn run_action(_ui: Ui, _action: AiAction) {}
+    pub fn submit_prompt(_ui: Ui) {}
+    pub fn stop_action(_ui: Ui) {}
+    pub fn close_action(_ui: Ui) {}
+    pub fn apply_proposal(_ui: Ui) {}
+    pub fn discard_proposal(_ui: Ui) {}
     pub fn open(_ui: Ui, _entry: String) {}
     pub fn activate(_ui: Ui, _entry: &str) {}
     pub fn close(_ui: Ui, _entry: &str) {}

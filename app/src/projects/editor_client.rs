@@ -6,8 +6,10 @@ use super::super::api::{
     FileView, TreeView, analyze_file, create_entry as create_entry_fn, delete_entry,
     list_revisions, move_entry, read_file, read_revision, restore_revision, save_file,
 };
+use super::super::assist::{AiAction, Assist, AssistDone, NO_MODEL, Phase, Proposal};
 use super::super::language_of;
-use super::super::monaco::{self, DiffEditor, Editor, Marker, Model, NavigationGuard};
+use super::super::list::encode;
+use super::super::monaco::{self, DiffEditor, Editor, EventPost, Marker, Model, NavigationGuard};
 use super::{Choice, Conflict, DiffView, Readiness, Tab, Ui, confirmed};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -41,6 +43,9 @@ struct Host {
     models: HashMap<String, OpenModel>,
     diff: Option<DiffEditor>,
     conflict: Option<DiffEditor>,
+    proposal: Option<DiffEditor>,
+    /// The AI action's request while it streams (dropping it stops it).
+    assist: Option<EventPost>,
     _guard: Option<NavigationGuard>,
     /// Files opened before Monaco was ready; they open when it is.
     pending: Vec<FileView>,
@@ -61,14 +66,25 @@ fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
     })
 }
 
+/// The elements the diff editors are put in.
+pub struct Dialogs {
+    pub diff: NodeRef<leptos::html::Div>,
+    pub conflict: NodeRef<leptos::html::Div>,
+    pub proposal: NodeRef<leptos::html::Div>,
+}
+
 pub fn start(
     ui: Ui,
     initial: Resource<Result<Option<FileView>, AppError>>,
     tree: Resource<Result<TreeView, AppError>>,
     editor_el: NodeRef<leptos::html::Div>,
-    diff_el: NodeRef<leptos::html::Div>,
-    conflict_el: NodeRef<leptos::html::Div>,
+    dialogs: Dialogs,
 ) {
+    let Dialogs {
+        diff: diff_el,
+        conflict: conflict_el,
+        proposal: proposal_el,
+    } = dialogs;
     HOST.with(|cell| *cell.borrow_mut() = Some(Host::default()));
     on_cleanup(|| {
         // Dropped outside the borrow: disposing Monaco objects may call back.
@@ -97,6 +113,15 @@ pub fn start(
             let mut editor = Editor::new(&element);
             editor.on_cursor(move |line, column| ui.cursor.set((line, column)));
             editor.on_save(move || save_active(ui));
+            for (order, action) in AiAction::ALL.into_iter().enumerate() {
+                editor.add_action(
+                    &format!("aura.ai.{}", action.name()),
+                    &format!("AI: {}", action.label()),
+                    action.key(),
+                    order as u32,
+                    move || run_action(ui, action),
+                );
+            }
             let guard =
                 NavigationGuard::new(move || ui.tabs.with_untracked(|t| t.iter().any(|t| t.dirty)));
             with_host(|h| {
@@ -153,27 +178,62 @@ pub fn start(
         }
     });
 
-    // The diff editor lives while a diff is open.
+    // The diff editors are made the first time each is needed and kept (see DiffEditor).
     Effect::new(move |_| {
         let diff = ui.diff.get();
-        with_host(|h| h.diff = None);
-        if let (Some(d), Some(element)) = (diff, diff_el.get_untracked()) {
-            let editor =
-                DiffEditor::new(&element, &d.old, &d.current.content, language_of(&d.path));
-            with_host(|h| h.diff = Some(editor));
-            focus_first(&element);
-        }
+        show_in_diff(
+            diff_el,
+            |h| &mut h.diff,
+            diff.as_ref()
+                .map(|d| (d.old.as_str(), d.current.content.as_str(), d.path.as_str())),
+        );
     });
     Effect::new(move |_| {
         let conflict = ui.conflict.get();
-        with_host(|h| h.conflict = None);
-        if let (Some(c), Some(element)) = (conflict, conflict_el.get_untracked()) {
-            let editor =
-                DiffEditor::new(&element, &c.theirs.content, &c.mine, language_of(&c.path));
-            with_host(|h| h.conflict = Some(editor));
-            focus_first(&element);
+        show_in_diff(
+            conflict_el,
+            |h| &mut h.conflict,
+            conflict
+                .as_ref()
+                .map(|c| (c.theirs.content.as_str(), c.mine.as_str(), c.path.as_str())),
+        );
+    });
+    // A proposed change is a diff over the editor while it waits for Apply or Discard.
+    Effect::new(move |_| {
+        let proposal = ui.proposal.get();
+        show_in_diff(
+            proposal_el,
+            |h| &mut h.proposal,
+            proposal
+                .as_ref()
+                .map(|p| (p.original.as_str(), p.proposed.as_str(), p.path.as_str())),
+        );
+    });
+}
+
+/// Shows `(left, right, path)` in the diff editor `slot` (made in `element` the first
+/// time), or empties it; then focuses the first button of the dialog or region around it.
+fn show_in_diff(
+    element: NodeRef<leptos::html::Div>,
+    slot: fn(&mut Host) -> &mut Option<DiffEditor>,
+    texts: Option<(&str, &str, &str)>,
+) {
+    let Some(element) = element.get_untracked() else {
+        return;
+    };
+    with_host(|h| {
+        let editor = slot(h);
+        match (texts, editor.as_ref()) {
+            (None, Some(diff)) => diff.clear(),
+            (None, None) => {}
+            (Some((left, right, path)), _) => editor
+                .get_or_insert_with(|| DiffEditor::new(&element))
+                .show(left, right, language_of(path)),
         }
     });
+    if texts.is_some() {
+        focus_first(&element);
+    }
 }
 
 /// Moves keyboard focus to the dialog around `inside` (its `data-focus-first` button), so
@@ -181,7 +241,7 @@ pub fn start(
 fn focus_first(inside: &web_sys::HtmlElement) {
     use wasm_bindgen::JsCast;
     let button = inside
-        .closest("[role=dialog], [role=alertdialog]")
+        .closest("[role=dialog], [role=alertdialog], [data-testid=proposal]")
         .ok()
         .flatten()
         .and_then(|dialog| dialog.query_selector("[data-focus-first]").ok().flatten())
@@ -268,6 +328,12 @@ pub fn close(ui: Ui, entry: &str) {
 
 fn drop_tab(ui: Ui, entry: &str) {
     with_host(|h| h.models.remove(entry));
+    if ui
+        .proposal
+        .with_untracked(|p| p.as_ref().is_some_and(|p| p.entry == entry))
+    {
+        ui.proposal.set(None);
+    }
     ui.tabs.update(|tabs| tabs.retain(|t| t.id != entry));
     ui.problems.update(|p| {
         p.remove(entry);
@@ -341,13 +407,13 @@ fn analyze_now(ui: Ui, entry: String) {
 
 fn save_active(ui: Ui) {
     if let Some(active) = ui.active.get_untracked() {
-        save(ui, active, None);
+        save(ui, active, None, String::new());
     }
 }
 
 /// Saves the tab's text on top of its revision (or on top of `over`, when the user chose
-/// to keep their text in a conflict).
-fn save(ui: Ui, entry: String, over: Option<i64>) {
+/// to keep their text in a conflict). `note` is kept with the revision.
+fn save(ui: Ui, entry: String, over: Option<i64>, note: String) {
     let Some(tab) = ui.tab(&entry) else { return };
     if tab.saving {
         return;
@@ -365,7 +431,7 @@ fn save(ui: Ui, entry: String, over: Option<i64>) {
     let project = ui.project.get_untracked();
     let base = over.unwrap_or(tab.revision);
     spawn_local(async move {
-        let result = save_file(project, entry.clone(), content.clone(), base).await;
+        let result = save_file(project, entry.clone(), content.clone(), base, note.clone()).await;
         ui.update_tab(&entry, |t| t.saving = false);
         match result {
             Ok(revision) => {
@@ -398,6 +464,7 @@ fn save(ui: Ui, entry: String, over: Option<i64>) {
                     path: tab.path,
                     mine: content,
                     theirs: current,
+                    note,
                 }));
             }
             Err(err) => ui.status.set(format!("Not saved: {err}")),
@@ -416,7 +483,12 @@ pub fn resolve(ui: Ui, choice: Choice) {
         Choice::Cancel => ui
             .status
             .set("Not saved; your text is still in the editor.".into()),
-        Choice::KeepMine => save(ui, conflict.entry, Some(conflict.theirs.revision)),
+        Choice::KeepMine => save(
+            ui,
+            conflict.entry,
+            Some(conflict.theirs.revision),
+            conflict.note,
+        ),
         Choice::TakeTheirs => {
             replace_text(ui, &conflict.entry, &conflict.theirs);
             ui.status.set(format!(
@@ -567,6 +639,226 @@ pub fn delete(ui: Ui, entry: String, path: String) {
                 ui.tree_version.update(|v| *v += 1);
             }
             Err(err) => ui.tree_error.set(Some(field_message(&err))),
+        }
+    });
+}
+
+/// Starts an AI action on the active file: on the selected lines, or the whole file when
+/// nothing is selected. Generate first asks for its prompt.
+pub fn run_action(ui: Ui, action: AiAction) {
+    let Some(entry) = ui.active.get_untracked() else {
+        ui.status.set("Open a file first.".into());
+        return;
+    };
+    let Some(tab) = ui.tab(&entry) else { return };
+    let selection = with_host(|h| h.editor.as_ref().and_then(Editor::selected_lines)).flatten();
+    let assist = Assist {
+        entry,
+        path: tab.path,
+        action,
+        selection,
+        phase: Phase::Prompting,
+        text: String::new(),
+        done: None,
+        outcome: None,
+    };
+    if action == AiAction::Generate {
+        // Stops whatever was streaming; the prompt box takes focus.
+        with_host(|h| h.assist = None);
+        ui.proposal.set(None);
+        ui.assist.set(Some(assist));
+        return;
+    }
+    send_action(ui, assist, None);
+}
+
+/// Sends Generate once its prompt is written.
+pub fn submit_prompt(ui: Ui) {
+    let prompt = ui.prompt.get_untracked();
+    let Some(assist) = ui.assist.get_untracked() else {
+        return;
+    };
+    if prompt.trim().is_empty() || assist.phase != Phase::Prompting {
+        return;
+    }
+    send_action(ui, assist, Some(prompt));
+}
+
+fn send_action(ui: Ui, mut assist: Assist, prompt: Option<String>) {
+    // One action at a time: a new one stops the last.
+    with_host(|h| h.assist = None);
+    ui.proposal.set(None);
+    let Some((text, dirty)) = with_host(|h| h.models.get(&assist.entry).map(|m| m.model.value()))
+        .flatten()
+        .map(|text| (text, ui.tab(&assist.entry).is_some_and(|t| t.dirty)))
+    else {
+        return;
+    };
+    let mut body = serde_json::json!({ "action": assist.action.name() });
+    if let Some(prompt) = prompt {
+        body["prompt"] = prompt.into();
+    }
+    if let Some((first, last)) = assist.selection {
+        body["start_line"] = first.into();
+        body["end_line"] = last.into();
+    }
+    // Unsaved text is what the user sees, so it is what the action works on.
+    if dirty {
+        body["content"] = text.clone().into();
+    }
+    let url = format!(
+        "/api/v1/projects/{}/files/{}/assist",
+        encode(&ui.project.get_untracked()),
+        encode(&assist.entry)
+    );
+    assist.phase = Phase::Streaming;
+    ui.assist.set(Some(assist.clone()));
+    let (entry, path, action) = (assist.entry, assist.path, assist.action);
+    let on_event = move |name: String, data: String| match name.as_str() {
+        "delta" => {
+            if let Ok(delta) = serde_json::from_str::<serde_json::Value>(&data)
+                && let Some(piece) = delta["text"].as_str()
+            {
+                update_assist(ui, &entry, |a| a.text.push_str(piece));
+            }
+        }
+        "done" => match serde_json::from_str::<AssistDone>(&data) {
+            Ok(done) => {
+                if let Some(proposed) = done.proposal.clone() {
+                    ui.proposal.set(Some(Proposal {
+                        entry: entry.clone(),
+                        path: path.clone(),
+                        original: text.clone(),
+                        proposed,
+                        note: format!("AI: {} ({})", action.label(), done.target),
+                    }));
+                }
+                update_assist(ui, &entry, |a| {
+                    a.text.clone_from(&done.text);
+                    a.phase = Phase::Done;
+                    a.done = Some(done);
+                });
+            }
+            Err(err) => fail_assist(ui, &entry, format!("The answer could not be read: {err}")),
+        },
+        "error" => {
+            let message = serde_json::from_str::<serde_json::Value>(&data)
+                .ok()
+                .and_then(|e| e["message"].as_str().map(str::to_owned))
+                .unwrap_or(data);
+            fail_assist(ui, &entry, message);
+        }
+        _ => {}
+    };
+    let entry = ui
+        .assist
+        .with_untracked(|a| a.as_ref().map(|a| a.entry.clone()))
+        .unwrap_or_default();
+    let on_end = move |status: u16, body: String| {
+        let message = if status == 0 {
+            format!("The server could not be reached: {body}")
+        } else if !body.is_empty() {
+            serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|e| e["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("The server answered {status}."))
+        } else {
+            // A stream that ended: fine when it said done or error.
+            let streaming = ui
+                .assist
+                .try_with_untracked(|a| a.as_ref().map(|a| a.phase == Phase::Streaming))
+                .flatten()
+                .unwrap_or(false);
+            if !streaming {
+                return;
+            }
+            "The answer ended before it was complete. Try again.".to_owned()
+        };
+        fail_assist(ui, &entry, message);
+    };
+    let post = EventPost::start(&url, &body.to_string(), on_event, on_end);
+    with_host(|h| h.assist = Some(post));
+}
+
+/// Changes the panel's action, if it is still the one for `entry` (and the page is here).
+fn update_assist(ui: Ui, entry: &str, f: impl FnOnce(&mut Assist)) {
+    let _ = ui.assist.try_update(|a| {
+        if let Some(a) = a.as_mut().filter(|a| a.entry == entry) {
+            f(a);
+        }
+    });
+}
+
+fn fail_assist(ui: Ui, entry: &str, message: String) {
+    let no_model = message.starts_with(NO_MODEL);
+    update_assist(ui, entry, |a| a.phase = Phase::Failed { message, no_model });
+}
+
+/// Stops the streaming action: the connection closes and the server stops the model.
+pub fn stop_action(ui: Ui) {
+    with_host(|h| h.assist = None);
+    let _ = ui.assist.try_update(|a| {
+        if let Some(a) = a.as_mut().filter(|a| a.phase == Phase::Streaming) {
+            a.phase = Phase::Stopped;
+        }
+    });
+}
+
+/// Closes the panel, stopping the action and dropping an undecided proposal.
+pub fn close_action(ui: Ui) {
+    with_host(|h| h.assist = None);
+    ui.proposal.set(None);
+    ui.assist.set(None);
+}
+
+/// Puts the proposal into the editor (one undoable edit) and saves it as a new revision
+/// with a note that the AI made it. Refused when the text changed since the model saw it.
+pub fn apply_proposal(ui: Ui) {
+    let Some(proposal) = ui.proposal.get_untracked() else {
+        return;
+    };
+    let current = with_host(|h| h.models.get(&proposal.entry).map(|m| m.model.value())).flatten();
+    if current.as_deref() != Some(proposal.original.as_str()) {
+        ui.proposal.set(None);
+        update_assist(ui, &proposal.entry, |a| {
+            a.outcome = Some(
+                "Not applied: the file changed after the AI read it. Run the action again.".into(),
+            )
+        });
+        return;
+    }
+    with_host(|h| {
+        if let Some(open) = h.models.get(&proposal.entry) {
+            open.model.set_value(&proposal.proposed);
+        }
+    });
+    // The nested change event found the host busy; account for the edit here.
+    changed(ui, &proposal.entry);
+    ui.proposal.set(None);
+    activate(ui, &proposal.entry);
+    update_assist(ui, &proposal.entry, |a| {
+        a.outcome = Some("Applied; saving it as a new revision.".into())
+    });
+    save(ui, proposal.entry, None, proposal.note);
+}
+
+/// Drops the proposal; the file is left as it was.
+pub fn discard_proposal(ui: Ui) {
+    let Some(proposal) = ui.proposal.get_untracked() else {
+        return;
+    };
+    ui.proposal.set(None);
+    update_assist(ui, &proposal.entry, |a| {
+        a.outcome = Some("Discarded; the file is unchanged.".into())
+    });
+    reveal_editor();
+}
+
+/// Gives the editor focus back after the proposal closes.
+fn reveal_editor() {
+    with_host(|h| {
+        if let Some(editor) = &h.editor {
+            editor.focus();
         }
     });
 }

@@ -1,5 +1,6 @@
-// The JavaScript side of Aura's Monaco bindings (see monaco.rs), plus two small browser
-// helpers of the projects pages (a leave-page guard and a raw file upload). It only loads Monaco on
+// The JavaScript side of Aura's Monaco bindings (see monaco.rs), plus three small browser
+// helpers of the projects pages (a leave-page guard, a raw file upload, and a POST whose
+// answer is read as server-sent events). It only loads Monaco on
 // demand: nothing here touches Monaco until `loadMonaco` runs on an editor page, after
 // hydration. Every function takes and returns plain values so the Rust side stays typed.
 
@@ -75,6 +76,10 @@ export function setModel(editor, model) {
   editor.focus();
 }
 
+export function focusEditor(editor) {
+  editor.focus();
+}
+
 export function disposeModel(model) {
   model.dispose();
 }
@@ -110,6 +115,29 @@ export function onSave(editor, callback) {
   editor.addCommand(KeyMod.CtrlCmd | KeyCode.KeyS, () => callback());
 }
 
+/** An editor action, in the command palette (F1) and the context menu, bound to the
+ *  chord Ctrl/Cmd+K then `key` (a letter). Returns a disposable. */
+export function addAction(editor, id, label, key, order, callback) {
+  const { KeyMod, KeyCode } = globalThis.monaco;
+  return editor.addAction({
+    id,
+    label,
+    keybindings: [KeyMod.chord(KeyMod.CtrlCmd | KeyCode.KeyK, KeyCode[`Key${key.toUpperCase()}`])],
+    contextMenuGroupId: "1_aura_ai",
+    contextMenuOrder: order,
+    run: () => callback(),
+  });
+}
+
+/** The selected lines as [first, last] (1-based), or null when nothing is selected. A
+ *  selection ending at the start of a line does not take that line. */
+export function selectedLines(editor) {
+  const s = editor.getSelection();
+  if (!s || s.isEmpty()) return null;
+  const last = s.endColumn === 1 && s.endLineNumber > s.startLineNumber ? s.endLineNumber - 1 : s.endLineNumber;
+  return [s.startLineNumber, last];
+}
+
 const severities = { error: 8, warning: 4, info: 2 };
 
 /** `markersJson`: JSON of [{line, column, end_line, end_column, severity, message, rule}]. */
@@ -137,18 +165,35 @@ export function revealPosition(editor, line, column) {
   editor.focus();
 }
 
-export function createDiff(element, original, modified, language) {
-  const diff = globalThis.monaco.editor.createDiffEditor(element, {
+/** A read-only diff editor. Monaco's editors set a page-wide hover factory bound to the
+ *  last editor made, so disposing a diff editor breaks hovers and the command palette of
+ *  the editors left: each diff editor is made once per page and shown again with new
+ *  models (`showDiff`), and disposed only with the page. */
+export function createDiff(element) {
+  return globalThis.monaco.editor.createDiffEditor(element, {
     ...common,
     readOnly: true,
     originalEditable: false,
-    renderSideBySide: element.clientWidth > 700,
   });
+}
+
+export function showDiff(diff, original, modified, language) {
+  const old = diff.getModel();
+  diff.updateOptions({ renderSideBySide: diff.getContainerDomNode().clientWidth > 700 });
   diff.setModel({
     original: globalThis.monaco.editor.createModel(original, language),
     modified: globalThis.monaco.editor.createModel(modified, language),
   });
-  return diff;
+  old?.original.dispose();
+  old?.modified.dispose();
+}
+
+/** Empties a diff editor, freeing its texts. */
+export function clearDiff(diff) {
+  const old = diff.getModel();
+  diff.setModel(null);
+  old?.original.dispose();
+  old?.modified.dispose();
 }
 
 export function disposeDiff(diff) {
@@ -201,4 +246,60 @@ export async function uploadZip(url, input) {
     body: file,
   });
   return { status: response.status, body: await response.text() };
+}
+
+/** POSTs `body` (JSON text) to `url` and reads the answer as server-sent events, calling
+ *  `onEvent(name, data)` for each. When the answer is not an event stream (a refusal),
+ *  `onEnd(status, text)` gets its status and body; after a stream, `onEnd(status, "")`.
+ *  A failed connection is `onEnd(0, message)`. Returns `{ abort() }`: aborting closes the
+ *  connection (the server then stops the work) and calls nothing further. */
+export function postEvents(url, body, onEvent, onEnd) {
+  const controller = new AbortController();
+  let ended = false;
+  const end = (status, text) => {
+    ended = true;
+    onEnd(status, text);
+  };
+  (async () => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body,
+      signal: controller.signal,
+    });
+    const type = response.headers.get("content-type") ?? "";
+    if (!response.ok || !type.startsWith("text/event-stream")) {
+      end(response.status, await response.text());
+      return;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value.replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith(":")) continue;
+          const colon = line.indexOf(":");
+          const field = colon < 0 ? line : line.slice(0, colon);
+          let text = colon < 0 ? "" : line.slice(colon + 1);
+          if (text.startsWith(" ")) text = text.slice(1);
+          if (field === "event") name = text;
+          else if (field === "data") data.push(text);
+        }
+        if (data.length > 0) onEvent(name, data.join("\n"));
+      }
+    }
+    end(response.status, "");
+  })().catch((err) => {
+    if (!controller.signal.aborted) end(0, `${err?.message ?? err}`);
+  });
+  // Aborting an answer that has ended would only log a failed request.
+  return { abort: () => ended || controller.abort() };
 }

@@ -7,8 +7,8 @@
 //! Rust closures it registered alive for exactly as long.
 
 use serde::Serialize;
-use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
 
 #[wasm_bindgen(module = "/src/projects/monaco.js")]
 extern "C" {
@@ -20,6 +20,8 @@ extern "C" {
     fn create_model(value: &str, language: &str, path: &str) -> JsValue;
     #[wasm_bindgen(js_name = setModel)]
     fn set_model(editor: &JsValue, model: &JsValue);
+    #[wasm_bindgen(js_name = focusEditor)]
+    fn focus_editor(editor: &JsValue);
     #[wasm_bindgen(js_name = disposeModel)]
     fn dispose_model(model: &JsValue);
     #[wasm_bindgen(js_name = setModelLanguage)]
@@ -36,17 +38,27 @@ extern "C" {
     fn on_cursor(editor: &JsValue, callback: &Closure<dyn FnMut(u32, u32)>) -> JsValue;
     #[wasm_bindgen(js_name = onSave)]
     fn on_save(editor: &JsValue, callback: &Closure<dyn FnMut()>);
+    #[wasm_bindgen(js_name = addAction)]
+    fn add_action(
+        editor: &JsValue,
+        id: &str,
+        label: &str,
+        key: &str,
+        order: u32,
+        callback: &Closure<dyn FnMut()>,
+    ) -> JsValue;
+    #[wasm_bindgen(js_name = selectedLines)]
+    fn selected_lines(editor: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = setMarkers)]
     fn set_markers(model: &JsValue, markers_json: &str);
     #[wasm_bindgen(js_name = revealPosition)]
     fn reveal_position(editor: &JsValue, line: u32, column: u32);
     #[wasm_bindgen(js_name = createDiff)]
-    fn create_diff(
-        element: &web_sys::HtmlElement,
-        original: &str,
-        modified: &str,
-        language: &str,
-    ) -> JsValue;
+    fn create_diff(element: &web_sys::HtmlElement) -> JsValue;
+    #[wasm_bindgen(js_name = showDiff)]
+    fn show_diff(diff: &JsValue, original: &str, modified: &str, language: &str);
+    #[wasm_bindgen(js_name = clearDiff)]
+    fn clear_diff(diff: &JsValue);
     #[wasm_bindgen(js_name = disposeDiff)]
     fn dispose_diff(diff: &JsValue);
     #[wasm_bindgen(js_name = dispose)]
@@ -55,6 +67,13 @@ extern "C" {
     fn guard_navigation(is_dirty: &Closure<dyn FnMut() -> bool>) -> JsValue;
     #[wasm_bindgen(js_name = uploadZip)]
     fn upload_zip(url: &str, input: &web_sys::HtmlElement) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = postEvents)]
+    fn post_events(
+        url: &str,
+        body: &str,
+        on_event: &Closure<dyn FnMut(String, String)>,
+        on_end: &Closure<dyn FnMut(u16, String)>,
+    ) -> JsValue;
 }
 
 /// Where the site serves Monaco's files (copied from the npm package at build time).
@@ -94,6 +113,7 @@ pub struct Editor {
     raw: JsValue,
     _cursor: Option<Subscription<dyn FnMut(u32, u32)>>,
     _save: Option<Closure<dyn FnMut()>>,
+    _actions: Vec<Subscription<dyn FnMut()>>,
 }
 
 impl Editor {
@@ -102,7 +122,35 @@ impl Editor {
             raw: create_editor(element),
             _cursor: None,
             _save: None,
+            _actions: Vec::new(),
         }
+    }
+
+    /// Adds an action to the command palette (F1) and the context menu, bound to the
+    /// chord Ctrl/Cmd+K then `key`; `order` places it in the menu.
+    pub fn add_action(
+        &mut self,
+        id: &str,
+        label: &str,
+        key: char,
+        order: u32,
+        f: impl FnMut() + 'static,
+    ) {
+        let closure = Closure::new(f);
+        let handle = add_action(&self.raw, id, label, &key.to_string(), order, &closure);
+        self._actions.push(Subscription {
+            handle,
+            _closure: closure,
+        });
+    }
+
+    /// The selected lines, first and last (1-based); `None` when nothing is selected.
+    pub fn selected_lines(&self) -> Option<(usize, usize)> {
+        let lines = selected_lines(&self.raw);
+        let array = lines.dyn_ref::<js_sys::Array>()?;
+        let first = array.get(0).as_f64()? as usize;
+        let last = array.get(1).as_f64()? as usize;
+        Some((first, last))
     }
 
     pub fn show(&self, model: &Model) {
@@ -125,6 +173,10 @@ impl Editor {
         self._save = Some(closure);
     }
 
+    pub fn focus(&self) {
+        focus_editor(&self.raw);
+    }
+
     /// Moves the cursor to a 1-based position, scrolls it into view and focuses.
     pub fn reveal(&self, line: usize, column: usize) {
         reveal_position(&self.raw, line as u32, column as u32);
@@ -134,6 +186,7 @@ impl Editor {
 impl Drop for Editor {
     fn drop(&mut self) {
         self._cursor = None;
+        self._actions.clear();
         dispose(&self.raw);
     }
 }
@@ -207,21 +260,26 @@ impl Drop for Model {
     }
 }
 
-/// A read-only side-by-side (or inline, when narrow) diff of two texts.
+/// A read-only side-by-side (or inline, when narrow) diff of two texts. Make one per place
+/// a diff is shown and keep it for the page's life (see `createDiff` in monaco.js).
 pub struct DiffEditor {
     raw: JsValue,
 }
 
 impl DiffEditor {
-    pub fn new(
-        element: &web_sys::HtmlElement,
-        original: &str,
-        modified: &str,
-        language: &str,
-    ) -> Self {
+    pub fn new(element: &web_sys::HtmlElement) -> Self {
         DiffEditor {
-            raw: create_diff(element, original, modified, language),
+            raw: create_diff(element),
         }
+    }
+
+    pub fn show(&self, original: &str, modified: &str, language: &str) {
+        show_diff(&self.raw, original, modified, language);
+    }
+
+    /// Drops the texts shown.
+    pub fn clear(&self) {
+        clear_diff(&self.raw);
     }
 }
 
@@ -269,4 +327,44 @@ pub async fn upload(url: &str, input: &web_sys::HtmlElement) -> Result<(u16, Str
         .and_then(|v| v.as_string())
         .unwrap_or_default();
     Ok((status, body))
+}
+
+/// A POST whose answer is read as server-sent events (see `postEvents` in monaco.js).
+/// Dropping it aborts the request if it is still running, which closes the connection.
+pub struct EventPost {
+    raw: JsValue,
+    _on_event: Closure<dyn FnMut(String, String)>,
+    _on_end: Closure<dyn FnMut(u16, String)>,
+}
+
+impl EventPost {
+    /// Sends `body` (JSON) to `url`. `on_event(name, data)` gets each event;
+    /// `on_end(status, body)` gets the status once the answer ends, with the body when it
+    /// was not an event stream (a refusal), or status 0 and a message when the connection
+    /// failed. Neither is called after the post is dropped. Do not drop it from inside
+    /// either callback.
+    pub fn start(
+        url: &str,
+        body: &str,
+        on_event: impl FnMut(String, String) + 'static,
+        on_end: impl FnMut(u16, String) + 'static,
+    ) -> Self {
+        let on_event = Closure::new(on_event);
+        let on_end = Closure::new(on_end);
+        EventPost {
+            raw: post_events(url, body, &on_event, &on_end),
+            _on_event: on_event,
+            _on_end: on_end,
+        }
+    }
+}
+
+impl Drop for EventPost {
+    fn drop(&mut self) {
+        if let Ok(abort) = js_sys::Reflect::get(&self.raw, &"abort".into())
+            && let Some(abort) = abort.dyn_ref::<js_sys::Function>()
+        {
+            let _ = abort.call0(&self.raw);
+        }
+    }
 }
