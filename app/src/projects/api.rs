@@ -210,14 +210,14 @@ pub async fn read_file(project: String, entry: String) -> Result<FileView, AppEr
 /// Saves `content` on top of `base_revision`, the revision the editor loaded; answers with
 /// the new revision. When someone saved first, the error is `StaleRevision` carrying what
 /// they saved (a [`FileView`]), so the user can choose. `note` is kept with the revision
-/// (empty for a plain save; "AI: Fix …" when the text came from an AI action).
+/// (empty, or absent, for a plain save; "AI: Fix …" when the text came from an AI action).
 #[server(prefix = "/api", endpoint = "projects/save")]
 pub async fn save_file(
     project: String,
     entry: String,
     content: String,
     base_revision: i64,
-    note: String,
+    #[server(default)] note: String,
 ) -> Result<i64, AppError> {
     use crate::server::respond;
     respond(async move {
