@@ -3,19 +3,26 @@
 //!   cargo bench -p aura-server --bench engine                    # SQLite
 //!   scripts/with-postgres.sh cargo bench -p aura-server --bench engine   # SQLite and PostgreSQL
 //!
-//! `AURA_BENCH_RUNS` sets the throughput run count (default 10,000). Prints Markdown tables
+//! `AURA_BENCH_RUNS` sets the throughput run count (default 10,000). The dashboard's
+//! queries are timed first, over `AURA_BENCH_DASHBOARD_RUNS` runs (default 100,000);
+//! `-- dashboard` after the command runs only that part. Prints Markdown tables
 //! (medians) for docs/benchmarks.md. The engine runs in this process exactly as in the
 //! server (same store, executors and runners; no HTTP), so its peak RSS is the engine's.
 
 use aura_engine::{
-    Engine, ExecutorConfig, Executors, Runner, RunnerConfig, WorkflowDefinition, WorkflowInput,
-    Workflows,
+    Engine, ExecutorConfig, Executors, Range, Runner, RunnerConfig, WorkflowDefinition,
+    WorkflowInput, Workflows,
 };
 use aura_store::{PoolSettings, Store};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 async fn fresh_store(label: &str) -> Store {
+    fresh_store_at(label).await.0
+}
+
+/// A new empty database, and its URL.
+async fn fresh_store_at(label: &str) -> (Store, String) {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let url = match label {
         "PostgreSQL" => {
@@ -33,7 +40,7 @@ async fn fresh_store(label: &str) -> Store {
             std::env::temp_dir().display()
         ),
     };
-    Store::connect(
+    let store = Store::connect(
         &url,
         &PoolSettings {
             max_connections: 16,
@@ -41,7 +48,8 @@ async fn fresh_store(label: &str) -> Store {
         },
     )
     .await
-    .unwrap()
+    .unwrap();
+    (store, url)
 }
 
 async fn owner(store: &Store) -> aura_store::Principal {
@@ -179,6 +187,81 @@ async fn throughput(label: &str, runs: usize, concurrency: usize) -> f64 {
     runs as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Fills a fresh database with `runs` runs of one user spread evenly over the last 30
+/// days (70% succeeded, 20% failed, 5% cancelled, 5% running; a model call for every
+/// fifth), then times the dashboard for each range: median of 15, in ms.
+async fn dashboard(label: &str, runs: usize) -> Vec<f64> {
+    use sqlx::Connection;
+    let (store, url) = fresh_store_at(label).await;
+    let owner = owner(&store).await;
+    let workflow = chain(&store, &owner, 1, "template").await;
+    let user = owner.user_id().to_owned();
+    let now = aura_store::now_millis();
+    let span = 30 * 24 * 3_600_000_i64;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    for chunk in (0..runs).collect::<Vec<_>>().chunks(1_000) {
+        let mut run_rows = Vec::new();
+        let mut call_rows = Vec::new();
+        for &i in chunk {
+            let created = now - span + span * i as i64 / runs as i64;
+            let (status, finished) = match i % 20 {
+                0..14 => ("succeeded", Some(created + 200 + (i as i64 * 37) % 5_000)),
+                14..18 => ("failed", Some(created + 100 + (i as i64 * 53) % 9_000)),
+                18 => ("cancelled", Some(created + 50)),
+                _ => ("running", None),
+            };
+            let id = uuid::Uuid::new_v4();
+            let finished = finished.map_or("NULL".to_owned(), |f| f.to_string());
+            run_rows.push(format!(
+                "('{id}', '{workflow}', 1, '{user}', '{status}', '{{}}', NULL, {created}, {created}, {finished})"
+            ));
+            if i % 5 == 0 {
+                call_rows.push(format!(
+                    "('{}', {created}, '{user}', 'step', 'default', 'openai/gpt-4o-mini', 400, 120, 132, 0, 900, 'ok')",
+                    uuid::Uuid::new_v4()
+                ));
+            }
+        }
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::raw_sql(&format!(
+            "INSERT INTO runs (id, workflow_id, workflow_version, owner_id, status, input, error, \
+             created_at, updated_at, finished_at) VALUES {}",
+            run_rows.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        if !call_rows.is_empty() {
+            sqlx::raw_sql(&format!(
+                "INSERT INTO llm_calls (id, occurred_at, user_id, source, alias, target, \
+                 input_tokens, output_tokens, cost_micros, cached, latency_ms, outcome) VALUES {}",
+                call_rows.join(", ")
+            ))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    if label == "PostgreSQL" {
+        sqlx::raw_sql("ANALYZE").execute(&mut conn).await.unwrap();
+    }
+    let engine = engine(&store);
+    let mut medians = Vec::new();
+    for range in Range::ALL {
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            let started = Instant::now();
+            let board = engine.dashboard(&owner, range, now).await.unwrap();
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert!(board.totals.runs() > 0);
+        }
+        medians.push(median(times));
+    }
+    medians
+}
+
 #[tokio::main]
 async fn main() {
     let runs: usize = std::env::var("AURA_BENCH_RUNS")
@@ -188,6 +271,26 @@ async fn main() {
     let mut backends = vec!["SQLite"];
     if std::env::var("AURA_TEST_POSTGRES_URL").is_ok() {
         backends.push("PostgreSQL");
+    }
+    let dashboard_runs: usize = std::env::var("AURA_BENCH_DASHBOARD_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let mut boards = Vec::new();
+    for label in &backends {
+        let medians = dashboard(label, dashboard_runs).await;
+        boards.push(format!(
+            "| {label} | {dashboard_runs} | {:.1} ms | {:.1} ms | {:.1} ms |",
+            medians[0], medians[1], medians[2]
+        ));
+    }
+    println!("| Database | runs over 30 days | dashboard, 24 h | 7 days | 30 days |");
+    println!("| --- | --- | --- | --- | --- |");
+    boards.iter().for_each(|l| println!("{l}"));
+    println!();
+    // `cargo bench --bench engine -- dashboard` stops here.
+    if std::env::args().any(|a| a == "dashboard") {
+        return;
     }
     let mut overheads = Vec::new();
     let mut throughputs = Vec::new();

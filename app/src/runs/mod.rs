@@ -215,7 +215,7 @@ pub async fn control_run(id: String, command: String) -> Result<RunStatus, AppEr
 const BADGE: &str = "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium";
 
 /// A run's or a step's status, as its string.
-fn badge_class(status: &str) -> String {
+pub(crate) fn badge_class(status: &str) -> String {
     let colour = match status {
         "succeeded" => {
             "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/60 dark:text-emerald-200"

@@ -10,6 +10,7 @@
 //! SQL itself.
 
 mod dag;
+mod dashboard;
 mod definition;
 mod engine;
 mod evaluator;
@@ -25,6 +26,7 @@ mod validate;
 mod workflows;
 
 pub use dag::Dag;
+pub use dashboard::{Bucket, Dashboard, Range};
 pub use definition::{
     ConditionConfig, Edge, HttpConfig, LlmConfig, MapConfig, MapStep, RetryPolicy, ScriptConfig,
     StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,

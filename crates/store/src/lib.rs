@@ -8,6 +8,7 @@
 
 mod api_keys;
 mod audit;
+mod dashboard;
 mod error;
 mod llm_usage;
 mod models;
@@ -23,6 +24,7 @@ mod workflows;
 pub use api_keys::{ApiKey, NewApiKey};
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use aura_types::{AuditAction, EventKind, RunStatus, Scope, StepStatus};
+pub use dashboard::{BucketCount, BucketTokens, FailingWorkflow, RunDurations};
 pub use error::StoreError;
 pub use llm_usage::{LlmBudget, LlmCall, LlmUsed};
 pub use models::{ModelAliasRow, ModelProviderRow, SealedValue, VaultCheck, sealed_context};
