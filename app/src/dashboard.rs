@@ -288,6 +288,31 @@ fn Board(view: DashboardView) -> impl IntoView {
         })
         .collect();
     let range_label = view.range_label.clone();
+    let (runs_title, rate_title, tokens_title) = (
+        format!("Runs per {per} by status"),
+        format!("Success rate per {per}"),
+        format!("Model tokens per {per}"),
+    );
+    let legend_of = |chart: &[(String, Vec<Segment>)]| {
+        chart.first().map(|(_, s)| s.clone()).unwrap_or_default()
+    };
+    let (runs_legend, tokens_legend) = (legend_of(&runs_chart), legend_of(&tokens_chart));
+    let runs_texts: Vec<String> = runs_chart
+        .iter()
+        .map(|(label, segments)| bucket_text(label, segments, None))
+        .collect();
+    let tokens_texts: Vec<String> = tokens_chart
+        .iter()
+        .zip(&costs)
+        .map(|((label, segments), cost)| bucket_text(label, segments, Some(*cost)))
+        .collect();
+    let rate_texts: Vec<String> = rates
+        .iter()
+        .map(|(label, rate)| match rate {
+            Some(_) => format!("{label}: {}", percent(*rate)),
+            None => format!("{label}: no runs ended"),
+        })
+        .collect();
     view! {
         <div class="mt-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
             <Tile label="Runs" value=grouped(totals.succeeded + totals.failed + totals.cancelled + totals.active) testid="tile-runs"
@@ -300,9 +325,12 @@ fn Board(view: DashboardView) -> impl IntoView {
                 detail=format!("${:.4} · steps and editor actions", totals.cost_usd)/>
         </div>
         <div class="mt-4 grid gap-4 xl:grid-cols-2">
-            <Chart title=format!("Runs per {per} by status") caption="UTC; hover a bar for its numbers." testid="chart-runs" buckets=runs_chart extra=Vec::new()/>
-            <RateChart title=format!("Success rate per {per}") rates/>
-            <Chart title=format!("Model tokens per {per}") caption="Input and output tokens of your model calls, with their cost." testid="chart-tokens" buckets=tokens_chart extra=costs/>
+            <Figure title=runs_title.clone() caption="UTC; hover a bar for its numbers." testid="chart-runs"
+                legend=runs_legend markup=bars_markup(&runs_title, &runs_chart, &[]) texts=runs_texts/>
+            <Figure title=rate_title.clone() caption="Succeeded among runs that succeeded or failed." testid="chart-success"
+                legend=Vec::new() markup=rate_markup(&rate_title, &rates) texts=rate_texts/>
+            <Figure title=tokens_title.clone() caption="Input and output tokens of your model calls, with their cost." testid="chart-tokens"
+                legend=tokens_legend markup=bars_markup(&tokens_title, &tokens_chart, &costs) texts=tokens_texts/>
             <FailingList failing=view.failing.clone() range_label=view.range_label.clone()/>
         </div>
         <RecentRuns runs=view.recent.clone()/>
@@ -357,16 +385,85 @@ fn bucket_text(label: &str, segments: &[Segment], cost: Option<f64>) -> String {
     }
 }
 
-/// Stacked bars with a table alternative; `extra` holds a cost per bucket (tokens chart).
-#[component]
-fn Chart(
-    title: String,
-    caption: &'static str,
-    testid: &'static str,
-    buckets: Vec<(String, Vec<Segment>)>,
-    extra: Vec<f64>,
-) -> impl IntoView {
-    let hovered = RwSignal::new(None::<usize>);
+/// Escapes text for HTML markup.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The horizontal grid lines and their labels, at 0, half and `top`.
+fn grid(svg: &mut String, plot: f64, ticks: [(f64, String); 3]) {
+    use std::fmt::Write;
+    for (share, label) in ticks {
+        let y = plot - plot * share;
+        let _ = write!(
+            svg,
+            r#"<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1}" y2="{y:.1}" stroke-width="1" class="stroke-slate-200 dark:stroke-slate-700"></line><text x="{:.1}" y="{:.1}" text-anchor="end" class="fill-slate-500 text-[11px]">{label}</text>"#,
+            LEFT - 6.0,
+            y + 4.0
+        );
+    }
+}
+
+/// Opens a chart's SVG.
+fn svg_start(title: &str, kind: &str) -> String {
+    format!(
+        r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" class="mt-2 w-full" role="img" aria-label="{}: {kind}; the table below has the numbers">"#,
+        escape(title)
+    )
+}
+
+/// A column's hover target, and its label when `show_label`.
+fn column_start(svg: &mut String, i: usize, slot: f64, plot: f64) {
+    use std::fmt::Write;
+    let _ = write!(
+        svg,
+        r#"<g data-bucket="{i}"><rect x="{:.1}" y="0" width="{slot:.1}" height="{plot}" class="fill-transparent hover:fill-slate-100 dark:hover:fill-slate-800"></rect>"#,
+        LEFT + slot * i as f64
+    );
+}
+
+fn column_label(svg: &mut String, x: f64, label: &str) {
+    use std::fmt::Write;
+    let _ = write!(
+        svg,
+        r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle" class="fill-slate-500 text-[11px]">{}</text>"#,
+        HEIGHT - 6.0,
+        escape(label)
+    );
+}
+
+/// The table alternative: a header row of `columns`, then one row per bucket.
+fn table(columns: &[&str], rows: impl Iterator<Item = (String, Vec<String>)>) -> String {
+    let mut html = String::from(
+        r#"<details class="mt-2 text-sm"><summary class="cursor-pointer text-xs text-slate-500">Show as a table</summary><table class="mt-2 w-full text-left text-xs tabular-nums"><thead><tr><th scope="col" class="py-1 font-medium">When (UTC)</th>"#,
+    );
+    for column in columns {
+        html.push_str(&format!(
+            r#"<th scope="col" class="py-1 font-medium">{}</th>"#,
+            escape(column)
+        ));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for (label, cells) in rows {
+        html.push_str(&format!(
+            r#"<tr class="border-t border-slate-100 dark:border-slate-800"><th scope="row" class="py-1 font-normal">{}</th>"#,
+            escape(&label)
+        ));
+        for cell in cells {
+            html.push_str(&format!(r#"<td class="py-1">{}</td>"#, escape(&cell)));
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table></details>");
+    html
+}
+
+/// Stacked bars and their table; `costs` (one per bucket, or none) adds a cost column.
+fn bars_markup(title: &str, buckets: &[(String, Vec<Segment>)], costs: &[f64]) -> String {
+    use std::fmt::Write;
     let n = buckets.len().max(1);
     let max = buckets
         .iter()
@@ -378,165 +475,165 @@ fn Chart(
     let slot = (WIDTH - LEFT) / n as f64;
     let bar = (slot * 0.7).max(1.0);
     let every = label_every(n);
-    let texts: Vec<String> = buckets
-        .iter()
-        .enumerate()
-        .map(|(i, (label, segments))| bucket_text(label, segments, extra.get(i).copied()))
-        .collect();
-    let readout = {
-        let texts = texts.clone();
-        move || match hovered.get() {
-            Some(i) => texts.get(i).cloned().unwrap_or_default(),
-            None => caption.to_owned(),
+    let mut svg = svg_start(title, "bar chart");
+    grid(
+        &mut svg,
+        plot,
+        [
+            (0.0, "0".to_owned()),
+            (0.5, grouped(top / 2)),
+            (1.0, grouped(top)),
+        ],
+    );
+    for (i, (label, segments)) in buckets.iter().enumerate() {
+        column_start(&mut svg, i, slot, plot);
+        let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+        let mut y = plot;
+        for s in segments.iter().filter(|s| s.value > 0) {
+            let h = plot * s.value as f64 / top as f64;
+            y -= h;
+            let _ = write!(
+                svg,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" class="{}"></rect>"#,
+                s.class
+            );
         }
-    };
-    let legend: Vec<Segment> = buckets.first().map(|(_, s)| s.clone()).unwrap_or_default();
-    let columns: Vec<&'static str> = legend.iter().map(|s| s.name).collect();
-    let has_cost = !extra.is_empty();
-    view! {
-        <figure class=PANEL data-testid=testid>
-            <figcaption class="flex flex-wrap items-baseline justify-between gap-2">
-                <span class="font-semibold">{title.clone()}</span>
-                <span class="flex flex-wrap gap-3 text-xs text-slate-500">
-                    {legend.iter().map(|s| view! {
-                        <span class="inline-flex items-center gap-1">
-                            <svg class="h-2.5 w-2.5" viewBox="0 0 10 10" aria-hidden="true"><rect width="10" height="10" rx="2" class=s.class></rect></svg>
-                            {s.name}
-                        </span>
-                    }).collect_view()}
-                </span>
-            </figcaption>
-            <p class="mt-1 min-h-5 text-xs text-slate-600 dark:text-slate-400" aria-live="polite" data-testid="chart-readout">{readout}</p>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="mt-2 w-full" role="img" aria-label=format!("{title}: bar chart; the table below has the numbers")
-                on:mouseleave=move |_| hovered.set(None)>
-                {[0, top / 2, top].into_iter().map(|tick| {
-                    let y = plot - plot * tick as f64 / top as f64;
-                    view! {
-                        <line x1=LEFT x2=WIDTH y1=y y2=y class="stroke-slate-200 dark:stroke-slate-700" stroke-width="1"></line>
-                        <text x=LEFT - 6.0 y=y + 4.0 text-anchor="end" class="fill-slate-500 text-[11px]">{grouped(tick)}</text>
-                    }
-                }).collect_view()}
-                {buckets.iter().enumerate().map(|(i, (label, segments))| {
-                    let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
-                    let mut y = plot;
-                    let rects = segments.iter().filter(|s| s.value > 0).map(|s| {
-                        let h = plot * s.value as f64 / top as f64;
-                        y -= h;
-                        view! { <rect x=x y=y width=bar height=h class=s.class></rect> }
-                    }).collect_view();
-                    let show_label = i.is_multiple_of(every);
-                    view! {
-                        <g class="cursor-default" on:mouseenter=move |_| hovered.set(Some(i)) data-bucket=i>
-                            <rect x=LEFT + slot * i as f64 y="0" width=slot height=plot class="fill-transparent hover:fill-slate-100 dark:hover:fill-slate-800"></rect>
-                            {rects}
-                            {show_label.then(|| view! {
-                                <text x=x + bar / 2.0 y=HEIGHT - 6.0 text-anchor="middle" class="fill-slate-500 text-[11px]">{label.clone()}</text>
-                            })}
-                        </g>
-                    }
-                }).collect_view()}
-            </svg>
-            <details class="mt-2 text-sm">
-                <summary class="cursor-pointer text-xs text-slate-500">"Show as a table"</summary>
-                <table class="mt-2 w-full text-left text-xs tabular-nums">
-                    <thead><tr>
-                        <th scope="col" class="py-1 font-medium">"When (UTC)"</th>
-                        {columns.iter().map(|c| view! { <th scope="col" class="py-1 font-medium">{*c}</th> }).collect_view()}
-                        {has_cost.then(|| view! { <th scope="col" class="py-1 font-medium">"cost"</th> })}
-                    </tr></thead>
-                    <tbody>
-                        {buckets.iter().enumerate().map(|(i, (label, segments))| view! {
-                            <tr class="border-t border-slate-100 dark:border-slate-800">
-                                <th scope="row" class="py-1 font-normal">{label.clone()}</th>
-                                {segments.iter().map(|s| view! { <td class="py-1">{grouped(s.value)}</td> }).collect_view()}
-                                {extra.get(i).map(|cost| view! { <td class="py-1">{format!("${cost:.4}")}</td> })}
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </details>
-        </figure>
+        if i.is_multiple_of(every) {
+            column_label(&mut svg, x + bar / 2.0, label);
+        }
+        svg.push_str("</g>");
     }
+    svg.push_str("</svg>");
+    let mut columns: Vec<&str> = buckets
+        .first()
+        .map(|(_, s)| s.iter().map(|s| s.name).collect())
+        .unwrap_or_default();
+    if !costs.is_empty() {
+        columns.push("cost");
+    }
+    svg + &table(
+        &columns,
+        buckets.iter().enumerate().map(|(i, (label, segments))| {
+            let mut cells: Vec<String> = segments.iter().map(|s| grouped(s.value)).collect();
+            if let Some(cost) = costs.get(i) {
+                cells.push(format!("${cost:.4}"));
+            }
+            (label.clone(), cells)
+        }),
+    )
 }
 
-/// The success rate per bucket as a line (buckets without ended runs leave a gap).
-#[component]
-fn RateChart(title: String, rates: Vec<(String, Option<f64>)>) -> impl IntoView {
-    let hovered = RwSignal::new(None::<usize>);
+/// The success rate per bucket as a line (buckets without ended runs leave a gap), and
+/// its table.
+fn rate_markup(title: &str, rates: &[(String, Option<f64>)]) -> String {
+    use std::fmt::Write;
     let n = rates.len().max(1);
     let plot = HEIGHT - BOTTOM;
     let slot = (WIDTH - LEFT) / n as f64;
     let every = label_every(n);
     let point = |i: usize, rate: f64| (LEFT + slot * (i as f64 + 0.5), plot - plot * rate);
+    let mut svg = svg_start(title, "line chart");
+    grid(
+        &mut svg,
+        plot,
+        [
+            (0.0, "0%".to_owned()),
+            (0.5, "50%".to_owned()),
+            (1.0, "100%".to_owned()),
+        ],
+    );
     // One polyline per run of buckets with a rate.
-    let mut lines: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-    for (i, (_, rate)) in rates.iter().enumerate() {
-        match rate {
-            Some(rate) => lines
-                .last_mut()
-                .into_iter()
-                .for_each(|l| l.push(point(i, *rate))),
-            None => lines.push(Vec::new()),
-        }
-    }
-    let texts: Vec<String> = rates
+    for run in rates
         .iter()
-        .map(|(label, rate)| match rate {
-            Some(r) => format!("{label}: {}", percent(Some(*r))),
-            None => format!("{label}: no runs ended"),
+        .enumerate()
+        .collect::<Vec<_>>()
+        .split(|(_, (_, rate))| rate.is_none())
+        .filter(|run| !run.is_empty())
+    {
+        let points: Vec<String> = run
+            .iter()
+            .filter_map(|(i, (_, rate))| rate.map(|r| point(*i, r)))
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
+        let _ = write!(
+            svg,
+            r#"<polyline points="{}" fill="none" stroke-width="2" class="stroke-emerald-500"></polyline>"#,
+            points.join(" ")
+        );
+    }
+    for (i, (label, rate)) in rates.iter().enumerate() {
+        column_start(&mut svg, i, slot, plot);
+        if let Some(rate) = rate {
+            let (cx, cy) = point(i, *rate);
+            let _ = write!(
+                svg,
+                r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3" class="fill-emerald-500"></circle>"#
+            );
+        }
+        if i.is_multiple_of(every) {
+            column_label(&mut svg, LEFT + slot * (i as f64 + 0.5), label);
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</svg>");
+    svg + &table(
+        &["success rate"],
+        rates
+            .iter()
+            .map(|(label, rate)| (label.clone(), vec![percent(*rate)])),
+    )
+}
+
+/// The bucket under the pointer, from the `data-bucket` of the column it is in.
+fn bucket_at(event: &leptos::ev::MouseEvent) -> Option<usize> {
+    use leptos::wasm_bindgen::JsCast;
+    event
+        .target()?
+        .dyn_into::<leptos::web_sys::Element>()
+        .ok()?
+        .closest("[data-bucket]")
+        .ok()??
+        .get_attribute("data-bucket")?
+        .parse()
+        .ok()
+}
+
+/// A chart (SVG and table markup, made from numbers only) in a figure whose readout
+/// follows the hovered column; `texts` holds each column's readout.
+#[component]
+fn Figure(
+    title: String,
+    caption: &'static str,
+    testid: &'static str,
+    legend: Vec<Segment>,
+    markup: String,
+    texts: Vec<String>,
+) -> impl IntoView {
+    let hovered = RwSignal::new(None::<usize>);
+    let readout = move || {
+        hovered
+            .get()
+            .and_then(|i| texts.get(i).cloned())
+            .unwrap_or_else(|| caption.to_owned())
+    };
+    let legend: String = legend
+        .iter()
+        .map(|s| {
+            format!(
+                r#"<span class="inline-flex items-center gap-1"><svg class="h-2.5 w-2.5" viewBox="0 0 10 10" aria-hidden="true"><rect width="10" height="10" rx="2" class="{}"></rect></svg>{}</span>"#,
+                s.class,
+                escape(s.name)
+            )
         })
         .collect();
-    let readout = {
-        let texts = texts.clone();
-        move || match hovered.get() {
-            Some(i) => texts.get(i).cloned().unwrap_or_default(),
-            None => "Succeeded among runs that succeeded or failed.".to_owned(),
-        }
-    };
     view! {
-        <figure class=PANEL data-testid="chart-success">
-            <figcaption class="font-semibold">{title.clone()}</figcaption>
-            <p class="mt-1 min-h-5 text-xs text-slate-600 dark:text-slate-400" aria-live="polite">{readout}</p>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="mt-2 w-full" role="img" aria-label=format!("{title}: line chart; the table below has the numbers")
-                on:mouseleave=move |_| hovered.set(None)>
-                {[0.0, 0.5, 1.0].into_iter().map(|tick| {
-                    let y = plot - plot * tick;
-                    view! {
-                        <line x1=LEFT x2=WIDTH y1=y y2=y class="stroke-slate-200 dark:stroke-slate-700" stroke-width="1"></line>
-                        <text x=LEFT - 6.0 y=y + 4.0 text-anchor="end" class="fill-slate-500 text-[11px]">{format!("{:.0}%", tick * 100.0)}</text>
-                    }
-                }).collect_view()}
-                {lines.into_iter().filter(|l| !l.is_empty()).map(|l| {
-                    let points = l.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
-                    view! { <polyline points=points fill="none" stroke-width="2" class="stroke-emerald-500"></polyline> }
-                }).collect_view()}
-                {rates.iter().enumerate().map(|(i, (label, rate))| {
-                    let dot = rate.map(|r| {
-                        let (cx, cy) = point(i, r);
-                        view! { <circle cx=cx cy=cy r="3" class="fill-emerald-500"></circle> }
-                    });
-                    view! {
-                        <g on:mouseenter=move |_| hovered.set(Some(i))>
-                            <rect x=LEFT + slot * i as f64 y="0" width=slot height=plot class="fill-transparent hover:fill-slate-100 dark:hover:fill-slate-800"></rect>
-                            {dot}
-                            {(i.is_multiple_of(every)).then(|| view! {
-                                <text x=LEFT + slot * (i as f64 + 0.5) y=HEIGHT - 6.0 text-anchor="middle" class="fill-slate-500 text-[11px]">{label.clone()}</text>
-                            })}
-                        </g>
-                    }
-                }).collect_view()}
-            </svg>
-            <details class="mt-2 text-sm">
-                <summary class="cursor-pointer text-xs text-slate-500">"Show as a table"</summary>
-                <table class="mt-2 w-full text-left text-xs tabular-nums">
-                    <thead><tr><th scope="col" class="py-1 font-medium">"When (UTC)"</th><th scope="col" class="py-1 font-medium">"success rate"</th></tr></thead>
-                    <tbody>
-                        {rates.iter().map(|(label, rate)| view! {
-                            <tr class="border-t border-slate-100 dark:border-slate-800"><th scope="row" class="py-1 font-normal">{label.clone()}</th><td class="py-1">{percent(*rate)}</td></tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </details>
+        <figure class=PANEL data-testid=testid>
+            <figcaption class="flex flex-wrap items-baseline justify-between gap-2">
+                <span class="font-semibold">{title}</span>
+                <span class="flex flex-wrap gap-3 text-xs text-slate-500" inner_html=legend></span>
+            </figcaption>
+            <p class="mt-1 min-h-5 text-xs text-slate-600 dark:text-slate-400" aria-live="polite" data-testid="chart-readout">{readout}</p>
+            <div inner_html=markup on:mouseover=move |ev| hovered.set(bucket_at(&ev)) on:mouseleave=move |_| hovered.set(None)></div>
         </figure>
     }
 }
@@ -619,5 +716,45 @@ mod tests {
         assert_eq!(human_duration(7_800_000), "2 h 10 min");
         assert_eq!(label_every(7), 1);
         assert_eq!(label_every(30), 4);
+    }
+
+    #[test]
+    fn charts_draw_each_bucket_scaled_to_a_round_top_with_its_table_row() {
+        let buckets = vec![
+            (
+                "Nov 1".to_owned(),
+                vec![
+                    Segment::new("succeeded", 3, "fill-emerald-500"),
+                    Segment::new("failed", 1, "fill-red-500"),
+                ],
+            ),
+            (
+                "<b>".to_owned(),
+                vec![Segment::new("succeeded", 0, "fill-emerald-500")],
+            ),
+        ];
+        let svg = bars_markup("Runs", &buckets, &[0.5, 0.0]);
+        assert_eq!(svg.matches("<g data-bucket=").count(), 2);
+        // The top is 5: 3 succeeded take 60% of the 158-pixel plot, drawn from the bottom.
+        assert!(svg.contains(r#"y="63.2" width="#), "{svg}");
+        assert!(
+            svg.contains(r#"height="94.8" class="fill-emerald-500""#),
+            "{svg}"
+        );
+        assert!(!svg.contains("<b>") && svg.contains("&lt;b&gt;"));
+        assert!(svg.contains("<td class=\"py-1\">$0.5000</td>"));
+        assert_eq!(svg.matches("<tr class=").count(), 2);
+
+        let rates = vec![
+            ("a".to_owned(), Some(1.0)),
+            ("b".to_owned(), None),
+            ("c".to_owned(), Some(0.5)),
+            ("d".to_owned(), Some(0.0)),
+        ];
+        let line = rate_markup("Rate", &rates);
+        // A gap where no run ended: one single-point line, then a line of two.
+        assert_eq!(line.matches("<polyline").count(), 2);
+        assert_eq!(line.matches("<circle").count(), 3);
+        assert!(line.contains("<td class=\"py-1\">—</td>"));
     }
 }
