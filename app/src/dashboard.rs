@@ -657,7 +657,7 @@ fn FailingList(failing: Vec<FailingView>, range_label: String) -> impl IntoView 
                             view! {
                                 <li>
                                     <div class="flex items-baseline justify-between gap-2 text-sm">
-                                        <span class="truncate font-medium" data-workflow=f.id.clone()>{f.name.clone()}</span>
+                                        <A href=format!("/runs?status=failed&workflow={}", f.id) attr:class="truncate font-medium text-indigo-600 hover:underline dark:text-indigo-400">{f.name.clone()}</A>
                                         <span class="shrink-0 text-xs tabular-nums text-slate-500">{format!("{} of {} failed", grouped(f.failed), grouped(f.total))}</span>
                                     </div>
                                     // An SVG bar: the CSP forbids inline styles.

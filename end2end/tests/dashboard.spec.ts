@@ -68,4 +68,13 @@ test("the dashboard counts the runs made in the test, by status, per day and per
   await expect(page.getByRole("link", { name: "24 hours" })).toHaveAttribute("aria-current", "page");
   await expect(runsChart.locator("tbody tr")).toHaveCount(24);
   await expect(page.getByTestId("tile-runs")).toHaveText("4");
+
+  // The failing workflow opens its failed runs.
+  await page.getByTestId("failing").getByRole("link", { name: failingName }).click();
+  await expect(page).toHaveURL(/\/runs\?status=failed&workflow=/);
+  await expect(page.getByTestId("workflow-filter")).toContainText(`Runs of ${failingName}.`);
+  await expect(page.locator("tbody tr")).toHaveCount(1);
+  await page.getByRole("link", { name: "Show every workflow" }).click();
+  await expect(page).toHaveURL(/\/runs\?status=failed$/);
+  await expect(page.locator("tbody tr")).toHaveCount(1);
 });

@@ -438,6 +438,27 @@ async fn runs_are_listed_with_filters_and_hidden_from_other_users() {
     let cursor = by_wf["data"]["next_cursor"].as_str().unwrap().to_owned();
     let (_, page2) = list(&format!("?workflow_id={good}&limit=1&cursor={cursor}")).await;
     assert_eq!(page2["data"]["runs"][0]["id"], ids[0].as_str());
+    // The Runs page's server function: by workflow, after the same cursor.
+    let runs_page = |workflow: &str, cursor: &str| {
+        let form = [("status", ""), ("workflow", workflow), ("cursor", cursor)];
+        c.post(app.url("/api/runs/list")).form(&form).send()
+    };
+    let res = runs_page(&good, "").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = json(res).await;
+    let listed: Vec<&str> = page["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec![ids[1].as_str(), ids[0].as_str()]);
+    assert_eq!(page["next_cursor"], Value::Null, "fewer than a page");
+    let page = json(runs_page(&good, &cursor).await.unwrap()).await;
+    assert_eq!(page["runs"][0]["id"], ids[0].as_str());
+    assert_eq!(page["runs"].as_array().unwrap().len(), 1);
+    let res = runs_page("", "not-a-cursor").await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     for (query, field) in [
         ("?status=done", "status"),
         ("?limit=0", "limit"),

@@ -24,6 +24,8 @@ pub struct RunRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunsView {
     pub runs: Vec<RunRow>,
+    /// Where the next (older) page starts; none on the last page.
+    pub next_cursor: Option<String>,
     /// `(id, name)` of the caller's workflows, for the start form.
     pub workflows: Vec<(String, String)>,
 }
@@ -56,8 +58,17 @@ pub struct RunDetail {
 #[cfg(feature = "ssr")]
 const MAX_OUTPUT_CHARS: usize = 4_000;
 
+/// Runs a page to the Runs page shows.
+pub const RUNS_PAGE: i64 = 50;
+
+/// A page of runs, newest first: by `status` and `workflow` (empty for all), after
+/// `cursor` (the `next_cursor` of the page before; empty for the first page).
 #[server(prefix = "/api", endpoint = "runs/list")]
-pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
+pub async fn list_runs(
+    status: String,
+    #[server(default)] workflow: String,
+    #[server(default)] cursor: String,
+) -> Result<RunsView, AppError> {
     use crate::server::{format_millis, principal, respond, services};
     respond(async move {
         let principal = principal()?;
@@ -65,14 +76,22 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
         // there after one.
         let services = services();
         let engine = services.engine;
+        let before = match cursor.as_str() {
+            "" => None,
+            text => Some(
+                aura_engine::RunPage::parse_cursor(text)
+                    .ok_or_else(|| AppError::invalid("cursor", "Use the link to the next page."))?,
+            ),
+        };
         let filter = aura_store::RunFilter {
             status: RunStatus::parse(&status),
-            limit: 100,
-            ..Default::default()
+            workflow_id: (!workflow.is_empty()).then_some(workflow),
+            before,
+            limit: RUNS_PAGE,
         };
-        let runs = engine
-            .list(&principal, &filter)
-            .await?
+        let page = engine.page(&principal, &filter).await?;
+        let runs = page
+            .runs
             .into_iter()
             .map(|r| RunRow {
                 id: r.id,
@@ -89,7 +108,11 @@ pub async fn list_runs(status: String) -> Result<RunsView, AppError> {
             .into_iter()
             .map(|w| (w.id, w.name))
             .collect();
-        Ok(RunsView { runs, workflows })
+        Ok(RunsView {
+            runs,
+            next_cursor: page.next_cursor,
+            workflows,
+        })
     })
     .await
 }
@@ -241,12 +264,20 @@ const PANEL: &str =
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let query = use_query_map();
-    let status = move || query.read().get("status").unwrap_or_default();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let status = move || param("status");
     let start = ServerAction::<StartRun>::new();
     let error = action_error(start);
     let runs = Resource::new(
-        move || (status(), start.version().get()),
-        |(s, _)| list_runs(s),
+        move || {
+            (
+                status(),
+                param("workflow"),
+                param("cursor"),
+                start.version().get(),
+            )
+        },
+        |(s, w, c, _)| list_runs(s, w, c),
     );
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -263,7 +294,7 @@ pub fn RunsPage() -> impl IntoView {
                 match runs.await {
                     Ok(view) => view! {
                         <StartForm start error workflows=view.workflows.clone()/>
-                        <RunList runs=view.runs status=status()/>
+                        <RunList view status=status() workflow=param("workflow") paged=!param("cursor").is_empty()/>
                     }.into_any(),
                     Err(err) => view! { <p role="alert" class="mt-6 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
                 }
@@ -325,9 +356,37 @@ fn StartForm(
 }
 
 #[component]
-fn RunList(runs: Vec<RunRow>, status: String) -> impl IntoView {
+fn RunList(view: RunsView, status: String, workflow: String, paged: bool) -> impl IntoView {
+    let RunsView {
+        runs,
+        next_cursor,
+        workflows,
+    } = view;
+    // Ids and cursors are URL-safe: letters, digits, `-` and `.`.
+    let link = {
+        let workflow = workflow.clone();
+        move |status: &str, workflow_too: bool, cursor: Option<&str>| {
+            let parts: Vec<String> = [
+                (!status.is_empty()).then(|| format!("status={status}")),
+                (workflow_too && !workflow.is_empty()).then(|| format!("workflow={workflow}")),
+                cursor.map(|c| format!("cursor={c}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if parts.is_empty() {
+                "/runs".to_owned()
+            } else {
+                format!("/runs?{}", parts.join("&"))
+            }
+        }
+    };
+    let workflow_name = workflows
+        .iter()
+        .find(|(id, _)| *id == workflow)
+        .map(|(_, name)| name.clone());
     let filters = std::iter::once("").chain(RunStatus::ALL.iter().map(|s| s.as_str())).map(|s| {
-        let href = if s.is_empty() { "/runs".to_owned() } else { format!("/runs?status={s}") };
+        let href = link(s, true, None);
         let current = s == status;
         let label = if s.is_empty() { "All" } else { s };
         view! {
@@ -336,14 +395,23 @@ fn RunList(runs: Vec<RunRow>, status: String) -> impl IntoView {
         }
     }).collect_view();
     let empty = runs.is_empty();
+    let newest = paged.then(|| link(&status, true, None));
+    let older = next_cursor.map(|cursor| link(&status, true, Some(&cursor)));
+    let all_workflows = link(&status, false, None);
     view! {
         <section class=PANEL aria-labelledby="run-list">
             <div class="flex flex-wrap items-center justify-between gap-3">
-                <h2 id="run-list" class="text-lg font-semibold">"Recent runs"</h2>
+                <h2 id="run-list" class="text-lg font-semibold">"Runs"</h2>
                 <nav aria-label="Filter by status" class="flex flex-wrap gap-1 text-sm">{filters}</nav>
             </div>
+            {(!workflow.is_empty()).then(|| view! {
+                <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="workflow-filter">
+                    {format!("Runs of {}. ", workflow_name.unwrap_or_else(|| "a workflow of yours".into()))}
+                    <A href=all_workflows attr:class="text-indigo-600 hover:underline dark:text-indigo-400">"Show every workflow"</A>
+                </p>
+            })}
             {if empty {
-                view! { <p class="mt-4 text-sm text-slate-500" data-testid="runs-empty">"No runs here yet."</p> }.into_any()
+                view! { <p class="mt-4 text-sm text-slate-500" data-testid="runs-empty">{if paged { "No older runs." } else { "No runs here yet." }}</p> }.into_any()
             } else {
                 view! {
                     <table class="mt-4 w-full text-left text-sm">
@@ -363,6 +431,12 @@ fn RunList(runs: Vec<RunRow>, status: String) -> impl IntoView {
                     </table>
                 }.into_any()
             }}
+            {(newest.is_some() || older.is_some()).then(|| view! {
+                <nav aria-label="Pages" class="mt-4 flex justify-between text-sm">
+                    <span>{newest.map(|href| view! { <A href=href attr:class="text-indigo-600 hover:underline dark:text-indigo-400">"← Newest runs"</A> })}</span>
+                    <span>{older.map(|href| view! { <A href=href attr:class="text-indigo-600 hover:underline dark:text-indigo-400">"Older runs →"</A> })}</span>
+                </nav>
+            })}
         </section>
     }
 }

@@ -35,6 +35,26 @@ pub struct RunSignal {
 type DagCache = HashMap<(String, i64), Arc<Dag>>;
 
 /// Shared by every runner and request handler of a process. Cloning is cheap.
+/// A page of runs, and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunPage {
+    pub runs: Vec<RunSummary>,
+    pub next_cursor: Option<String>,
+}
+
+impl RunPage {
+    /// `created_at.id` of a run: the next page starts after it.
+    pub fn cursor_of(run: &RunSummary) -> String {
+        format!("{}.{}", run.created_at, run.id)
+    }
+
+    /// A cursor back into [`RunFilter::before`]; `None` when it is not one.
+    pub fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
+        let (at, id) = cursor.split_once('.')?;
+        Some((at.parse().ok()?, id.to_owned()))
+    }
+}
+
 #[derive(Clone)]
 pub struct Engine {
     store: Store,
@@ -208,6 +228,20 @@ impl Engine {
         let mut filter = filter.clone();
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
         Ok(self.store.list_runs(owner.user_id(), &filter).await?)
+    }
+
+    /// A page of `owner`'s runs, newest first, with the cursor of the next page when
+    /// there may be one.
+    pub async fn page(
+        &self,
+        owner: &Principal,
+        filter: &RunFilter,
+    ) -> Result<RunPage, WorkflowError> {
+        let runs = self.list(owner, filter).await?;
+        let next_cursor = (runs.len() as i64 == filter.limit.clamp(1, MAX_PAGE))
+            .then(|| runs.last().map(RunPage::cursor_of))
+            .flatten();
+        Ok(RunPage { runs, next_cursor })
     }
 
     /// Events after `after_id`, for the owner only.

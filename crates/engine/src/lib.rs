@@ -31,7 +31,7 @@ pub use definition::{
     ConditionConfig, Edge, HttpConfig, LlmConfig, MapConfig, MapStep, RetryPolicy, ScriptConfig,
     StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,
 };
-pub use engine::{Engine, MAX_PAGE, RunDetail, RunSignal};
+pub use engine::{Engine, MAX_PAGE, RunDetail, RunPage, RunSignal};
 pub use evaluator::{EVALUATOR_ARG, EvaluatorProgram, serve_evaluations};
 pub use exec::{ExecutorConfig, Executors, StepContext};
 pub use http::EgressPolicy;

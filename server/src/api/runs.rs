@@ -5,7 +5,7 @@ use super::{ApiPath, ApiResult, Data, Signed, bad_body, respond};
 use crate::AppState;
 use aura_app::error::AppError;
 use aura_app::server::ErrorBody;
-use aura_engine::{Engine, MAX_PAGE, RunSignal};
+use aura_engine::{Engine, MAX_PAGE, RunPage as EngineRunPage, RunSignal};
 use aura_store::{Principal, Run, RunEvent, RunFilter, RunStatus, StepRun, StepStatus};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -227,7 +227,7 @@ async fn list(
     }
     let before = match &query.cursor {
         None => None,
-        Some(cursor) => Some(parse_cursor(cursor).ok_or_else(|| {
+        Some(cursor) => Some(EngineRunPage::parse_cursor(cursor).ok_or_else(|| {
             AppError::invalid("cursor", "Use the next_cursor of a previous page.")
         })?),
     };
@@ -237,27 +237,19 @@ async fn list(
         before,
         limit,
     };
-    let runs = state
+    let page = state
         .services
         .engine
-        .list(&principal, &filter)
+        .page(&principal, &filter)
         .await
         .map_err(AppError::from)?;
-    let next_cursor = (runs.len() as i64 == limit)
-        .then(|| runs.last().map(|r| format!("{}.{}", r.created_at, r.id)))
-        .flatten();
     Ok(respond(
         StatusCode::OK,
         RunPage {
-            runs: runs.into_iter().map(RunListItem::from).collect(),
-            next_cursor,
+            runs: page.runs.into_iter().map(RunListItem::from).collect(),
+            next_cursor: page.next_cursor,
         },
     ))
-}
-
-fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
-    let (at, id) = cursor.split_once('.')?;
-    Some((at.parse().ok()?, id.to_owned()))
 }
 
 /// The run and its steps.
