@@ -364,10 +364,16 @@ fn nice_ceiling(max: i64) -> i64 {
     }
 }
 
-const WIDTH: f64 = 640.0;
+const WIDTH: f64 = 480.0;
 const HEIGHT: f64 = 180.0;
 const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 22.0;
+/// Room above the plot for the top label.
+const TOP: f64 = 10.0;
+/// The plot's height, from `TOP` to the labels under it.
+const PLOT: f64 = HEIGHT - BOTTOM - TOP;
+/// The plot's baseline.
+const BASE: f64 = HEIGHT - BOTTOM;
 
 /// Which labels to print under `n` bars so they do not collide.
 fn label_every(n: usize) -> usize {
@@ -386,7 +392,7 @@ fn bucket_text(label: &str, segments: &[Segment], cost: Option<f64>) -> String {
 }
 
 /// Escapes text for HTML markup.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -394,10 +400,10 @@ fn escape(text: &str) -> String {
 }
 
 /// The horizontal grid lines and their labels, at 0, half and `top`.
-fn grid(svg: &mut String, plot: f64, ticks: [(f64, String); 3]) {
+fn grid(svg: &mut String, ticks: &[(f64, String)]) {
     use std::fmt::Write;
     for (share, label) in ticks {
-        let y = plot - plot * share;
+        let y = BASE - PLOT * share;
         let _ = write!(
             svg,
             r#"<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1}" y2="{y:.1}" stroke-width="1" class="stroke-slate-200 dark:stroke-slate-700"></line><text x="{:.1}" y="{:.1}" text-anchor="end" class="fill-slate-500 text-[11px]">{label}</text>"#,
@@ -416,11 +422,11 @@ fn svg_start(title: &str, kind: &str) -> String {
 }
 
 /// A column's hover target, and its label when `show_label`.
-fn column_start(svg: &mut String, i: usize, slot: f64, plot: f64) {
+fn column_start(svg: &mut String, i: usize, slot: f64) {
     use std::fmt::Write;
     let _ = write!(
         svg,
-        r#"<g data-bucket="{i}"><rect x="{:.1}" y="0" width="{slot:.1}" height="{plot}" class="fill-transparent hover:fill-slate-100 dark:hover:fill-slate-800"></rect>"#,
+        r#"<g data-bucket="{i}"><rect x="{:.1}" y="{TOP}" width="{slot:.1}" height="{PLOT}" class="fill-transparent hover:fill-slate-100 dark:hover:fill-slate-800"></rect>"#,
         LEFT + slot * i as f64
     );
 }
@@ -471,26 +477,22 @@ fn bars_markup(title: &str, buckets: &[(String, Vec<Segment>)], costs: &[f64]) -
         .max()
         .unwrap_or(0);
     let top = nice_ceiling(max);
-    let plot = HEIGHT - BOTTOM;
     let slot = (WIDTH - LEFT) / n as f64;
     let bar = (slot * 0.7).max(1.0);
     let every = label_every(n);
     let mut svg = svg_start(title, "bar chart");
-    grid(
-        &mut svg,
-        plot,
-        [
-            (0.0, "0".to_owned()),
-            (0.5, grouped(top / 2)),
-            (1.0, grouped(top)),
-        ],
-    );
+    // Half way only when it is a whole number (the tops are 1, 2 or 5 × 10ⁿ).
+    let mut ticks = vec![(0.0, "0".to_owned()), (1.0, grouped(top))];
+    if top % 2 == 0 {
+        ticks.push((0.5, grouped(top / 2)));
+    }
+    grid(&mut svg, &ticks);
     for (i, (label, segments)) in buckets.iter().enumerate() {
-        column_start(&mut svg, i, slot, plot);
+        column_start(&mut svg, i, slot);
         let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
-        let mut y = plot;
+        let mut y = BASE;
         for s in segments.iter().filter(|s| s.value > 0) {
-            let h = plot * s.value as f64 / top as f64;
+            let h = PLOT * s.value as f64 / top as f64;
             y -= h;
             let _ = write!(
                 svg,
@@ -528,15 +530,13 @@ fn bars_markup(title: &str, buckets: &[(String, Vec<Segment>)], costs: &[f64]) -
 fn rate_markup(title: &str, rates: &[(String, Option<f64>)]) -> String {
     use std::fmt::Write;
     let n = rates.len().max(1);
-    let plot = HEIGHT - BOTTOM;
     let slot = (WIDTH - LEFT) / n as f64;
     let every = label_every(n);
-    let point = |i: usize, rate: f64| (LEFT + slot * (i as f64 + 0.5), plot - plot * rate);
+    let point = |i: usize, rate: f64| (LEFT + slot * (i as f64 + 0.5), BASE - PLOT * rate);
     let mut svg = svg_start(title, "line chart");
     grid(
         &mut svg,
-        plot,
-        [
+        &[
             (0.0, "0%".to_owned()),
             (0.5, "50%".to_owned()),
             (1.0, "100%".to_owned()),
@@ -562,7 +562,7 @@ fn rate_markup(title: &str, rates: &[(String, Option<f64>)]) -> String {
         );
     }
     for (i, (label, rate)) in rates.iter().enumerate() {
-        column_start(&mut svg, i, slot, plot);
+        column_start(&mut svg, i, slot);
         if let Some(rate) = rate {
             let (cx, cy) = point(i, *rate);
             let _ = write!(
@@ -735,12 +735,14 @@ mod tests {
         ];
         let svg = bars_markup("Runs", &buckets, &[0.5, 0.0]);
         assert_eq!(svg.matches("<g data-bucket=").count(), 2);
-        // The top is 5: 3 succeeded take 60% of the 158-pixel plot, drawn from the bottom.
-        assert!(svg.contains(r#"y="63.2" width="#), "{svg}");
+        // The top is 5: 3 succeeded take 60% of the 148-pixel plot, drawn up from its
+        // baseline at 158; no half-way line for a top of 5.
+        assert!(svg.contains(r#"y="69.2" width="#), "{svg}");
         assert!(
-            svg.contains(r#"height="94.8" class="fill-emerald-500""#),
+            svg.contains(r#"height="88.8" class="fill-emerald-500""#),
             "{svg}"
         );
+        assert_eq!(svg.matches("<line ").count(), 2);
         assert!(!svg.contains("<b>") && svg.contains("&lt;b&gt;"));
         assert!(svg.contains("<td class=\"py-1\">$0.5000</td>"));
         assert_eq!(svg.matches("<tr class=").count(), 2);

@@ -2,6 +2,8 @@
 //! logs follow the run's event stream live.
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+mod graph;
 use crate::shell::form::{
     BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error,
 };
@@ -50,6 +52,9 @@ pub struct RunDetail {
     pub started: String,
     pub input: String,
     pub steps: Vec<StepRow>,
+    /// The workflow version's graph as SVG markup, each step coloured by its status here;
+    /// empty when the version cannot be read.
+    pub graph: String,
     /// The newest event already reflected here; the live stream continues after it.
     pub last_event_id: i64,
 }
@@ -192,7 +197,21 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
                 pretty
             }
         };
+        let graph = match services
+            .workflows
+            .version(&principal, &run.workflow_id, run.workflow_version)
+            .await
+        {
+            Ok((_, definition)) => graph::run_graph(&aura_engine::layout(&definition), |id| {
+                steps
+                    .iter()
+                    .find(|s| s.step_id == id)
+                    .map_or("pending", |s| s.status.as_str())
+            }),
+            Err(_) => String::new(),
+        };
         Ok(RunDetail {
+            graph,
             steps: steps
                 .into_iter()
                 .map(|s| StepRow {
@@ -501,6 +520,10 @@ fn RunView(
             <summary class="cursor-pointer text-slate-600 dark:text-slate-400">"Input"</summary>
             <pre class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-3 text-xs dark:bg-slate-800">{detail.input.clone()}</pre>
         </details>
+        {(!detail.graph.is_empty()).then(|| view! {
+            <section class="mt-6 overflow-x-auto rounded-xl border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900"
+                aria-label="Workflow graph" data-testid="run-graph" inner_html=detail.graph.clone()></section>
+        })}
         <ol class="mt-6 space-y-3" aria-label="Steps">
             {detail.steps.into_iter().map(|s| view! { <StepItem step=s/> }).collect_view()}
         </ol>
