@@ -5,6 +5,7 @@
 //! numbers.
 
 use crate::error::AppError;
+use crate::markup::escape;
 use crate::runs::badge_class;
 use crate::shell::use_current_user;
 use aura_types::RunStatus;
@@ -389,14 +390,6 @@ fn bucket_text(label: &str, segments: &[Segment], cost: Option<f64>) -> String {
         Some(cost) => format!("{label}: {}, ${cost:.4}", parts.join(", ")),
         None => format!("{label}: {}", parts.join(", ")),
     }
-}
-
-/// Escapes text for HTML markup.
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The horizontal grid lines and their labels, at 0, half and `top`.

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 mod dashboard;
 pub mod error;
+pub mod markup;
 pub mod projects;
 pub mod runs;
 #[cfg(feature = "ssr")]

@@ -1,6 +1,6 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { test, expect, hydrated, signIn, uniqueEmail, ADMIN, type Page } from "./fixtures";
+import { test, expect, signIn, signUp, projectWithFile, ADMIN, type Page } from "./fixtures";
 
 const REPLY = "I removed the hard-coded key.\n```python\nprint('fixed')\n```\n";
 
@@ -37,15 +37,6 @@ async function modelServer() {
   return { url: `http://127.0.0.1:${port}/v1`, state, close: () => server.close() };
 }
 
-async function projectWithFile(page: Page, path: string, content: string) {
-  const project = await page.request.post("/api/v1/projects", { data: { name: `AI ${Date.now()}` } });
-  expect(project.status()).toBe(201);
-  const id = (await project.json()).data.id as string;
-  const file = await page.request.post(`/api/v1/projects/${id}/files`, { data: { path, content } });
-  expect(file.status()).toBe(201);
-  return { id, file: (await file.json()).data.id as string };
-}
-
 async function readFile(page: Page, id: string, file: string) {
   const res = await page.request.get(`/api/v1/projects/${id}/files/${file}`);
   return (await res.json()).data as { revision: number; content: string };
@@ -70,14 +61,7 @@ test("AI actions: no model links to settings; Fix streams a diff that Apply save
     await signIn(admin, ADMIN.email, ADMIN.password);
     await expect(admin).toHaveURL((url) => url.pathname === "/");
 
-    await page.goto("/signup");
-    await hydrated(page);
-    await page.getByLabel("Email").fill(uniqueEmail("ai"));
-    await page.getByLabel("Display name").fill("Ada");
-    await page.getByLabel("Password").fill("correct horse battery staple");
-    await page.getByRole("button", { name: "Create account" }).click();
-    await expect(page).toHaveURL(/\/$/);
-    await hydrated(page);
+    await signUp(page, "Ada");
     const { id, file } = await projectWithFile(page, "app.py", FILE);
     await page.goto(`/projects/${id}?file=${file}`);
     await expect(page.locator(".monaco-editor").first()).toBeVisible();

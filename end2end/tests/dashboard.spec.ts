@@ -1,21 +1,4 @@
-import { test, expect, hydrated, uniqueEmail, type Page } from "./fixtures";
-
-async function signUp(page: Page) {
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(uniqueEmail("dash"));
-  await page.getByLabel("Display name").fill("Dash Board");
-  await page.getByLabel("Password").fill("correct horse battery staple");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/$/);
-  await hydrated(page);
-}
-
-async function workflow(page: Page, name: string, steps: unknown[]) {
-  const res = await page.request.post("/api/v1/workflows", { data: { name, definition: { steps } } });
-  expect(res.status()).toBe(201);
-  return (await res.json()).data.id as string;
-}
+import { test, expect, hydrated, signUp, createWorkflow, type Page } from "./fixtures";
 
 /** Starts a run and waits for it to end; returns its status. */
 async function run(page: Page, workflow: string) {
@@ -33,13 +16,13 @@ async function run(page: Page, workflow: string) {
 }
 
 test("the dashboard counts the runs made in the test, by status, per day and per workflow", async ({ page }) => {
-  await signUp(page);
+  await signUp(page, "Dash Board");
   // A new user sees how to start.
   await expect(page.getByTestId("dashboard-empty")).toContainText("No runs yet");
 
-  const ok = await workflow(page, `Dash ok ${Date.now()}`, [{ id: "hello", type: "template", config: { template: "hi" } }]);
+  const ok = await createWorkflow(page, `Dash ok ${Date.now()}`, [{ id: "hello", type: "template", config: { template: "hi" } }]);
   const failingName = `Dash fails ${Date.now()}`;
-  const failing = await workflow(page, failingName, [{ id: "boom", type: "script", config: { code: "throw new Error('boom')" } }]);
+  const failing = await createWorkflow(page, failingName, [{ id: "boom", type: "script", config: { code: "throw new Error('boom')" } }]);
   for (let i = 0; i < 3; i++) expect(await run(page, ok)).toBe("succeeded");
   expect(await run(page, failing)).toBe("failed");
 

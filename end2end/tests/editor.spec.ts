@@ -1,24 +1,10 @@
-import { test, expect, hydrated, signIn, ADMIN, type Page } from "./fixtures";
+import { test, expect, hydrated, signIn, projectWithFile, ADMIN, type Page } from "./fixtures";
 
 async function signedIn(page: Page, next: string) {
   await page.goto(`/login?next=${encodeURIComponent(next)}`);
   await signIn(page, ADMIN.email, ADMIN.password);
   await expect(page).toHaveURL((url) => url.pathname === next.split("?")[0]);
   await hydrated(page);
-}
-
-/** Creates a project with one file through the REST API (the page's cookies). */
-async function projectWithFile(page: Page, path: string, content: string) {
-  const project = await page.request.post("/api/v1/projects", {
-    data: { name: `Editor ${Date.now()}` },
-  });
-  expect(project.status()).toBe(201);
-  const id = (await project.json()).data.id as string;
-  const file = await page.request.post(`/api/v1/projects/${id}/files`, {
-    data: { path, content },
-  });
-  expect(file.status()).toBe(201);
-  return { id, file: (await file.json()).data.id as string };
 }
 
 /** Waits for Monaco to replace the read-only copy, with `name`'s tab open. */

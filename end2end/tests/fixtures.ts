@@ -52,3 +52,32 @@ export async function signIn(page: Page, email: string, password: string) {
 export function uniqueEmail(name: string) {
   return `${name}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
 }
+
+/** Signs up a new user (display name `name`) and waits for the hydrated dashboard. */
+export async function signUp(page: Page, name: string) {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(uniqueEmail(name.split(" ")[0].toLowerCase()));
+  await page.getByLabel("Display name").fill(name);
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await hydrated(page);
+}
+
+/** Creates a workflow over REST with the page's session; answers with its id. */
+export async function createWorkflow(page: Page, name: string, steps: unknown[]) {
+  const res = await page.request.post("/api/v1/workflows", { data: { name, definition: { steps } } });
+  expect(res.status()).toBe(201);
+  return (await res.json()).data.id as string;
+}
+
+/** Creates a project with one file over REST with the page's session. */
+export async function projectWithFile(page: Page, path: string, content: string) {
+  const project = await page.request.post("/api/v1/projects", { data: { name: `Project ${Date.now()}` } });
+  expect(project.status()).toBe(201);
+  const id = (await project.json()).data.id as string;
+  const file = await page.request.post(`/api/v1/projects/${id}/files`, { data: { path, content } });
+  expect(file.status()).toBe(201);
+  return { id, file: (await file.json()).data.id as string };
+}

@@ -1,21 +1,4 @@
-import { test, expect, hydrated, signIn, ADMIN, type Page } from "./fixtures";
-
-/** Creates a workflow through the REST API from inside the signed-in page. */
-async function createWorkflow(page: Page, name: string, steps: unknown[]) {
-  const status = await page.evaluate(
-    async (body) => {
-      const res = await fetch("/api/v1/workflows", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      await res.text(); // finish the response before the test navigates on
-      return res.status;
-    },
-    { name, definition: { steps } },
-  );
-  expect(status).toBe(201);
-}
+import { test, expect, hydrated, signIn, createWorkflow, ADMIN } from "./fixtures";
 
 // Each step busy-waits so the run takes a few seconds and the page has to follow it live.
 const slowStep = (id: string, next: string[]) => ({

@@ -4,7 +4,7 @@
 //! shows the graph before any script runs; the page reloads its detail as the run moves,
 //! which redraws it.
 
-use crate::dashboard::escape;
+use crate::markup::escape;
 use aura_engine::{Layout, NODE_HEIGHT, NODE_WIDTH};
 use std::fmt::Write;
 

@@ -2,6 +2,7 @@
 //! from the site (`/api/v1/reference`) with the app's stylesheet. There are no scripts
 //! and no CDN, and it adds nothing to the WASM bundle.
 
+use aura_app::markup::escape;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -195,21 +196,6 @@ fn type_of(schema: &Value) -> String {
 
 fn text(value: &Value) -> String {
     escape(value.as_str().unwrap_or_default())
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
