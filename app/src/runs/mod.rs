@@ -197,12 +197,9 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
                 pretty
             }
         };
-        let graph = match services
-            .workflows
-            .version(&principal, &run.workflow_id, run.workflow_version)
-            .await
-        {
-            Ok((_, definition)) => graph::run_graph(&aura_engine::layout(&definition), |id| {
+        // Laid out once per version, and off the async workers (see `run_layout`).
+        let graph = match engine.run_layout(&run).await {
+            Ok(layout) => graph::run_graph(&layout, |id| {
                 steps
                     .iter()
                     .find(|s| s.step_id == id)
