@@ -94,6 +94,7 @@ async fn chain(store: &Store, owner: &aura_store::Principal, length: usize, kind
         name: format!("chain {length}"),
         description: String::new(),
         definition,
+        layout: None,
     };
     Workflows::new(store.clone())
         .create(owner, &input)

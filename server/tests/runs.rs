@@ -32,6 +32,7 @@ async fn workflow(app: &TestApp, owner: &aura_store::Principal, steps: Value) ->
         name: "Test".into(),
         description: String::new(),
         definition,
+        layout: None,
     };
     Workflows::new(app.store.clone())
         .create(owner, &input)

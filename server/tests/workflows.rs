@@ -29,6 +29,7 @@ fn input(name: &str, template: &str) -> WorkflowInput {
         name: name.into(),
         description: String::new(),
         definition,
+        layout: None,
     }
 }
 
@@ -187,4 +188,65 @@ async fn other_users_cannot_see_or_change_a_workflow() {
     ));
     assert!(workflows.list(&other).await.unwrap().is_empty());
     assert_eq!(workflows.list(&owner).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn moving_steps_rewrites_positions_without_a_new_version() {
+    let app = spawn_app().await;
+    let owner = user(&app, "ada@example.com").await;
+    let workflows = Workflows::new(app.store.clone());
+    let created = workflows
+        .create(&owner, &input("Greeter", "Hello"))
+        .await
+        .unwrap();
+    assert_eq!(created.layout, None);
+
+    // Only the positions change: version 1 is rewritten in place. Unknown ids are dropped
+    // and coordinates rounded to whole pixels.
+    let mut moved = input("Greeter", "Hello");
+    moved.layout = Some(
+        [
+            ("greet".to_owned(), [40.4, 80.6]),
+            ("gone".to_owned(), [1.0, 1.0]),
+        ]
+        .into(),
+    );
+    let saved = workflows
+        .update(&owner, &created.id, &moved, Some(1))
+        .await
+        .unwrap();
+    assert_eq!(saved.current_version, 1);
+    assert_eq!(
+        aura_engine::read_layout(saved.layout.as_deref()),
+        [("greet".to_owned(), [40.0, 81.0])].into()
+    );
+
+    // A changed definition with positions is a new version carrying them.
+    let mut edited = input("Greeter", "Hi");
+    edited.layout = Some([("greet".to_owned(), [0.0, 0.0])].into());
+    let saved = workflows
+        .update(&owner, &created.id, &edited, Some(1))
+        .await
+        .unwrap();
+    assert_eq!(saved.current_version, 2);
+    let (v1, _) = workflows.version(&owner, &created.id, 1).await.unwrap();
+    assert_eq!(v1.layout.as_deref(), Some(r#"{"greet":[40.0,81.0]}"#));
+
+    // A tab still on version 1 cannot move version 2's steps.
+    assert!(matches!(
+        workflows.update(&owner, &created.id, &moved, Some(1)).await,
+        Err(WorkflowError::Conflict)
+    ));
+
+    // Positions must be finite and near the origin; the problem names the step.
+    let mut far = input("Greeter", "Hi");
+    far.layout = Some([("greet".to_owned(), [f64::MAX, 0.0])].into());
+    match workflows.update(&owner, &created.id, &far, Some(2)).await {
+        Err(WorkflowError::Invalid(problems)) => {
+            assert_eq!(problems.len(), 1);
+            assert_eq!(problems[0].field, "layout");
+            assert_eq!(problems[0].step.as_deref(), Some("greet"));
+        }
+        other => panic!("expected the layout to be refused, got {other:?}"),
+    }
 }

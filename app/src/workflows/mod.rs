@@ -132,6 +132,7 @@ pub async fn save_workflow(
             name,
             description,
             definition,
+            layout: None,
         };
         let saved = match id.filter(|id| !id.is_empty()) {
             None => {

@@ -30,16 +30,7 @@ pub struct StepDefinition {
     pub next: Vec<Edge>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepKind {
-    Llm,
-    Script,
-    Http,
-    Condition,
-    Map,
-    Template,
-}
+pub use aura_types::StepKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

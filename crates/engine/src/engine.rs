@@ -334,6 +334,34 @@ impl Engine {
         Ok(layout)
     }
 
+    /// Lays `definition` out for the builder ("Tidy up", and workflows saved without
+    /// positions). Shares the run pages' single layout slot, so a user sending large
+    /// graphs waits for it rather than taking every core.
+    pub async fn tidy(
+        &self,
+        definition: WorkflowDefinition,
+    ) -> Result<aura_types::StepPositions, WorkflowError> {
+        if definition.steps.len() > crate::validate::MAX_STEPS {
+            return Err(WorkflowError::Invalid(vec![crate::Problem {
+                step: None,
+                field: "steps".to_owned(),
+                message: format!(
+                    "A workflow can have at most {} steps.",
+                    crate::validate::MAX_STEPS
+                ),
+            }]));
+        }
+        let (_, permits) = &*self.layouts;
+        let _permit = permits
+            .acquire()
+            .await
+            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
+        let layout = tokio::task::spawn_blocking(move || crate::layout(&definition))
+            .await
+            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
+        Ok(layout.positions())
+    }
+
     /// The graph of the version a run executes; built once per version.
     pub async fn dag(&self, run: &Run) -> Result<Arc<Dag>, WorkflowError> {
         let key = (run.workflow_id.clone(), run.workflow_version);

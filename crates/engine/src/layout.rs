@@ -126,6 +126,16 @@ pub fn layout(definition: &WorkflowDefinition) -> Layout {
     }
 }
 
+impl Layout {
+    /// Each step's top-left corner, as the builder stores it.
+    pub fn positions(&self) -> aura_types::StepPositions {
+        self.steps
+            .iter()
+            .map(|s| (s.id.clone(), [s.x, s.y]))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,4 +43,4 @@ pub use sandbox::{Sandbox, ScriptError, ScriptJob, ScriptLimits};
 pub use secrets::{SecretError, SecretName, Secrets};
 pub use step::{Masker, StepFailure, StepLog, StepResult};
 pub use validate::{Problem, validate, validate_with};
-pub use workflows::{WorkflowError, WorkflowInput, Workflows};
+pub use workflows::{WorkflowError, WorkflowInput, Workflows, read_layout};

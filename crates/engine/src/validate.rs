@@ -28,7 +28,7 @@ pub struct Problem {
     pub message: String,
 }
 
-const MAX_STEPS: usize = 1_000;
+pub(crate) const MAX_STEPS: usize = 1_000;
 const HTTP_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 
 struct Problems(Vec<Problem>);

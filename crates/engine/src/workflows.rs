@@ -4,6 +4,7 @@ use crate::definition::WorkflowDefinition;
 use crate::limits::StepLimits;
 use crate::validate::{Problem, validate_with};
 use aura_store::{Principal, Store, StoreError, Workflow, WorkflowDraft, WorkflowVersion};
+use aura_types::StepPositions;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
@@ -39,6 +40,9 @@ pub struct WorkflowInput {
     pub name: String,
     pub description: String,
     pub definition: WorkflowDefinition,
+    /// Where the builder drew the steps; positions of steps the definition lacks are
+    /// dropped.
+    pub layout: Option<StepPositions>,
 }
 
 const MAX_NAME: usize = 120;
@@ -67,6 +71,16 @@ fn draft(input: &WorkflowInput, limits: &StepLimits) -> Result<WorkflowDraft, Wo
     if let Err(found) = validate_with(&input.definition, limits) {
         problems.extend(found);
     }
+    let layout = match &input.layout {
+        Some(positions) => match stored_layout(&input.definition, positions) {
+            Ok(text) => Some(text),
+            Err(bad) => {
+                problems.push(bad);
+                None
+            }
+        },
+        None => None,
+    };
     if !problems.is_empty() {
         return Err(WorkflowError::Invalid(problems));
     }
@@ -74,7 +88,42 @@ fn draft(input: &WorkflowInput, limits: &StepLimits) -> Result<WorkflowDraft, Wo
         name: name.to_owned(),
         description: input.description.trim().to_owned(),
         definition: serde_json::to_string(&input.definition).map_err(anyhow::Error::new)?,
+        layout,
     })
+}
+
+/// Farthest a node may sit from the origin, in canvas pixels.
+const MAX_COORDINATE: f64 = 1_000_000.0;
+
+/// The positions of `definition`'s steps as stored text; other ids are dropped.
+fn stored_layout(
+    definition: &WorkflowDefinition,
+    positions: &StepPositions,
+) -> Result<String, Problem> {
+    let mut kept = StepPositions::new();
+    for step in &definition.steps {
+        if let Some(&[x, y]) = positions.get(&step.id) {
+            if !(x.is_finite() && y.is_finite())
+                || x.abs() > MAX_COORDINATE
+                || y.abs() > MAX_COORDINATE
+            {
+                return Err(Problem {
+                    step: Some(step.id.clone()),
+                    field: "layout".to_owned(),
+                    message: "A step's position must be within a million pixels of the origin."
+                        .to_owned(),
+                });
+            }
+            kept.insert(step.id.clone(), [x.round(), y.round()]);
+        }
+    }
+    Ok(serde_json::to_string(&kept).unwrap_or_default())
+}
+
+/// The stored positions of a version, or none when they are missing or unreadable.
+pub fn read_layout(text: Option<&str>) -> StepPositions {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
 }
 
 /// Cheap to clone.
@@ -110,7 +159,9 @@ impl Workflows {
     }
 
     /// Saves `input` as the next version. `expected_version` is the version the editor
-    /// loaded; when another save got there first the result is `Conflict`.
+    /// loaded; when another save got there first the result is `Conflict`. A save that
+    /// changes only where the steps are drawn rewrites the current version's positions
+    /// and makes no new version.
     pub async fn update(
         &self,
         owner: &Principal,
@@ -118,14 +169,23 @@ impl Workflows {
         input: &WorkflowInput,
         expected_version: Option<i64>,
     ) -> Result<Workflow, WorkflowError> {
+        let draft = draft(input, &self.limits)?;
+        let current = self.get(owner, id).await?;
+        let unchanged = current.name == draft.name
+            && current.description == draft.description
+            && serde_json::from_str::<WorkflowDefinition>(&current.definition)
+                .is_ok_and(|d| d == input.definition);
+        if unchanged && expected_version.is_none_or(|v| v == current.current_version) {
+            if let Some(layout) = &draft.layout {
+                self.store
+                    .set_workflow_layout(owner.user_id(), id, current.current_version, layout)
+                    .await?;
+            }
+            return self.get(owner, id).await;
+        }
         Ok(self
             .store
-            .update_workflow(
-                owner.user_id(),
-                id,
-                &draft(input, &self.limits)?,
-                expected_version,
-            )
+            .update_workflow(owner.user_id(), id, &draft, expected_version)
             .await?)
     }
 

@@ -17,6 +17,8 @@ pub struct Workflow {
     pub created_at: i64,
     pub updated_at: i64,
     pub definition: String,
+    /// Where the builder drew the current version's steps (JSON), if it has.
+    pub layout: Option<String>,
 }
 
 /// One saved version of a workflow's definition.
@@ -27,6 +29,7 @@ pub struct WorkflowVersion {
     pub definition: String,
     pub created_by: Option<String>,
     pub created_at: i64,
+    pub layout: Option<String>,
 }
 
 /// What a save writes: name, description and the (already validated) definition.
@@ -35,10 +38,14 @@ pub struct WorkflowDraft {
     pub name: String,
     pub description: String,
     pub definition: String,
+    /// Step positions (JSON), already checked against the definition.
+    pub layout: Option<String>,
 }
 
 const WORKFLOW_COLUMNS: &str = "w.id, w.owner_id, w.name, w.description, w.current_version, \
-     w.created_at, w.updated_at, v.definition";
+     w.created_at, w.updated_at, v.definition, v.layout";
+const VERSION_COLUMNS: &str =
+    "v.workflow_id, v.version, v.definition, v.created_by, v.created_at, v.layout";
 
 impl Store {
     /// Creates a workflow and its version 1 in one transaction.
@@ -61,7 +68,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        insert_version(&mut tx, &id, 1, &draft.definition, owner_id, now).await?;
+        insert_version(&mut tx, &id, 1, draft, owner_id, now).await?;
         tx.commit().await?;
         self.find_workflow(owner_id, &id)
             .await?
@@ -100,7 +107,7 @@ impl Store {
                 None => Err(StoreError::NotFound),
             };
         };
-        insert_version(&mut tx, id, version, &draft.definition, owner_id, now).await?;
+        insert_version(&mut tx, id, version, draft, owner_id, now).await?;
         tx.commit().await?;
         self.find_workflow(owner_id, id)
             .await?
@@ -143,11 +150,11 @@ impl Store {
         owner_id: &str,
         id: &str,
     ) -> Result<Vec<WorkflowVersion>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT v.workflow_id, v.version, v.definition, v.created_by, v.created_at \
+        Ok(sqlx::query_as(&format!(
+            "SELECT {VERSION_COLUMNS} \
              FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id \
-             WHERE v.workflow_id = $1 AND w.owner_id = $2 ORDER BY v.version DESC",
-        )
+             WHERE v.workflow_id = $1 AND w.owner_id = $2 ORDER BY v.version DESC"
+        ))
         .bind(id)
         .bind(owner_id)
         .fetch_all(&self.pool)
@@ -160,16 +167,46 @@ impl Store {
         id: &str,
         version: i64,
     ) -> Result<Option<WorkflowVersion>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT v.workflow_id, v.version, v.definition, v.created_by, v.created_at \
+        Ok(sqlx::query_as(&format!(
+            "SELECT {VERSION_COLUMNS} \
              FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id \
-             WHERE v.workflow_id = $1 AND w.owner_id = $2 AND v.version = $3",
-        )
+             WHERE v.workflow_id = $1 AND w.owner_id = $2 AND v.version = $3"
+        ))
         .bind(id)
         .bind(owner_id)
         .bind(version)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Replaces where the builder drew `version`'s steps, without making a version: a run
+    /// never reads positions. Refused (`Conflict`) unless `version` is still the current
+    /// one, so a stale tab cannot move the steps of a version it has not seen.
+    pub async fn set_workflow_layout(
+        &self,
+        owner_id: &str,
+        id: &str,
+        version: i64,
+        layout: &str,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE workflow_versions SET layout = $1 WHERE workflow_id = $2 AND version = $3 \
+             AND EXISTS (SELECT 1 FROM workflows w WHERE w.id = $2 AND w.owner_id = $4 \
+             AND w.deleted_at IS NULL AND w.current_version = $3)",
+        )
+        .bind(layout)
+        .bind(id)
+        .bind(version)
+        .bind(owner_id)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 0 {
+            return match self.find_workflow(owner_id, id).await? {
+                Some(_) => Err(StoreError::Conflict("workflows_current_version".into())),
+                None => Err(StoreError::NotFound),
+            };
+        }
+        Ok(())
     }
 
     /// Hides the workflow; its versions remain for the runs that used them.
@@ -193,19 +230,20 @@ async fn insert_version(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     workflow_id: &str,
     version: i64,
-    definition: &str,
+    draft: &WorkflowDraft,
     created_by: &str,
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO workflow_versions (workflow_id, version, definition, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO workflow_versions (workflow_id, version, definition, created_by, created_at, layout) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(workflow_id)
     .bind(version)
-    .bind(definition)
+    .bind(&draft.definition)
     .bind(created_by)
     .bind(now)
+    .bind(&draft.layout)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -131,6 +131,18 @@ names! {
 }
 
 names! {
+    /// What a workflow step does; each type has its own configuration.
+    StepKind {
+        Llm = "llm",
+        Script = "script",
+        Http = "http",
+        Condition = "condition",
+        Map = "map",
+        Template = "template",
+    }
+}
+
+names! {
     /// What a run event records.
     EventKind {
         RunQueued = "run_queued",
@@ -191,6 +203,10 @@ names! {
         Admin = "admin",
     }
 }
+
+/// Where the builder drew each step of a workflow version: step id → the top-left corner
+/// of its node, in canvas pixels. Stored beside a version, never part of it.
+pub type StepPositions = std::collections::BTreeMap<String, [f64; 2]>;
 
 #[cfg(test)]
 mod tests {

@@ -35,6 +35,11 @@ struct WorkflowBody {
     /// The version the client edited; a newer saved version makes the save a 409.
     #[serde(default)]
     expected_version: Option<i64>,
+    /// Where the builder draws each step: `{"step id": [x, y]}`. A save that changes only
+    /// this rewrites the current version's positions and makes no new version.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    layout: Option<aura_types::StepPositions>,
 }
 
 impl WorkflowBody {
@@ -43,6 +48,7 @@ impl WorkflowBody {
             name: self.name,
             description: self.description,
             definition: self.definition,
+            layout: self.layout,
         };
         (input, self.expected_version)
     }
@@ -58,12 +64,19 @@ struct WorkflowView {
     updated_at: i64,
     #[schema(value_type = Object)]
     definition: serde_json::Value,
+    /// Where the builder draws each step, when it has been saved.
+    #[schema(value_type = Option<Object>)]
+    layout: Option<serde_json::Value>,
 }
 
 impl From<aura_store::Workflow> for WorkflowView {
     fn from(w: aura_store::Workflow) -> Self {
         WorkflowView {
             definition: serde_json::from_str(&w.definition).unwrap_or(serde_json::Value::Null),
+            layout: w
+                .layout
+                .as_deref()
+                .and_then(|l| serde_json::from_str(l).ok()),
             id: w.id,
             name: w.name,
             description: w.description,
@@ -183,12 +196,19 @@ struct VersionView {
     created_at: i64,
     #[schema(value_type = Object)]
     definition: serde_json::Value,
+    /// Where the builder draws each step, when it has been saved.
+    #[schema(value_type = Option<Object>)]
+    layout: Option<serde_json::Value>,
 }
 
 impl From<aura_store::WorkflowVersion> for VersionView {
     fn from(v: aura_store::WorkflowVersion) -> Self {
         VersionView {
             definition: serde_json::from_str(&v.definition).unwrap_or(serde_json::Value::Null),
+            layout: v
+                .layout
+                .as_deref()
+                .and_then(|l| serde_json::from_str(l).ok()),
             version: v.version,
             created_by: v.created_by,
             created_at: v.created_at,
