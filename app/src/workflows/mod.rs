@@ -3,6 +3,8 @@
 //! functions here (list, get, versions, save with optimistic concurrency, delete) are the
 //! ones it will call.
 
+pub mod graph;
+
 use crate::error::AppError;
 use crate::shell::form::{
     BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error,

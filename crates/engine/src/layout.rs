@@ -1,11 +1,10 @@
 //! Where each step of a workflow goes on a canvas: a layered (Sugiyama) layout from the
 //! `dagre` crate, top to bottom, every node the same size. Run pages draw it read-only;
-//! the builder will start from it for workflows saved without positions.
+//! the builder uses it for workflows saved without positions and for "Tidy up".
 
 use crate::WorkflowDefinition;
 
-pub const NODE_WIDTH: f64 = 176.0;
-pub const NODE_HEIGHT: f64 = 52.0;
+pub use aura_types::{NODE_HEIGHT, NODE_WIDTH};
 
 /// A step's box, by its top-left corner.
 #[derive(Debug, Clone, PartialEq)]

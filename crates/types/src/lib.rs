@@ -1,9 +1,12 @@
 //! The names Aura stores and shows: run and step statuses, run event kinds and audit
 //! actions. Each is an enum serialised as the string the database holds, so the store,
 //! the engine, the REST API and the browser build (which compiles this crate to WASM) agree
-//! on one list, and filters offer every value there is.
+//! on one list, and filters offer every value there is. `definition` is the saved shape of
+//! a workflow, which the builder edits in the browser.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub mod definition;
 
 /// A stored string that names no value of its enum.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,6 +209,11 @@ names! {
 
 /// Where the builder drew each step of a workflow version: step id → the top-left corner
 /// of its node, in canvas pixels. Stored beside a version, never part of it.
+/// The size of a step's node, in canvas pixels, wherever a workflow is drawn: the layered
+/// layout spaces nodes by it and the builder and run pages draw them at it.
+pub const NODE_WIDTH: f64 = 176.0;
+pub const NODE_HEIGHT: f64 = 52.0;
+
 pub type StepPositions = std::collections::BTreeMap<String, [f64; 2]>;
 
 #[cfg(test)]
