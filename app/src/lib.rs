@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("projects") view=projects::ProjectsPage/>
                         <Route path=path!("projects/:id") view=projects::EditorPage/>
                         <Route path=path!("workflows") view=workflows::WorkflowsPage/>
+                        <Route path=path!("workflows/:id") view=workflows::BuilderPage/>
                         <Route path=path!("runs") view=runs::RunsPage/>
                         <Route path=path!("runs/:id") view=runs::RunPage/>
                         <Route path=path!("audit") view=audit::AuditPage/>

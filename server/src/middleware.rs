@@ -19,7 +19,9 @@ pub const REQUEST_ID: &str = "x-request-id";
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-/// The policy of every response. The editor page (`/projects/{id}`) alone allows inline
+/// The policy of every response. HTML pages may carry `<style>` elements with the
+/// request's nonce (the builder positions its nodes with one until the browser takes
+/// over); `style` attributes stay forbidden. The editor page (`/projects/{id}`) alone allows inline
 /// styles, `blob:` workers and `data:` fonts, which Monaco needs (it injects `<style>`
 /// elements, starts its workers from blob URLs and inlines its icon font); its scripts still come only from this origin. Links into
 /// the editor make a full page load, so the relaxed policy never carries over to other
@@ -31,12 +33,16 @@ fn content_security_policy(nonce: Option<&str>, editor: bool) -> String {
     };
     let (styles, workers, fonts) = if editor {
         (
-            "style-src 'self' 'unsafe-inline'",
+            "style-src 'self' 'unsafe-inline'".to_owned(),
             "worker-src 'self' blob:",
             "font-src 'self' data:",
         )
     } else {
-        ("style-src 'self'", "worker-src 'self'", "font-src 'self'")
+        let styles = match nonce {
+            Some(nonce) => format!("style-src 'self' 'nonce-{nonce}'"),
+            None => "style-src 'self'".to_owned(),
+        };
+        (styles, "worker-src 'self'", "font-src 'self'")
     };
     format!(
         "default-src 'self'; {scripts}; {styles}; {workers}; img-src 'self' data:; {fonts}; \
@@ -488,6 +494,10 @@ mod tests {
         assert!(csp.contains("worker-src 'self' blob:"));
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
         assert!(is_editor_page("/projects/0192"));
+        // Elsewhere only `<style>` elements with the nonce: no style attributes.
+        let csp = content_security_policy(Some("abc"), false);
+        assert!(csp.contains("style-src 'self' 'nonce-abc';"));
+        assert!(!csp.contains("unsafe-inline"));
         for other in ["/projects", "/projects/", "/projects/a/b", "/runs/1", "/"] {
             assert!(!is_editor_page(other), "{other}");
         }

@@ -80,9 +80,12 @@ async fn rest_and_server_functions_answer_each_domain_error_alike() {
     let definition =
         json!({ "steps": [{ "id": "t", "type": "template", "config": { "template": "x" } }] });
     let workflow = app.create_workflow(&c, definition["steps"].clone()).await;
+    // A changed definition: an unchanged one would keep the version.
+    let edited =
+        json!({ "steps": [{ "id": "t", "type": "template", "config": { "template": "y" } }] });
     let update = |version: i64| {
         c.put(app.url(&format!("/api/v1/workflows/{workflow}")))
-            .json(&json!({ "name": "Test", "definition": definition, "expected_version": version }))
+            .json(&json!({ "name": "Test", "definition": edited, "expected_version": version }))
     };
     assert_eq!(update(1).send().await.unwrap().status(), StatusCode::OK);
     // A finished run, which cannot be cancelled.

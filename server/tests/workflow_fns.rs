@@ -26,7 +26,9 @@ async fn workflows_are_saved_as_versions_listed_and_deleted_through_server_funct
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let id: String = serde_json::from_value(json(res).await).unwrap();
+    let saved = json(res).await;
+    assert_eq!(saved["version"], 1);
+    let id = saved["id"].as_str().unwrap().to_owned();
 
     let res = app
         .post(

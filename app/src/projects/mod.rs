@@ -12,3 +12,6 @@ pub use assist::NO_MODEL;
 pub use editor::EditorPage;
 pub use language::language_of;
 pub use list::ProjectsPage;
+/// Asks before leaving a page with unsaved work (the builder uses it too).
+#[cfg(feature = "hydrate")]
+pub use monaco::NavigationGuard;

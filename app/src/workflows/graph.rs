@@ -430,6 +430,51 @@ impl Graph {
     }
 }
 
+/// How one graph differs from another, step by step (positions aside).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StepDiff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// In both, with different settings or edges out.
+    pub changed: Vec<String>,
+}
+
+impl StepDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// What changed from `old` to `new`.
+pub fn diff(old: &Graph, new: &Graph) -> StepDiff {
+    let out = |g: &Graph, id: &str| -> Vec<Link> {
+        g.links.iter().filter(|l| l.from == id).cloned().collect()
+    };
+    let mut d = StepDiff::default();
+    for n in &new.nodes {
+        match old.node(&n.id) {
+            None => d.added.push(n.id.clone()),
+            Some(o) => {
+                let same = o.kind == n.kind
+                    && o.config == n.config
+                    && o.retry == n.retry
+                    && o.timeout_ms == n.timeout_ms
+                    && out(old, &n.id) == out(new, &n.id);
+                if !same {
+                    d.changed.push(n.id.clone());
+                }
+            }
+        }
+    }
+    d.removed = old
+        .nodes
+        .iter()
+        .filter(|o| new.node(&o.id).is_none())
+        .map(|o| o.id.clone())
+        .collect();
+    d
+}
+
 /// Undo and redo as snapshots of the whole graph (cheap: steps are shared).
 #[derive(Debug, Clone, Default)]
 pub struct History {
@@ -613,6 +658,29 @@ mod tests {
             }
         );
         assert_eq!(g.nodes.len(), 5);
+    }
+
+    #[test]
+    fn a_diff_names_added_removed_and_changed_steps_but_not_moves() {
+        let old = chain();
+        let mut new = old.clone();
+        new.shift(&ids(&["a"]), 100.0, 0.0);
+        assert!(diff(&old, &new).is_empty());
+        new.remove(&ids(&["c"]));
+        new.append(StepKind::Http, Some("a"));
+        let n = new.node("b").unwrap().clone();
+        new.set_step(
+            "b",
+            json!({ "expression": "false" }),
+            n.retry.clone(),
+            n.timeout_ms,
+        )
+        .unwrap();
+        let d = diff(&old, &new);
+        assert_eq!(d.added, ["http"]);
+        assert_eq!(d.removed, ["c"]);
+        // `a` gained an edge; `b` changed its expression and lost its edge to `c`.
+        assert_eq!(d.changed, ["a", "b"]);
     }
 
     #[test]

@@ -1,15 +1,14 @@
-//! The Workflows page: the caller's workflows, and a form that saves a definition (JSON)
-//! as a new workflow. The visual builder replaces the JSON form later; the server
-//! functions here (list, get, versions, save with optimistic concurrency, delete) are the
-//! ones it will call.
+//! The Workflows page (the caller's workflows, each opening in the builder) and the
+//! builder itself (`builder`, editing the document in `graph`). The server functions
+//! here list, read, save and delete workflows for pages outside the builder.
 
+mod builder;
 pub mod graph;
 
+pub use builder::BuilderPage;
+
 use crate::error::AppError;
-use crate::shell::form::{
-    BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error,
-};
-use crate::shell::toast::use_toasts;
+use crate::shell::form::{BUTTON_CLASS, SECONDARY_BUTTON_CLASS};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -110,9 +109,17 @@ pub async fn workflow_versions(id: String) -> Result<Vec<VersionRow>, AppError> 
     .await
 }
 
-/// Creates a workflow (empty `id`) or saves a new version of one. `expected_version` is
-/// the version the form was loaded from; a newer save makes this a conflict, never an
-/// overwrite.
+/// What a save made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedWorkflow {
+    pub id: String,
+    pub version: i64,
+}
+
+/// Creates a workflow (empty `id`) or saves a new version of one, with where the builder
+/// drew its steps (`layout`, JSON `{"step": [x, y]}`). `expected_version` is the version
+/// the builder loaded; a newer save makes this a conflict, never an overwrite. A save
+/// that only moves steps keeps the version.
 #[server(prefix = "/api", endpoint = "workflows/save")]
 pub async fn save_workflow(
     id: Option<String>,
@@ -120,7 +127,8 @@ pub async fn save_workflow(
     description: String,
     definition: String,
     expected_version: Option<i64>,
-) -> Result<String, AppError> {
+    #[server(default)] layout: Option<String>,
+) -> Result<SavedWorkflow, AppError> {
     use crate::server::{principal, respond};
     respond(async move {
         let principal = principal()?;
@@ -130,27 +138,33 @@ pub async fn save_workflow(
                 format!("The definition is not a valid workflow: {e}."),
             )
         })?;
+        let layout = layout
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(&l))
+            .transpose()
+            .map_err(|e| {
+                AppError::invalid("layout", format!("The step positions are not valid: {e}."))
+            })?;
         let input = aura_engine::WorkflowInput {
             name,
             description,
             definition,
-            layout: None,
+            layout,
         };
+        let services = crate::server::services();
         let saved = match id.filter(|id| !id.is_empty()) {
-            None => {
-                crate::server::services()
-                    .workflows
-                    .create(&principal, &input)
-                    .await?
-            }
+            None => services.workflows.create(&principal, &input).await?,
             Some(id) => {
-                crate::server::services()
+                services
                     .workflows
                     .update(&principal, &id, &input, expected_version)
                     .await?
             }
         };
-        Ok(saved.id)
+        Ok(SavedWorkflow {
+            id: saved.id,
+            version: saved.current_version,
+        })
     })
     .await
 }
@@ -171,45 +185,33 @@ pub async fn delete_workflow(id: String) -> Result<(), AppError> {
 const PANEL: &str =
     "mt-6 rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900";
 
-const EXAMPLE: &str = r#"{
-  "steps": [
-    { "id": "greet", "type": "template",
-      "config": { "template": "Hello {{ input.name }}" } }
-  ]
-}"#;
-
 #[component]
 pub fn WorkflowsPage() -> impl IntoView {
-    let save = ServerAction::<SaveWorkflow>::new();
     let remove = ServerAction::<DeleteWorkflow>::new();
-    let error = action_error(save);
-    let toasts = use_toasts();
-    let list = Resource::new(
-        move || (save.version().get(), remove.version().get()),
-        |_| list_workflows(),
-    );
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            toasts.show("Workflow saved.");
-        }
-    });
-    let field = move |name: &'static str| move || error.get().and_then(|e| e.field(name));
+    let list = Resource::new(move || remove.version().get(), |_| list_workflows());
     view! {
         <Title text="Workflows"/>
-        <h1 class="text-2xl font-semibold">"Workflows"</h1>
-        <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Every save is a new version; runs keep the version they started with."</p>
+        <div class="flex flex-wrap items-center justify-between gap-3">
+            <div>
+                <h1 class="text-2xl font-semibold">"Workflows"</h1>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Every save is a new version; runs keep the version they started with."</p>
+            </div>
+            <A href="/workflows/new" attr:class=BUTTON_CLASS>"New workflow"</A>
+        </div>
         <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading workflows…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Ok(rows) if rows.is_empty() => view! {
-                        <p class=PANEL data-testid="workflows-empty">"No workflows yet. Create the first one below."</p>
+                        <p class=PANEL data-testid="workflows-empty">"No workflows yet. Press “New workflow” to draw the first one."</p>
                     }.into_any(),
                     Ok(rows) => view! {
                         <ul class=format!("{PANEL} divide-y divide-slate-100 dark:divide-slate-800") aria-label="Workflows">
-                            {rows.into_iter().map(|w| view! {
+                            {rows.into_iter().map(|w| {
+                                let title = w.name.clone();
+                                view! {
                                 <li class="flex flex-wrap items-center justify-between gap-3 py-3">
                                     <div>
-                                        <p class="font-medium">{w.name.clone()}</p>
+                                        <A href=format!("/workflows/{}", w.id) attr:class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">{title}</A>
                                         <p class="text-xs text-slate-500">{format!("Version {} · saved {}", w.version, w.updated)}</p>
                                     </div>
                                     <div class="flex items-center gap-2">
@@ -220,34 +222,12 @@ pub fn WorkflowsPage() -> impl IntoView {
                                         </ActionForm>
                                     </div>
                                 </li>
-                            }).collect_view()}
+                            }}).collect_view()}
                         </ul>
                     }.into_any(),
                     Err(err) => view! { <p role="alert" class="mt-6 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
-        <section class=PANEL aria-labelledby="new-workflow">
-            <h2 id="new-workflow" class="text-lg font-semibold">"New workflow"</h2>
-            <ActionForm action=save>
-                <div class="mt-4 grid gap-4">
-                    <div>
-                        <label for="wf-name" class="block text-sm font-medium">"Name"</label>
-                        <input id="wf-name" name="name" class=INPUT_CLASS required=true aria-describedby="wf-name-error"/>
-                        <p id="wf-name-error" class="mt-1 text-sm text-red-600 dark:text-red-400" role="alert">{field("name")}</p>
-                    </div>
-                    <input type="hidden" name="description" value=""/>
-                    <div>
-                        <label for="wf-definition" class="block text-sm font-medium">"Definition (JSON)"</label>
-                        <textarea id="wf-definition" name="definition" rows="8" class=format!("{INPUT_CLASS} font-mono") aria-describedby="wf-definition-error">{EXAMPLE}</textarea>
-                        <p id="wf-definition-error" class="mt-1 whitespace-pre-line text-sm text-red-600 dark:text-red-400" role="alert">{field("definition")}</p>
-                    </div>
-                </div>
-                <div class="mt-4 flex items-center gap-3">
-                    <FormAlert error/>
-                    <button type="submit" class=BUTTON_CLASS disabled=move || save.pending().get()>"Save workflow"</button>
-                </div>
-            </ActionForm>
-        </section>
     }
 }

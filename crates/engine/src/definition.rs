@@ -1,5 +1,6 @@
 //! The saved shape of a workflow and of each step type's configuration.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -7,10 +8,14 @@ pub use aura_types::StepKind;
 pub use aura_types::definition::{Edge, RetryPolicy, StepDefinition, WorkflowDefinition};
 
 /// `template`: renders `template`; with `json: true` the result is parsed as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateConfig {
+    /// The text to render. `{{ input.name }}` reads the run's input and
+    /// `{{ steps.fetch.output }}` an earlier step's output.
+    #[schemars(extend("x-template" = true))]
     pub template: String,
+    /// Parse the rendered text as JSON, so later steps read it as data.
     #[serde(default)]
     pub json: bool,
     /// Instructions the template may execute; at most the operator's ceiling.
@@ -19,33 +24,45 @@ pub struct TemplateConfig {
 }
 
 /// `script`: JavaScript run in the sandbox with `input` in scope; returns JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptConfig {
+    /// JavaScript with `input` and `steps` in scope; what it returns is the output.
+    #[schemars(extend("x-code" = true))]
     pub code: String,
+    /// Memory the script may use, in MiB; at most the operator's ceiling.
     #[serde(default)]
     pub memory_limit_mb: Option<u32>,
 }
 
 /// `http`: every string is a template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
+    /// GET, POST, PUT, PATCH, DELETE or HEAD.
     pub method: String,
+    /// The address to call (a template); private addresses are refused unless allowed.
+    #[schemars(extend("x-template" = true))]
     pub url: String,
+    /// Request headers; each value is a template.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// The request body (a template).
     #[serde(default)]
+    #[schemars(extend("x-template" = true))]
     pub body: Option<String>,
+    /// Largest response body read, in bytes; at most the operator's ceiling.
     #[serde(default)]
     pub max_response_bytes: Option<u64>,
 }
 
 /// `condition`: a boolean expression over earlier outputs; chooses the `"true"` or
 /// `"false"` branch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionConfig {
+    /// True or false, e.g. `steps.fetch.output.status == 200`; picks the branch to take.
+    #[schemars(extend("x-template" = true))]
     pub expression: String,
     /// Instructions the expression may execute; at most the operator's ceiling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,12 +70,16 @@ pub struct ConditionConfig {
 }
 
 /// `map`: runs `step` once per element of the list that `items` evaluates to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MapConfig {
+    /// An expression giving the list to go through, e.g. `steps.fetch.output.items`.
+    #[schemars(extend("x-template" = true))]
     pub items: String,
+    /// How many items run at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: u32,
+    /// The step run for each item; it reads the item as `item` and its index as `index`.
     pub step: MapStep,
     /// Most items the list may have; at most the operator's ceiling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,30 +91,80 @@ fn default_concurrency() -> u32 {
 }
 
 /// The step a `map` runs per item; it sees the item as `item` and its index as `index`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MapStep {
+    /// The type of the step run per item.
     #[serde(rename = "type")]
+    #[schemars(schema_with = "step_kind_schema")]
     pub kind: StepKind,
+    /// That type's settings.
     #[serde(default)]
     pub config: serde_json::Value,
 }
 
+fn step_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = StepKind::ALL.iter().map(|k| k.as_str()).collect();
+    schemars::json_schema!({ "type": "string", "enum": names })
+}
+
 /// `llm`: a chat completion; `prompt` and `system` are templates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LlmConfig {
+    /// The provider to ask; empty, the one the model alias routes to.
     #[serde(default)]
     pub provider: Option<String>,
+    /// A model alias or a provider's model name (see Models).
     pub model: String,
+    /// What to ask (a template).
+    #[schemars(extend("x-template" = true))]
     pub prompt: String,
+    /// Instructions ahead of the prompt (a template).
     #[serde(default)]
+    #[schemars(extend("x-template" = true))]
     pub system: Option<String>,
+    /// Sampling temperature, 0 to 2.
     #[serde(default)]
     pub temperature: Option<f64>,
+    /// Most tokens the answer may have.
     #[serde(default)]
     pub max_tokens: Option<u32>,
     /// Answer identical requests from the cache; unset, only at temperature 0.
     #[serde(default)]
     pub cache: Option<bool>,
+}
+
+/// The JSON Schema of `kind`'s configuration: the structs a save is checked with, so a
+/// form made from it asks for exactly what validation wants.
+pub fn config_schema(kind: StepKind) -> serde_json::Value {
+    let schema = match kind {
+        StepKind::Template => schemars::schema_for!(TemplateConfig),
+        StepKind::Script => schemars::schema_for!(ScriptConfig),
+        StepKind::Http => schemars::schema_for!(HttpConfig),
+        StepKind::Condition => schemars::schema_for!(ConditionConfig),
+        StepKind::Map => schemars::schema_for!(MapConfig),
+        StepKind::Llm => schemars::schema_for!(LlmConfig),
+    };
+    schema.to_value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_step_type_has_an_object_schema_naming_its_required_fields() {
+        for kind in StepKind::ALL {
+            let schema = config_schema(*kind);
+            assert_eq!(schema["type"], "object", "{kind}");
+            assert!(schema["properties"].is_object(), "{kind}");
+        }
+        let http = config_schema(StepKind::Http);
+        assert_eq!(http["required"], serde_json::json!(["method", "url"]));
+        assert_eq!(http["properties"]["url"]["x-template"], true);
+        let map = config_schema(StepKind::Map);
+        let step = &map["$defs"]["MapStep"]["properties"]["type"]["enum"];
+        assert_eq!(step.as_array().unwrap().len(), StepKind::ALL.len());
+    }
 }

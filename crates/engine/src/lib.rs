@@ -30,7 +30,7 @@ pub use dag::Dag;
 pub use dashboard::{Bucket, Dashboard, Range};
 pub use definition::{
     ConditionConfig, Edge, HttpConfig, LlmConfig, MapConfig, MapStep, RetryPolicy, ScriptConfig,
-    StepDefinition, StepKind, TemplateConfig, WorkflowDefinition,
+    StepDefinition, StepKind, TemplateConfig, WorkflowDefinition, config_schema,
 };
 pub use engine::{Engine, MAX_PAGE, RunDetail, RunPage, RunSignal};
 pub use evaluator::{EVALUATOR_ARG, EvaluatorProgram, serve_evaluations};

@@ -189,6 +189,12 @@ impl Workflows {
             .await?)
     }
 
+    /// Everything a save of `input` would refuse, without saving: the builder checks as
+    /// the user edits.
+    pub fn check(&self, input: &WorkflowInput) -> Result<(), WorkflowError> {
+        draft(input, &self.limits).map(|_| ())
+    }
+
     pub async fn get(&self, owner: &Principal, id: &str) -> Result<Workflow, WorkflowError> {
         self.store
             .find_workflow(owner.user_id(), id)
