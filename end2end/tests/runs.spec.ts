@@ -38,12 +38,13 @@ test("a run started from the Runs page turns its steps green live", async ({ pag
     await expect(status(id)).toHaveAttribute("data-status", "succeeded", { timeout: 20_000 });
   }
   await expect(page.getByTestId("run-status").locator("[data-status]")).toHaveAttribute("data-status", "succeeded");
-  // The version's graph: three steps in a chain, each green once it succeeded.
+  // The version on the read-only canvas: three steps in a chain, each green once it
+  // succeeded, updated live.
   const graph = page.getByTestId("run-graph");
-  await expect(graph.locator("g[data-step]")).toHaveCount(3);
-  await expect(graph.locator("polyline")).toHaveCount(2);
+  await expect(graph.locator("[data-node]")).toHaveCount(3);
+  await expect(graph.locator("[data-link]")).toHaveCount(2);
   for (const id of ["first", "second", "third"]) {
-    await expect(graph.locator(`g[data-step="${id}"]`)).toHaveAttribute("data-status", "succeeded");
+    await expect(graph.locator(`[data-node="${id}"]`)).toHaveAttribute("data-status", "succeeded");
   }
   await expect(status("third").getByLabel("Log")).toContainText("third done for Ada");
   expect(await page.evaluate(() => (window as unknown as { liveMarker?: boolean }).liveMarker)).toBe(true);

@@ -198,3 +198,27 @@ test("an older version opens read-only and can be restored as the newest", async
   await expect(page.getByTestId("builder-status")).toHaveText("Version 3 · saved");
   await expect(node(page, "first")).toBeVisible();
 });
+
+test("a run started from the builder shows each step's status live, and its output on the step", async ({ page }) => {
+  await signUp(page, "Runner Rae");
+  const id = await createWorkflow(page, "Greeter", [
+    { id: "greet", type: "template", config: { template: "Hello {{ input.name }}" }, next: [{ to: "shout" }] },
+    { id: "shout", type: "template", config: { template: "{{ steps.greet.output }}!" } },
+  ]);
+  await page.goto(`/workflows/${id}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Run…" }).click();
+  await expect(page.getByLabel("Input (JSON)")).toHaveValue("{}");
+  await page.getByLabel("Input (JSON)").fill('{"name": "Ada"}');
+  await page.getByRole("button", { name: "Start run" }).click();
+  for (const step of ["greet", "shout"]) {
+    await expect(node(page, step)).toHaveAttribute("data-status", "succeeded", { timeout: 20_000 });
+  }
+  await expect(page.getByTestId("watched-run")).toContainText("succeeded");
+  await node(page, "shout").click();
+  await expect(page.getByTestId("step-run").getByLabel("Output")).toContainText("Hello Ada!");
+
+  // The dialog remembers the last input.
+  await page.getByRole("button", { name: "Run…" }).click();
+  await expect(page.getByLabel("Input (JSON)")).toHaveValue('{"name": "Ada"}');
+});

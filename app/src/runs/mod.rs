@@ -1,12 +1,12 @@
-//! The Runs pages: start a run, list runs by status, and a run's detail whose steps and
-//! logs follow the run's event stream live.
+//! The Runs pages: start a run, list runs by status, and a run's detail (its workflow
+//! version on the read-only canvas, its steps and logs) following the run's event stream
+//! live.
 
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-mod graph;
 use crate::shell::form::{
     BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error,
 };
+use crate::workflows::RunCanvas;
 use aura_types::{EventKind, RunStatus, StepStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -52,9 +52,6 @@ pub struct RunDetail {
     pub started: String,
     pub input: String,
     pub steps: Vec<StepRow>,
-    /// The workflow version's graph as SVG markup, each step coloured by its status here;
-    /// empty when the version cannot be read.
-    pub graph: String,
     /// The newest event already reflected here; the live stream continues after it.
     pub last_event_id: i64,
 }
@@ -197,18 +194,7 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
                 pretty
             }
         };
-        // Laid out once per version, and off the async workers (see `run_layout`).
-        let graph = match engine.run_layout(&run).await {
-            Ok(layout) => graph::run_graph(&layout, |id| {
-                steps
-                    .iter()
-                    .find(|s| s.step_id == id)
-                    .map_or("pending", |s| s.status.as_str())
-            }),
-            Err(_) => String::new(),
-        };
         Ok(RunDetail {
-            graph,
             steps: steps
                 .into_iter()
                 .map(|s| StepRow {
@@ -467,8 +453,22 @@ pub fn RunPage() -> impl IntoView {
         move || (id(), version.get(), control.version().get()),
         |(id, _, _)| get_run(id),
     );
-    follow_live(run, version);
+    follow_live(
+        Signal::derive(move || run.get().and_then(Result::ok).map(|d| Following::of(&d))),
+        version,
+    );
     let control_error = action_error(control);
+    let statuses = Signal::derive(move || {
+        run.get()
+            .and_then(Result::ok)
+            .map(|d| {
+                d.steps
+                    .iter()
+                    .map(|s| (s.id.clone(), s.status.as_str().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
     view! {
         <Title text="Run"/>
         <p class="text-sm"><A href="/runs" attr:class="text-indigo-600 hover:underline dark:text-indigo-400">"← All runs"</A></p>
@@ -482,6 +482,17 @@ pub fn RunPage() -> impl IntoView {
                     }.into_any(),
                     Err(err) => view! { <p role="alert" class="mt-6 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
                 }
+            })}
+        </Transition>
+        // Drawn once per run; the statuses follow the run's events.
+        {move || view! { <RunCanvas run=id() statuses/> }}
+        <Transition>
+            {move || Suspend::new(async move {
+                run.await.ok().map(|detail| view! {
+                    <ol class="mt-6 space-y-3" aria-label="Steps">
+                        {detail.steps.into_iter().map(|s| view! { <StepItem step=s/> }).collect_view()}
+                    </ol>
+                })
             })}
         </Transition>
     }
@@ -517,13 +528,6 @@ fn RunView(
             <summary class="cursor-pointer text-slate-600 dark:text-slate-400">"Input"</summary>
             <pre class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-3 text-xs dark:bg-slate-800">{detail.input.clone()}</pre>
         </details>
-        {(!detail.graph.is_empty()).then(|| view! {
-            <section class="mt-6 overflow-x-auto rounded-xl border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900"
-                aria-label="Workflow graph" data-testid="run-graph" inner_html=detail.graph.clone()></section>
-        })}
-        <ol class="mt-6 space-y-3" aria-label="Steps">
-            {detail.steps.into_iter().map(|s| view! { <StepItem step=s/> }).collect_view()}
-        </ol>
     }
 }
 
@@ -551,10 +555,30 @@ fn StepItem(step: StepRow) -> impl IntoView {
     }
 }
 
-/// In the browser: while the run is unfinished, follow its event stream and reload the
-/// detail when events arrive (bursts coalesce into one reload).
+/// Which run to follow and where its page is: the stream continues after
+/// `last_event_id`, and stops once the run has finished.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Following {
+    pub run_id: String,
+    pub finished: bool,
+    pub last_event_id: i64,
+}
+
+impl Following {
+    pub fn of(detail: &RunDetail) -> Self {
+        Following {
+            run_id: detail.id.clone(),
+            finished: detail.status.is_finished(),
+            last_event_id: detail.last_event_id,
+        }
+    }
+}
+
+/// In the browser: while the run is unfinished, follow its event stream and bump
+/// `version` when events arrive (bursts coalesce into one bump), so the page reloads
+/// what it shows of the run.
 #[cfg(feature = "hydrate")]
-fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64>) {
+pub fn follow_live(run: Signal<Option<Following>>, version: RwSignal<u64>) {
     use send_wrapper::SendWrapper;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
@@ -572,18 +596,21 @@ fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64
     let current: StoredValue<Option<SendWrapper<Follow>>> = StoredValue::new(None);
     let reload_pending = StoredValue::new(false);
     Effect::new(move |_| {
-        let Some(Ok(detail)) = run.get() else { return };
+        let Some(detail) = run.get() else {
+            current.set_value(None);
+            return;
+        };
         let following = current.with_value(|f| f.as_ref().map(|f| f.run_id.clone()));
-        if detail.status.is_finished() {
+        if detail.finished {
             current.set_value(None);
             return;
         }
-        if following.as_deref() == Some(detail.id.as_str()) {
+        if following.as_deref() == Some(detail.run_id.as_str()) {
             return;
         }
         let url = format!(
             "/api/v1/runs/{}/events?after={}",
-            detail.id, detail.last_event_id
+            detail.run_id, detail.last_event_id
         );
         let Ok(source) = web_sys::EventSource::new(&url) else {
             return;
@@ -596,8 +623,9 @@ fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64
                 reload_pending.set_value(true);
                 set_timeout(
                     move || {
-                        reload_pending.set_value(false);
-                        version.update(|v| *v += 1);
+                        if reload_pending.try_set_value(false).is_none() {
+                            version.try_update(|v| *v += 1);
+                        }
                     },
                     std::time::Duration::from_millis(150),
                 );
@@ -607,7 +635,7 @@ fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64
                 .add_event_listener_with_callback(kind.as_str(), listener.as_ref().unchecked_ref());
         }
         current.set_value(Some(SendWrapper::new(Follow {
-            run_id: detail.id.clone(),
+            run_id: detail.run_id.clone(),
             source,
             _listener: listener,
         })));
@@ -616,4 +644,4 @@ fn follow_live(run: Resource<Result<RunDetail, AppError>>, version: RwSignal<u64
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn follow_live(_run: Resource<Result<RunDetail, AppError>>, _version: RwSignal<u64>) {}
+pub fn follow_live(_run: Signal<Option<Following>>, _version: RwSignal<u64>) {}

@@ -5,7 +5,7 @@
 mod builder;
 pub mod graph;
 
-pub use builder::BuilderPage;
+pub use builder::{BuilderPage, RunCanvas};
 
 use crate::error::AppError;
 use crate::shell::form::{BUTTON_CLASS, SECONDARY_BUTTON_CLASS};

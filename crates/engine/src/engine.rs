@@ -4,13 +4,12 @@
 use crate::dag::Dag;
 use crate::definition::WorkflowDefinition;
 use crate::exec::Executors;
-use crate::layout::Layout;
 use crate::runner::{Runner, RunnerConfig};
 use crate::secrets::Secrets;
 use crate::workflows::{WorkflowError, Workflows};
 use aura_store::{
     NewRun, NewStep, Principal, Run, RunEvent, RunFilter, RunStatus, RunSummary, StepRun,
-    StepStatus, Store,
+    StepStatus, Store, WorkflowVersion,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -34,7 +33,7 @@ pub struct RunSignal {
 
 /// Graphs by (workflow id, version).
 type DagCache = HashMap<(String, i64), Arc<Dag>>;
-type LayoutCache = HashMap<(String, i64), Arc<Layout>>;
+type LayoutCache = HashMap<(String, i64), Arc<aura_types::StepPositions>>;
 
 /// Shared by every runner and request handler of a process. Cloning is cheap.
 /// A page of runs, and where the next one starts.
@@ -65,8 +64,8 @@ pub struct Engine {
     signals: broadcast::Sender<RunSignal>,
     /// Each workflow version's graph, built once: versions never change.
     dags: Arc<Mutex<DagCache>>,
-    /// Drawn versions (run pages), the most recent [`LAYOUTS_KEPT`], and the one permit
-    /// that lets one layout compute at a time.
+    /// Laid-out versions (those saved without positions), the most recent
+    /// [`LAYOUTS_KEPT`], and the one permit that lets one layout compute at a time.
     layouts: Arc<(Mutex<LayoutCache>, tokio::sync::Semaphore)>,
     /// Users' workflow secrets; without them, templates cannot read `secrets`.
     secrets: Option<Secrets>,
@@ -294,12 +293,34 @@ impl Engine {
         self.run(owner, run_id).await
     }
 
-    /// The layout of the version `run` executes, for drawing it. Versions never change, so
-    /// each is laid out once and kept. A 1,000-step layout takes about 0.2 s of CPU: it
-    /// runs off the async workers, one at a time, so a big workflow's run page cannot take
-    /// every core from other users' requests.
-    pub async fn run_layout(&self, run: &Run) -> Result<Arc<Layout>, WorkflowError> {
-        let key = (run.workflow_id.clone(), run.workflow_version);
+    /// A workflow version with where each of its steps is drawn: the positions saved with
+    /// it, and for steps without one, the layered layout's. Versions never change, so each
+    /// is laid out once and kept. A 1,000-step layout takes about 0.2 s of CPU: it runs off
+    /// the async workers, one at a time, so a big workflow's page cannot take every core
+    /// from other users' requests.
+    pub async fn drawing(
+        &self,
+        owner: &Principal,
+        workflow_id: &str,
+        version: i64,
+    ) -> Result<
+        (
+            WorkflowVersion,
+            WorkflowDefinition,
+            aura_types::StepPositions,
+        ),
+        WorkflowError,
+    > {
+        let (row, definition) = self.workflows.version(owner, workflow_id, version).await?;
+        let mut positions = crate::read_layout(row.layout.as_deref());
+        if definition
+            .steps
+            .iter()
+            .all(|s| positions.contains_key(&s.id))
+        {
+            return Ok((row, definition, positions));
+        }
+        let key = (workflow_id.to_owned(), version);
         let (kept, permits) = &*self.layouts;
         let cached = || {
             kept.lock()
@@ -307,31 +328,36 @@ impl Engine {
                 .get(&key)
                 .cloned()
         };
-        if let Some(found) = cached() {
-            return Ok(found);
+        let laid = match cached() {
+            Some(found) => found,
+            None => {
+                let _permit = permits
+                    .acquire()
+                    .await
+                    .map_err(|e| WorkflowError::Unexpected(e.into()))?;
+                // Another request may have laid it out while this one waited.
+                match cached() {
+                    Some(found) => found,
+                    None => {
+                        let copy = definition.clone();
+                        let laid = tokio::task::spawn_blocking(move || crate::layout(&copy))
+                            .await
+                            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
+                        let laid = Arc::new(laid.positions());
+                        let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                        if kept.len() >= LAYOUTS_KEPT {
+                            kept.clear();
+                        }
+                        kept.insert(key, laid.clone());
+                        laid
+                    }
+                }
+            }
+        };
+        for (step, at) in laid.iter() {
+            positions.entry(step.clone()).or_insert(*at);
         }
-        let _permit = permits
-            .acquire()
-            .await
-            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
-        // Another request may have laid it out while this one waited.
-        if let Some(found) = cached() {
-            return Ok(found);
-        }
-        let (_, definition) = self
-            .workflows
-            .owned_version(&run.owner_id, &run.workflow_id, run.workflow_version)
-            .await?;
-        let layout = tokio::task::spawn_blocking(move || crate::layout(&definition))
-            .await
-            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
-        let layout = Arc::new(layout);
-        let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= LAYOUTS_KEPT {
-            kept.clear();
-        }
-        kept.insert(key, layout.clone());
-        Ok(layout)
+        Ok((row, definition, positions))
     }
 
     /// Lays `definition` out for the builder ("Tidy up", and workflows saved without

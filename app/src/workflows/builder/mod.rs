@@ -9,6 +9,7 @@
 mod canvas;
 mod form;
 mod panel;
+mod run;
 mod state;
 
 use super::graph::{Graph, StepDiff, diff};
@@ -25,6 +26,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use panel::StepPanel;
+use run::{RunBar, Watch};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use state::{Builder, View};
@@ -62,7 +64,7 @@ pub async fn open_workflow(id: String, version: Option<i64>) -> Result<BuilderDo
     respond(async move {
         let principal = principal()?;
         let s = services();
-        let schemas = StepKind::ALL
+        let schemas: Vec<(StepKind, Value)> = StepKind::ALL
             .iter()
             .map(|k| (*k, aura_engine::config_schema(*k)))
             .collect();
@@ -89,22 +91,8 @@ pub async fn open_workflow(id: String, version: Option<i64>) -> Result<BuilderDo
             });
         }
         let current = s.workflows.get(&principal, &id).await?;
-        let (row, definition) = s
-            .workflows
-            .version(&principal, &id, version.unwrap_or(current.current_version))
-            .await?;
-        let mut positions = aura_engine::read_layout(row.layout.as_deref());
-        if definition
-            .steps
-            .iter()
-            .any(|s| !positions.contains_key(&s.id))
-        {
-            // Saved without (some) positions: lay those steps out, keep the rest.
-            let laid = s.engine.tidy(definition.clone()).await?;
-            for (step, at) in laid {
-                positions.entry(step).or_insert(at);
-            }
-        }
+        let at = version.unwrap_or(current.current_version);
+        let (row, definition, positions) = s.engine.drawing(&principal, &id, at).await?;
         Ok(BuilderDoc {
             id: Some(current.id),
             name: current.name,
@@ -114,6 +102,34 @@ pub async fn open_workflow(id: String, version: Option<i64>) -> Result<BuilderDo
             definition,
             positions,
             schemas,
+        })
+    })
+    .await
+}
+
+/// The workflow version run `id` executes, drawn as the builder draws it (read-only),
+/// even when the workflow has since been deleted.
+#[server(prefix = "/api", endpoint = "runs/drawing")]
+pub async fn run_drawing(id: String) -> Result<BuilderDoc, AppError> {
+    use crate::server::{principal, respond, services};
+    respond(async move {
+        let principal = principal()?;
+        let s = services();
+        let run = s.engine.run(&principal, &id).await?;
+        let (row, definition, positions) = s
+            .engine
+            .drawing(&principal, &run.workflow_id, run.workflow_version)
+            .await?;
+        Ok(BuilderDoc {
+            id: Some(run.workflow_id),
+            name: String::new(),
+            description: String::new(),
+            version: row.version,
+            // Never editable here.
+            current_version: -1,
+            definition,
+            positions,
+            schemas: Vec::new(),
         })
     })
     .await
@@ -255,6 +271,7 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
     let conflict = RwSignal::new(None::<Conflict>);
     let toasts = use_toasts();
     let navigate = use_navigate();
+    let watch = Watch::new();
 
     // The server's objections, asked for shortly after each pause in editing.
     let checks = StoredValue::new(0_u64);
@@ -606,6 +623,7 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
                 </div>
             })}
         </div>
+        {(!read_only).then(|| view! { <RunBar watch workflow=wf_id dirty version/> })}
         <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400" data-testid="save-error">{move || save_error.get()}</p>
         {move || conflict.get().map(|c| {
             let theirs_version = c.theirs.version;
@@ -651,11 +669,35 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
         <div class="mt-3 grid gap-3 lg:grid-cols-[9rem_minmax(0,1fr)_18rem]" class:hidden=move || tab.get() != Tab::Canvas>
             {if read_only { view! { <div></div> }.into_any() } else { view! { <Palette b/> }.into_any() }}
             <div>
-                <Canvas b/>
+                <Canvas b statuses=watch.statuses()/>
                 <Problems b/>
             </div>
-            <StepPanel b schemas/>
+            <StepPanel b schemas steps=watch.steps()/>
         </div>
+    }
+}
+
+/// A run's workflow version on the read-only canvas, each step showing its status in
+/// the run. Loaded once per run; `statuses` follow the run as it moves.
+#[component]
+pub fn RunCanvas(run: String, statuses: Signal<HashMap<String, String>>) -> impl IntoView {
+    let doc = Resource::new(move || run.clone(), run_drawing);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Drawing the workflow…"</p> }>
+            {move || Suspend::new(async move {
+                match doc.await {
+                    Ok(doc) => {
+                        let b = Builder::new(Graph::from_definition(&doc.definition, &doc.positions), true);
+                        view! {
+                            <section class="mt-6" aria-label="Workflow graph" data-testid="run-graph">
+                                <Canvas b statuses/>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(err) => view! { <p class="mt-6 text-sm text-slate-500">{format!("The workflow cannot be drawn: {err}")}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

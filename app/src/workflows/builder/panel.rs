@@ -6,6 +6,7 @@ use super::super::graph::{BRANCHES, Link};
 use super::canvas::step_label;
 use super::form::ConfigForm;
 use super::state::Builder;
+use crate::runs::StepRow;
 use crate::shell::form::SECONDARY_BUTTON_CLASS;
 use aura_types::StepKind;
 use aura_types::definition::RetryPolicy;
@@ -17,7 +18,12 @@ const SMALL_INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 
 const DANGER_BUTTON: &str = "inline-flex items-center justify-center rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
 
 #[component]
-pub fn StepPanel(b: Builder, schemas: StoredValue<HashMap<StepKind, Value>>) -> impl IntoView {
+pub fn StepPanel(
+    b: Builder,
+    schemas: StoredValue<HashMap<StepKind, Value>>,
+    /// Each step of the run being watched, if any.
+    steps: Signal<HashMap<String, StepRow>>,
+) -> impl IntoView {
     let count = move || b.selected.with(|s| s.len());
     view! {
         <aside class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900" aria-labelledby="step-panel-title" data-testid="step-panel">
@@ -26,7 +32,10 @@ pub fn StepPanel(b: Builder, schemas: StoredValue<HashMap<StepKind, Value>>) -> 
                 // typing in the form does neither, so focus stays put.
                 b.reloads.track();
                 match (count(), b.single()) {
-                    (1, Some(id)) => single(b, id, schemas).into_any(),
+                    (1, Some(id)) => view! {
+                        <StepInRun id=id.clone() steps/>
+                        {single(b, id, schemas)}
+                    }.into_any(),
                     (0, _) => view! {
                         <h2 id="step-panel-title" class="text-sm font-semibold">"Step"</h2>
                         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
@@ -302,5 +311,28 @@ fn Edges(b: Builder, id: String, kind: StepKind) -> impl IntoView {
                 </div>
             })}
         </section>
+    }
+}
+
+/// The selected step in the run being watched: its status, error, log and output.
+#[component]
+fn StepInRun(id: String, steps: Signal<HashMap<String, StepRow>>) -> impl IntoView {
+    let step = Memo::new(move |_| steps.with(|s| s.get(&id).cloned()));
+    move || {
+        step.get().map(|s| {
+            view! {
+                <section class="mb-4 rounded-md border border-slate-200 p-3 text-sm dark:border-slate-700" aria-label="This step in the run" data-testid="step-run">
+                    <p class="font-medium">{format!("In this run: {}", s.status.as_str())}
+                        {(s.attempt > 1).then(|| format!(" (attempt {})", s.attempt))}</p>
+                    {s.error.map(|e| view! { <p class="mt-1 text-red-700 dark:text-red-300">{e}</p> })}
+                    {(!s.log.is_empty()).then(|| view! {
+                        <pre class="mt-2 max-h-40 overflow-auto rounded bg-slate-950 p-2 text-xs text-slate-100" aria-label="Log">{s.log.clone()}</pre>
+                    })}
+                    {s.output.map(|o| view! {
+                        <pre class="mt-2 max-h-40 overflow-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-800" aria-label="Output">{o}</pre>
+                    })}
+                </section>
+            }
+        })
     }
 }
