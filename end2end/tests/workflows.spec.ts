@@ -174,29 +174,50 @@ test("a save after someone else's shows both sides and keeps both as versions", 
   expect(versions.data.map((v: { version: number }) => v.version)).toEqual([3, 2, 1]);
 });
 
-test("an older version opens read-only and can be restored as the newest", async ({ page }) => {
+test("the history compares a version with the canvas, opens it read-only, and restores it as the newest", async ({ page }) => {
   await signUp(page, "Version Vic");
   const id = await createWorkflow(page, "Versioned", [
-    { id: "first", type: "template", config: { template: "one" } },
+    { id: "first", type: "template", config: { template: "one" }, next: [{ to: "gone" }] },
+    { id: "gone", type: "template", config: { template: "bye" } },
   ]);
   const update = await page.request.put(`/api/v1/workflows/${id}`, {
     data: {
       name: "Versioned",
-      definition: { steps: [{ id: "second", type: "template", config: { template: "two" } }] },
+      definition: {
+        steps: [
+          { id: "first", type: "template", config: { template: "one, changed" }, next: [{ to: "second" }] },
+          { id: "second", type: "template", config: { template: "two" } },
+        ],
+      },
       expected_version: 1,
     },
   });
   expect(update.status()).toBe(200);
 
-  await page.goto(`/workflows/${id}?version=1`);
+  await page.goto(`/workflows/${id}`);
   await hydrated(page);
+  await page.getByRole("tab", { name: "History" }).click();
+  const versions = page.getByTestId("versions");
+  await expect(versions.getByRole("listitem")).toHaveCount(2);
+  await expect(versions.getByRole("listitem").first()).toContainText("Version 2 (on the canvas)");
+  await expect(versions.getByRole("listitem").last()).toContainText("by Version Vic");
+  await page.getByRole("button", { name: "Compare version 1 with the canvas" }).click();
+  await expect(page.getByTestId("comparison")).toContainText("Since version 1: added second; changed first; removed gone.");
+  await expect(node(page, "second")).toHaveAttribute("data-mark", "added");
+  await expect(node(page, "first")).toHaveAttribute("data-mark", "changed");
+  await page.getByRole("button", { name: "Clear the comparison" }).click();
+  await expect(node(page, "first")).not.toHaveAttribute("data-mark", /./);
+
+  await page.getByRole("tab", { name: "History" }).click();
+  await page.getByRole("link", { name: "Open version 1" }).click();
+  await expect(page).toHaveURL(new RegExp(`/workflows/${id}\\?version=1$`));
   await expect(page.getByRole("note")).toContainText("You are looking at version 1");
-  await expect(node(page, "first")).toBeVisible();
+  await expect(node(page, "gone")).toBeVisible();
   await expect(page.getByRole("button", { name: "Save", exact: true })).toHaveCount(0);
   await page.getByRole("button", { name: "Restore version 1 as version 3" }).click();
   await expect(page).toHaveURL(new RegExp(`/workflows/${id}$`));
   await expect(page.getByTestId("builder-status")).toHaveText("Version 3 · saved");
-  await expect(node(page, "first")).toBeVisible();
+  await expect(node(page, "gone")).toBeVisible();
 });
 
 test("a run started from the builder shows each step's status live, and its output on the step", async ({ page }) => {

@@ -608,8 +608,10 @@ pub fn follow_live(run: Signal<Option<Following>>, version: RwSignal<u64>) {
         if following.as_deref() == Some(detail.run_id.as_str()) {
             return;
         }
+        // The server ends the stream once the run has finished, so closing it here never
+        // cuts a request short.
         let url = format!(
-            "/api/v1/runs/{}/events?after={}",
+            "/api/v1/runs/{}/events?after={}&until=finished",
             detail.run_id, detail.last_event_id
         );
         let Ok(source) = web_sys::EventSource::new(&url) else {

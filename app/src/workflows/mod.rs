@@ -34,6 +34,8 @@ pub struct WorkflowDetail {
 pub struct VersionRow {
     pub version: i64,
     pub saved: String,
+    /// Who saved it.
+    pub by: String,
     pub definition: String,
 }
 
@@ -102,6 +104,9 @@ pub async fn workflow_versions(id: String) -> Result<Vec<VersionRow>, AppError> 
             .map(|v| VersionRow {
                 version: v.version,
                 saved: crate::server::format_millis(v.created_at),
+                by: v
+                    .created_by_name
+                    .unwrap_or_else(|| "a deleted account".to_owned()),
                 definition: pretty(&v.definition),
             })
             .collect())

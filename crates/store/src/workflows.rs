@@ -30,6 +30,8 @@ pub struct WorkflowVersion {
     pub created_by: Option<String>,
     pub created_at: i64,
     pub layout: Option<String>,
+    /// The saver's display name, while their account exists.
+    pub created_by_name: Option<String>,
 }
 
 /// What a save writes: name, description and the (already validated) definition.
@@ -44,8 +46,8 @@ pub struct WorkflowDraft {
 
 const WORKFLOW_COLUMNS: &str = "w.id, w.owner_id, w.name, w.description, w.current_version, \
      w.created_at, w.updated_at, v.definition, v.layout";
-const VERSION_COLUMNS: &str =
-    "v.workflow_id, v.version, v.definition, v.created_by, v.created_at, v.layout";
+const VERSION_COLUMNS: &str = "v.workflow_id, v.version, v.definition, v.created_by, \
+     v.created_at, v.layout, u.display_name AS created_by_name";
 
 impl Store {
     /// Creates a workflow and its version 1 in one transaction.
@@ -153,6 +155,7 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT {VERSION_COLUMNS} \
              FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id \
+             LEFT JOIN users u ON u.id = v.created_by \
              WHERE v.workflow_id = $1 AND w.owner_id = $2 ORDER BY v.version DESC"
         ))
         .bind(id)
@@ -170,6 +173,7 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT {VERSION_COLUMNS} \
              FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id \
+             LEFT JOIN users u ON u.id = v.created_by \
              WHERE v.workflow_id = $1 AND w.owner_id = $2 AND v.version = $3"
         ))
         .bind(id)

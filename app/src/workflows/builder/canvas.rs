@@ -739,7 +739,7 @@ fn node_view(
     };
     let text = id.clone();
     view! {
-        <div node_ref=el data-node=id data-status=move || status.get() tabindex="0" role="button"
+        <div node_ref=el data-node=id data-status=move || status.get() data-mark=move || mark.get() tabindex="0" role="button"
             aria-pressed=move || selected.get().to_string() aria-label=label class=class
             title=move || found.with(|f| f.join("\n"))>
             <Show when=move || detailed.get()>

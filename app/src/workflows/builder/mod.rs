@@ -8,6 +8,7 @@
 
 mod canvas;
 mod form;
+mod history;
 mod panel;
 mod run;
 mod state;
@@ -20,6 +21,7 @@ use crate::shell::toast::use_toasts;
 use aura_types::definition::WorkflowDefinition;
 use aura_types::{StepKind, StepPositions};
 use canvas::{Canvas, STEP_DRAG_TYPE, step_label};
+use history::{Comparison, History};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -223,6 +225,7 @@ pub fn BuilderPage() -> impl IntoView {
 enum Tab {
     Canvas,
     Json,
+    History,
 }
 
 /// A save refused because someone saved first: their version, and what each side
@@ -272,6 +275,10 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
     let watch = Watch::new();
+    let comparison = RwSignal::new(None::<Comparison>);
+    let marks = Signal::derive(move || {
+        comparison.with(|c| c.as_ref().map(|c| c.marks.clone()).unwrap_or_default())
+    });
 
     // The server's objections, asked for shortly after each pause in editing.
     let checks = StoredValue::new(0_u64);
@@ -613,6 +620,10 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
                     on:click=move |_| tab.set(Tab::Canvas)>"Canvas"</button>
                 <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::Json).to_string() class=move || tab_class(Tab::Json)
                     on:click=open_json>"Edit as JSON"</button>
+                {doc.id.is_some().then(|| view! {
+                    <button type="button" role="tab" aria-selected=move || (tab.get() == Tab::History).to_string() class=move || tab_class(Tab::History)
+                        on:click=move |_| tab.set(Tab::History)>"History"</button>
+                })}
             </div>
             {(!read_only).then(|| view! {
                 <div class="ml-auto flex flex-wrap items-center gap-2">
@@ -656,6 +667,18 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
         {move || b.notice.get().map(|n| view! {
             <p class="mt-2 rounded-md bg-slate-100 px-3 py-1.5 text-sm text-slate-700 dark:bg-slate-800 dark:text-slate-200" aria-hidden="true">{n}</p>
         })}
+        {doc.id.clone().map(|workflow| view! {
+            <Show when=move || tab.get() == Tab::History>
+                <History b workflow=workflow.clone() shown=doc.version comparison on_compared=Callback::new(move |_| tab.set(Tab::Canvas))/>
+            </Show>
+        })}
+        {move || comparison.get().map(|c| view! {
+            <p class="mt-2 flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-1.5 text-sm dark:border-sky-900 dark:bg-sky-950" data-testid="comparison" role="status">
+                <span>{c.summary()}</span>
+                <span class="text-xs text-slate-500">"Added steps are ringed green, changed ones amber."</span>
+                <button type="button" class="text-sm text-indigo-700 hover:underline dark:text-indigo-300" on:click=move |_| comparison.set(None)>"Clear the comparison"</button>
+            </p>
+        })}
         <div class="mt-3" class:hidden=move || tab.get() != Tab::Json>
             <label for="workflow-json" class="block text-sm font-medium">"Workflow definition (JSON)"</label>
             <textarea id="workflow-json" rows="24" spellcheck="false" readonly=read_only aria-describedby="workflow-json-error"
@@ -669,7 +692,7 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
         <div class="mt-3 grid gap-3 lg:grid-cols-[9rem_minmax(0,1fr)_18rem]" class:hidden=move || tab.get() != Tab::Canvas>
             {if read_only { view! { <div></div> }.into_any() } else { view! { <Palette b/> }.into_any() }}
             <div>
-                <Canvas b statuses=watch.statuses()/>
+                <Canvas b statuses=watch.statuses() marks/>
                 <Problems b/>
             </div>
             <StepPanel b schemas steps=watch.steps()/>
