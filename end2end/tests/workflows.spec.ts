@@ -106,6 +106,15 @@ test("keyboard only: add a step, connect it, delete one, undo", async ({ page })
   await page.getByRole("button", { name: "Add a Template step" }).focus();
   await page.keyboard.press("Enter");
   await expect(node(page, "template")).toBeFocused();
+  // Template fields offer the upstream steps' outputs as you type.
+  const template = page.getByLabel("Template", { exact: true });
+  await template.focus();
+  await page.keyboard.press("Control+a");
+  await page.keyboard.type("Got {{ steps.sc");
+  await expect(page.getByRole("option", { name: "steps.script.output" })).toBeVisible();
+  await page.keyboard.press("Enter");
+  await page.keyboard.type(" }}");
+  await expect(template).toHaveValue("Got {{ steps.script.output }}");
 
   // Connect start → template from the step panel.
   await node(page, "start").focus();

@@ -259,6 +259,30 @@ impl Graph {
         false
     }
 
+    /// The steps that always run before `id` (its ancestors), in definition order: what
+    /// its templates may read as `steps.<id>.output`.
+    pub fn upstream(&self, id: &str) -> Vec<String> {
+        let mut before: HashMap<&str, Vec<&str>> = HashMap::new();
+        for l in &self.links {
+            before
+                .entry(l.to.as_str())
+                .or_default()
+                .push(l.from.as_str());
+        }
+        let mut seen = HashSet::new();
+        let mut stack = before.get(id).cloned().unwrap_or_default();
+        while let Some(at) = stack.pop() {
+            if seen.insert(at) {
+                stack.extend(before.get(at).into_iter().flatten());
+            }
+        }
+        self.nodes
+            .iter()
+            .filter(|n| seen.contains(n.id.as_str()))
+            .map(|n| n.id.clone())
+            .collect()
+    }
+
     /// Adds the edge `from → to`, refusing loops, duplicates, and a branch that does not
     /// fit the source's type.
     pub fn connect(
@@ -591,6 +615,15 @@ mod tests {
             .map(|e| e.branch.clone().unwrap())
             .collect();
         assert_eq!(out_of_b, ["true", "false"]);
+    }
+
+    #[test]
+    fn upstream_steps_are_the_ancestors_in_definition_order() {
+        let mut g = chain();
+        g.append(StepKind::Http, None);
+        assert_eq!(g.upstream("c"), ["a", "b"]);
+        assert!(g.upstream("a").is_empty());
+        assert!(g.upstream("http").is_empty());
     }
 
     #[test]

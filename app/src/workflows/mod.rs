@@ -9,6 +9,7 @@ pub use builder::{BuilderPage, RunCanvas};
 
 use crate::error::AppError;
 use crate::shell::form::{BUTTON_CLASS, SECONDARY_BUTTON_CLASS};
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -206,10 +207,10 @@ pub fn WorkflowsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading workflows…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(rows) if rows.is_empty() => view! {
+                    Ok(rows) if rows.is_empty() => EitherOf3::A(view! {
                         <p class=PANEL data-testid="workflows-empty">"No workflows yet. Press “New workflow” to draw the first one."</p>
-                    }.into_any(),
-                    Ok(rows) => view! {
+                    }),
+                    Ok(rows) => EitherOf3::B(view! {
                         <ul class=format!("{PANEL} divide-y divide-slate-100 dark:divide-slate-800") aria-label="Workflows">
                             {rows.into_iter().map(|w| {
                                 let title = w.name.clone();
@@ -229,8 +230,8 @@ pub fn WorkflowsPage() -> impl IntoView {
                                 </li>
                             }}).collect_view()}
                         </ul>
-                    }.into_any(),
-                    Err(err) => view! { <p role="alert" class="mt-6 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
+                    }),
+                    Err(err) => EitherOf3::C(view! { <p role="alert" class="mt-6 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }),
                 }
             })}
         </Transition>

@@ -7,6 +7,7 @@
 //! for an `enum`, one line per entry for a map of strings, a nested group for an object
 //! with properties, and JSON for anything else.
 
+use leptos::either::{Either, EitherOf3, EitherOf7};
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
@@ -147,6 +148,8 @@ pub fn ConfigForm(
     on_change: Callback<Value>,
     error_of: Callback<String, Option<String>>,
     read_only: bool,
+    /// What template fields offer as the user types: `input…` and upstream outputs.
+    completions: Signal<Vec<String>>,
 ) -> impl IntoView {
     let current = StoredValue::new(config);
     let root = StoredValue::new(schema.clone());
@@ -154,65 +157,94 @@ pub fn ConfigForm(
         current.update_value(|v| *v = with_field(std::mem::take(v), &path, new));
         on_change.run(current.get_value());
     };
-    fields(
-        step,
+    let ctx = Context {
         root,
-        &schema,
-        Vec::new(),
         current,
-        set,
         error_of,
         read_only,
-    )
+        completions,
+    };
+    fields(step, schema, ctx, set)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn fields(
-    step: String,
+/// What every field of one form shares.
+#[derive(Clone, Copy)]
+struct Context {
     root: StoredValue<Value>,
-    schema: &Value,
-    prefix: Path,
     current: StoredValue<Value>,
-    set: impl Fn(Path, Option<Value>) + Copy + Send + Sync + 'static,
     error_of: Callback<String, Option<String>>,
     read_only: bool,
-) -> AnyView {
-    properties(schema)
-        .into_iter()
-        .map(|(name, prop, required)| {
-            let mut path = prefix.clone();
-            path.push(name.clone());
-            let prop = root.with_value(|r| resolve(r, &prop).clone());
-            field(
-                step.clone(),
-                root,
-                name,
-                prop,
-                required,
-                path,
-                current,
-                set,
-                error_of,
-                read_only,
-            )
-        })
-        .collect_view()
-        .into_any()
+    completions: Signal<Vec<String>>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The form's fields; an object with properties (a map's `step`) is a group of fields
+/// one level deep. Deeper objects are edited as JSON, which keeps the view types finite
+/// (and out of `AnyView`, whose async hydration code would cost WASM).
+fn fields(
+    step: String,
+    schema: Value,
+    ctx: Context,
+    set: impl Fn(Path, Option<Value>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    properties(&schema)
+        .into_iter()
+        .map(|(name, prop, required)| {
+            let prop = ctx.root.with_value(|r| resolve(r, &prop).clone());
+            let path = vec![name.clone()];
+            if type_of(&prop).0 == Some("object") && prop.get("properties").is_some() {
+                let id = format!("cfg-{step}-{name}-help");
+                let described = id.clone();
+                let description = prop
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let inner = properties(&prop)
+                    .into_iter()
+                    .map(|(child, child_prop, child_required)| {
+                        let child_prop = ctx.root.with_value(|r| resolve(r, &child_prop).clone());
+                        let mut child_path = path.clone();
+                        child_path.push(child.clone());
+                        field(
+                            step.clone(),
+                            child,
+                            child_prop,
+                            child_required,
+                            child_path,
+                            ctx,
+                            set,
+                        )
+                    })
+                    .collect_view();
+                Either::Left(view! {
+                    <fieldset class="mt-3 rounded-md border border-slate-200 p-3 dark:border-slate-700" aria-describedby=described>
+                        <legend class="px-1 text-sm font-medium">{label_of(&name)}</legend>
+                        <p id=id class="text-xs text-slate-500">{description}</p>
+                        {inner}
+                    </fieldset>
+                })
+            } else {
+                Either::Right(field(step.clone(), name, prop, required, path, ctx, set))
+            }
+        })
+        .collect_view()
+}
+
 fn field(
     step: String,
-    root: StoredValue<Value>,
     name: String,
     prop: Value,
     required: bool,
     path: Path,
-    current: StoredValue<Value>,
+    ctx: Context,
     set: impl Fn(Path, Option<Value>) + Copy + Send + Sync + 'static,
-    error_of: Callback<String, Option<String>>,
-    read_only: bool,
-) -> AnyView {
+) -> impl IntoView {
+    let Context {
+        current,
+        error_of,
+        read_only,
+        ..
+    } = ctx;
     let dotted = path.join(".");
     let id = format!("cfg-{step}-{}", path.join("-"));
     let help_id = format!("{id}-help");
@@ -247,7 +279,7 @@ fn field(
             .collect()
     });
 
-    let input: AnyView = match (kind, choices) {
+    let input = match (kind, choices) {
         (_, Some(choices)) => {
             let now = existing
                 .as_ref()
@@ -255,7 +287,7 @@ fn field(
                 .unwrap_or_default()
                 .to_owned();
             let path = path.clone();
-            view! {
+            EitherOf7::A(view! {
                 <select id=id.clone() class=FIELD aria-describedby=describedby.clone() aria-invalid=invalid disabled=read_only
                     on:change=move |ev| set(path.clone(), Some(Value::String(event_target_value(&ev))))>
                     {choices.into_iter().map(|c| {
@@ -263,8 +295,7 @@ fn field(
                         view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
                     }).collect_view()}
                 </select>
-            }
-            .into_any()
+            })
         }
         (Some("string"), None) => {
             let now = existing
@@ -272,11 +303,9 @@ fn field(
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            let path = path.clone();
-            let on_input = move |ev: leptos::ev::Event| {
-                let text = event_target_value(&ev);
+            let typed = move |path: Path, text: String| {
                 set(
-                    path.clone(),
+                    path,
                     if text.is_empty() && nullable {
                         None
                     } else {
@@ -284,20 +313,29 @@ fn field(
                     },
                 );
             };
-            if template || code {
-                let rows = if code { "6" } else { "3" };
-                view! {
-                    <textarea id=id.clone() rows=rows spellcheck="false" class=format!("{FIELD} font-mono") aria-describedby=describedby.clone()
-                        aria-invalid=invalid readonly=read_only data-template=template.then_some("") on:input=on_input prop:value=now.clone()>{now.clone()}</textarea>
-                }
-                .into_any()
+            let on_input = {
+                let path = path.clone();
+                move |ev: leptos::ev::Event| typed(path.clone(), event_target_value(&ev))
+            };
+            EitherOf7::B(if template {
+                let path = path.clone();
+                let on_text = Callback::new(move |text: String| typed(path.clone(), text));
+
+                EitherOf3::A(view! {
+                    <TemplateArea id=id.clone() now describedby=describedby.clone() invalid=Signal::derive(invalid)
+                        read_only on_text completions=ctx.completions/>
+                })
+            } else if code {
+                EitherOf3::B(view! {
+                    <textarea id=id.clone() rows="6" spellcheck="false" class=format!("{FIELD} font-mono") aria-describedby=describedby.clone()
+                        aria-invalid=invalid readonly=read_only on:input=on_input prop:value=now.clone()>{now.clone()}</textarea>
+                })
             } else {
-                view! {
+                EitherOf3::C(view! {
                     <input id=id.clone() type="text" class=FIELD aria-describedby=describedby.clone() aria-invalid=invalid readonly=read_only
                         prop:value=now.clone() value=now on:input=on_input/>
-                }
-                .into_any()
-            }
+                })
+            })
         }
         (Some("integer" | "number"), None) => {
             let now = existing
@@ -307,7 +345,7 @@ fn field(
                 .unwrap_or_default();
             let integer = kind == Some("integer");
             let path = path.clone();
-            view! {
+            EitherOf7::C(view! {
                 <input id=id.clone() type="number" step=if integer { "1" } else { "any" } min=prop.get("minimum").map(|m| m.to_string())
                     class=FIELD aria-describedby=describedby.clone() aria-invalid=invalid readonly=read_only value=now.clone() prop:value=now
                     on:input=move |ev| {
@@ -324,23 +362,21 @@ fn field(
                             set(path.clone(), Some(n));
                         }
                     }/>
-            }
-            .into_any()
+            })
         }
         (Some("boolean"), None) if !nullable => {
             let now = existing.as_ref().and_then(Value::as_bool).unwrap_or(false);
             let path = path.clone();
-            view! {
+            EitherOf7::D(view! {
                 <input id=id.clone() type="checkbox" class="mt-2 h-4 w-4 rounded border-slate-300" aria-describedby=describedby.clone()
                     checked=now disabled=read_only
                     on:change=move |ev| set(path.clone(), Some(Value::Bool(event_target_checked(&ev))))/>
-            }
-            .into_any()
+            })
         }
         (Some("boolean"), None) => {
             let now = existing.as_ref().and_then(Value::as_bool);
             let path = path.clone();
-            view! {
+            EitherOf7::E(view! {
                 <select id=id.clone() class=FIELD aria-describedby=describedby.clone() disabled=read_only
                     on:change=move |ev| set(path.clone(), match event_target_value(&ev).as_str() {
                         "yes" => Some(Value::Bool(true)),
@@ -351,8 +387,7 @@ fn field(
                     <option value="yes" selected=now == Some(true)>"Yes"</option>
                     <option value="no" selected=now == Some(false)>"No"</option>
                 </select>
-            }
-            .into_any()
+            })
         }
         (Some("object"), None)
             if prop
@@ -363,32 +398,11 @@ fn field(
         {
             let now = lines_of(existing.as_ref());
             let path = path.clone();
-            view! {
+            EitherOf7::F(view! {
                 <textarea id=id.clone() rows="3" spellcheck="false" placeholder="Name: value, one per line" class=format!("{FIELD} font-mono")
                     aria-describedby=describedby.clone() aria-invalid=invalid readonly=read_only prop:value=now.clone()
                     on:input=move |ev| set(path.clone(), Some(map_of(&event_target_value(&ev))))>{now.clone()}</textarea>
-            }
-            .into_any()
-        }
-        (Some("object"), None) if prop.get("properties").is_some() => {
-            let inner = fields(
-                step.clone(),
-                root,
-                &prop,
-                path.clone(),
-                current,
-                set,
-                error_of,
-                read_only,
-            );
-            return view! {
-                <fieldset class="mt-3 rounded-md border border-slate-200 p-3 dark:border-slate-700">
-                    <legend class="px-1 text-sm font-medium">{label}</legend>
-                    <p id=help_id class="text-xs text-slate-500">{description}</p>
-                    {inner}
-                </fieldset>
-            }
-            .into_any();
+            })
         }
         _ => {
             // Anything the schema leaves open is edited as JSON; text that does not
@@ -399,7 +413,7 @@ fn field(
                 .unwrap_or_default();
             let bad = RwSignal::new(false);
             let path = path.clone();
-            view! {
+            EitherOf7::G(view! {
                 <textarea id=id.clone() rows="4" spellcheck="false" class=format!("{FIELD} font-mono") aria-describedby=describedby.clone()
                     aria-invalid=move || bad.get().to_string() readonly=read_only prop:value=now.clone()
                     on:input=move |ev| {
@@ -411,8 +425,7 @@ fn field(
                         }
                     }>{now.clone()}</textarea>
                 <p class="mt-1 text-xs text-amber-700 dark:text-amber-400" aria-live="polite">{move || bad.get().then_some("Not valid JSON yet; the last valid value is kept.")}</p>
-            }
-            .into_any()
+            })
         }
     };
     view! {
@@ -423,7 +436,130 @@ fn field(
             <p id=error_id role="alert" class="mt-1 text-xs text-red-600 dark:text-red-400">{error}</p>
         </div>
     }
-    .into_any()
+}
+
+/// The word being typed just before the caret: letters, digits, `_` and `.`.
+fn word_before(text: &str) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .last()
+        .map_or(text.len(), |(i, _)| i);
+    &text[start..]
+}
+
+/// A template field that offers `input…` and upstream steps' outputs as the user types:
+/// arrows choose, Enter or Tab takes one, Escape closes the list.
+#[component]
+fn TemplateArea(
+    id: String,
+    now: String,
+    describedby: String,
+    invalid: Signal<String>,
+    read_only: bool,
+    on_text: Callback<String>,
+    completions: Signal<Vec<String>>,
+) -> impl IntoView {
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    let matches = RwSignal::new(Vec::<String>::new());
+    let active = RwSignal::new(0_usize);
+    let list_id = format!("{id}-completions");
+    let option_id = {
+        let id = id.clone();
+        move |i: usize| format!("{id}-option-{i}")
+    };
+    // The text before the caret (the caret counts UTF-16 units) and after it.
+    let split = move || -> Option<(String, String)> {
+        let el = area.get_untracked()?;
+        let caret = el.selection_start().ok().flatten()? as usize;
+        let units: Vec<u16> = el.value().encode_utf16().collect();
+        let caret = caret.min(units.len());
+        Some((
+            String::from_utf16_lossy(&units[..caret]),
+            String::from_utf16_lossy(&units[caret..]),
+        ))
+    };
+    let refresh = move || {
+        let found = split()
+            .map(|(before, _)| {
+                let word = word_before(&before).to_owned();
+                if word.is_empty() {
+                    return Vec::new();
+                }
+                completions.with(|all| {
+                    all.iter()
+                        .filter(|c| c.starts_with(&word) && **c != word)
+                        .take(8)
+                        .cloned()
+                        .collect()
+                })
+            })
+            .unwrap_or_default();
+        matches.set(found);
+        active.set(0);
+    };
+    let accept = move |choice: String| {
+        let (Some(el), Some((before, after))) = (area.get_untracked(), split()) else {
+            return;
+        };
+        let kept = &before[..before.len() - word_before(&before).len()];
+        let text = format!("{kept}{choice}{after}");
+        el.set_value(&text);
+        let caret = (kept.encode_utf16().count() + choice.encode_utf16().count()) as u32;
+        let _ = el.set_selection_range(caret, caret);
+        matches.set(Vec::new());
+        on_text.run(text);
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let count = matches.with(Vec::len);
+        if count == 0 {
+            return;
+        }
+        match ev.key().as_str() {
+            "ArrowDown" => active.update(|a| *a = (*a + 1) % count),
+            "ArrowUp" => active.update(|a| *a = (*a + count - 1) % count),
+            "Enter" | "Tab" => {
+                if let Some(choice) = matches.with(|m| m.get(active.get_untracked()).cloned()) {
+                    accept(choice);
+                }
+            }
+            "Escape" => matches.set(Vec::new()),
+            _ => return,
+        }
+        ev.prevent_default();
+        ev.stop_propagation();
+    };
+    let active_option = {
+        let option_id = option_id.clone();
+        move || (!matches.with(Vec::is_empty)).then(|| option_id(active.get()))
+    };
+    view! {
+        <div class="relative">
+            <textarea id=id node_ref=area rows="3" spellcheck="false" class=format!("{FIELD} font-mono") aria-describedby=describedby
+                aria-invalid=invalid readonly=read_only data-template="" role="combobox" aria-autocomplete="list"
+                aria-expanded=move || (!matches.with(Vec::is_empty)).to_string() aria-controls=list_id.clone()
+                aria-activedescendant=active_option
+                on:input=move |ev| {
+                    on_text.run(event_target_value(&ev));
+                    refresh();
+                }
+                on:keydown=on_keydown
+                on:blur=move |_| matches.set(Vec::new())
+                prop:value=now.clone()>{now.clone()}</textarea>
+            <ul id=list_id role="listbox" aria-label="Completions"
+                class="absolute z-10 mt-1 max-h-48 w-full overflow-auto rounded-md border border-slate-200 bg-white py-1 font-mono text-xs shadow-lg empty:hidden dark:border-slate-700 dark:bg-slate-900">
+                {move || matches.get().into_iter().enumerate().map(|(i, m)| {
+                    let chosen = m.clone();
+                    view! {
+                        <li id=option_id(i) role="option" aria-selected=move || (active.get() == i).to_string()
+                            class="cursor-pointer px-2 py-1 aria-selected:bg-indigo-100 dark:aria-selected:bg-indigo-900"
+                            on:mousedown=move |ev| { ev.prevent_default(); accept(chosen.clone()); }>{m}</li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
+    }
 }
 
 #[cfg(test)]
@@ -458,5 +594,13 @@ mod tests {
             json!({ "Accept": "json", "X-Y": "1" })
         );
         assert_eq!(label_of("max_tokens"), "Max tokens");
+    }
+
+    #[test]
+    fn the_word_before_the_caret_stops_at_spaces_and_braces() {
+        assert_eq!(word_before("Hi {{ steps.fe"), "steps.fe");
+        assert_eq!(word_before("{{input"), "input");
+        assert_eq!(word_before("done "), "");
+        assert_eq!(word_before("naïve x.y"), "x.y");
     }
 }

@@ -7,6 +7,7 @@ use super::state::Builder;
 use crate::shell::form::SECONDARY_BUTTON_CLASS;
 use aura_types::StepPositions;
 use aura_types::definition::WorkflowDefinition;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use std::collections::HashMap;
@@ -96,7 +97,7 @@ pub fn History(
             <Suspense fallback=|| view! { <p class="mt-2 text-sm text-slate-500">"Loading versions…"</p> }>
                 {move || { let workflow = workflow.clone(); Suspend::new(async move {
                     match versions.await {
-                        Ok(rows) => view! {
+                        Ok(rows) => Either::Left(view! {
                             <ol class="mt-2 divide-y divide-slate-100 text-sm dark:divide-slate-800" data-testid="versions">
                                 {rows.into_iter().map(|row| {
                                     let href = format!("/workflows/{}?version={}", workflow, row.version);
@@ -119,8 +120,8 @@ pub fn History(
                                     }
                                 }).collect_view()}
                             </ol>
-                        }.into_any(),
-                        Err(err) => view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
+                        }),
+                        Err(err) => Either::Right(view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p> }),
                     }
                 })}}
             </Suspense>

@@ -22,6 +22,7 @@ use aura_types::definition::WorkflowDefinition;
 use aura_types::{StepKind, StepPositions};
 use canvas::{Canvas, STEP_DRAG_TYPE, step_label};
 use history::{Comparison, History};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -209,12 +210,14 @@ pub fn BuilderPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500" role="status">"Opening the workflow…"</p> }>
             {move || Suspend::new(async move {
                 match doc.await {
-                    Ok(doc) => view! { <Editor doc/> }.into_any(),
-                    Err(err) => view! {
+                    // `Either`, not `into_any`: an erased view also carries async
+                    // hydration for its whole tree, which costs WASM and is never used here.
+                    Ok(doc) => Either::Left(view! { <Editor doc/> }),
+                    Err(err) => Either::Right(view! {
                         <h1 class="text-2xl font-semibold">"Workflow"</h1>
                         <p role="alert" class="mt-4 text-sm text-red-600 dark:text-red-400">{err.to_string()}</p>
                         <A href="/workflows" attr:class=format!("{SECONDARY_BUTTON_CLASS} mt-4")>"Back to workflows"</A>
-                    }.into_any(),
+                    }),
                 }
             })}
         </Suspense>
@@ -634,7 +637,7 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
                 </div>
             })}
         </div>
-        {(!read_only).then(|| view! { <RunBar watch workflow=wf_id dirty version/> })}
+        {(!read_only).then(|| view! { <RunBar b watch workflow=wf_id dirty version/> })}
         <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400" data-testid="save-error">{move || save_error.get()}</p>
         {move || conflict.get().map(|c| {
             let theirs_version = c.theirs.version;
@@ -690,7 +693,7 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
             })}
         </div>
         <div class="mt-3 grid gap-3 lg:grid-cols-[9rem_minmax(0,1fr)_18rem]" class:hidden=move || tab.get() != Tab::Canvas>
-            {if read_only { view! { <div></div> }.into_any() } else { view! { <Palette b/> }.into_any() }}
+            {if read_only { Either::Left(view! { <div></div> }) } else { Either::Right(view! { <Palette b/> }) }}
             <div>
                 <Canvas b statuses=watch.statuses() marks/>
                 <Problems b/>
@@ -711,13 +714,13 @@ pub fn RunCanvas(run: String, statuses: Signal<HashMap<String, String>>) -> impl
                 match doc.await {
                     Ok(doc) => {
                         let b = Builder::new(Graph::from_definition(&doc.definition, &doc.positions), true);
-                        view! {
+                        Either::Left(view! {
                             <section class="mt-6" aria-label="Workflow graph" data-testid="run-graph">
                                 <Canvas b statuses/>
                             </section>
-                        }.into_any()
+                        })
                     }
-                    Err(err) => view! { <p class="mt-6 text-sm text-slate-500">{format!("The workflow cannot be drawn: {err}")}</p> }.into_any(),
+                    Err(err) => Either::Right(view! { <p class="mt-6 text-sm text-slate-500">{format!("The workflow cannot be drawn: {err}")}</p> }),
                 }
             })}
         </Suspense>
@@ -798,7 +801,7 @@ fn Problems(b: Builder) -> impl IntoView {
                 {move || b.problems.get().into_iter().map(|p: Problem| {
                     let text = format!("{}: {}", p.field, p.message);
                     match p.step {
-                        Some(step) => view! {
+                        Some(step) => Either::Left(view! {
                             <li>
                                 <button type="button" class="text-left text-red-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:text-red-300"
                                     on:click={
@@ -808,8 +811,8 @@ fn Problems(b: Builder) -> impl IntoView {
                                     <span class="font-mono">{step.clone()}</span>{format!(" — {text}")}
                                 </button>
                             </li>
-                        }.into_any(),
-                        None => view! { <li class="text-red-700 dark:text-red-300">{text}</li> }.into_any(),
+                        }),
+                        None => Either::Right(view! { <li class="text-red-700 dark:text-red-300">{text}</li> }),
                     }
                 }).collect_view()}
             </ul>

@@ -10,6 +10,7 @@ use crate::runs::StepRow;
 use crate::shell::form::SECONDARY_BUTTON_CLASS;
 use aura_types::StepKind;
 use aura_types::definition::RetryPolicy;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -32,17 +33,17 @@ pub fn StepPanel(
                 // typing in the form does neither, so focus stays put.
                 b.reloads.track();
                 match (count(), b.single()) {
-                    (1, Some(id)) => view! {
+                    (1, Some(id)) => EitherOf3::A(view! {
                         <StepInRun id=id.clone() steps/>
                         {single(b, id, schemas)}
-                    }.into_any(),
-                    (0, _) => view! {
+                    }),
+                    (0, _) => EitherOf3::B(view! {
                         <h2 id="step-panel-title" class="text-sm font-semibold">"Step"</h2>
                         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
                             {if b.read_only { "Select a step to see its settings." } else { "Select a step to edit it, or add one from the palette." }}
                         </p>
-                    }.into_any(),
-                    (n, _) => view! {
+                    }),
+                    (n, _) => EitherOf3::C(view! {
                         <h2 id="step-panel-title" class="text-sm font-semibold">{format!("{n} steps selected")}</h2>
                         {(!b.read_only).then(|| view! {
                             <div class="mt-3 flex flex-wrap gap-2">
@@ -50,17 +51,19 @@ pub fn StepPanel(
                                 <button type="button" class=DANGER_BUTTON on:click=move |_| b.delete_selection()>{format!("Delete {n} steps")}</button>
                             </div>
                         })}
-                    }.into_any(),
+                    }),
                 }
             }}
         </aside>
     }
 }
 
-fn single(b: Builder, id: String, schemas: StoredValue<HashMap<StepKind, Value>>) -> impl IntoView {
-    let Some(node) = b.graph.with_value(|g| g.node(&id).cloned()) else {
-        return ().into_any();
-    };
+fn single(
+    b: Builder,
+    id: String,
+    schemas: StoredValue<HashMap<StepKind, Value>>,
+) -> Option<impl IntoView> {
+    let node = b.graph.with_value(|g| g.node(&id).cloned())?;
     let kind = node.kind;
     let ro = b.read_only;
     let step_problems = {
@@ -154,8 +157,23 @@ fn single(b: Builder, id: String, schemas: StoredValue<HashMap<StepKind, Value>>
     let schema = schemas
         .with_value(|s| s.get(&kind).cloned())
         .unwrap_or(Value::Null);
+    let completions = {
+        let id = id.clone();
+        Signal::derive(move || {
+            b.links.track();
+            let mut offered = vec!["input".to_owned()];
+            offered.extend(b.input_keys.get().into_iter().map(|k| format!("input.{k}")));
+            offered.extend(
+                b.graph
+                    .with_value(|g| g.upstream(&id))
+                    .into_iter()
+                    .map(|u| format!("steps.{u}.output")),
+            );
+            offered
+        })
+    };
     let form_step = id.clone();
-    view! {
+    Some(view! {
         <h2 id="step-panel-title" class="text-sm font-semibold">{format!("{} step", step_label(kind))}</h2>
         <ul class="mt-2 space-y-1 text-xs text-red-600 dark:text-red-400" role="list" aria-label="Problems with this step">
             {move || step_problems().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
@@ -167,7 +185,7 @@ fn single(b: Builder, id: String, schemas: StoredValue<HashMap<StepKind, Value>>
             <p id="step-id-help" class="mt-1 text-xs text-slate-500">"Later steps read this step's output as "<code>{format!("steps.{id}.output")}</code>"."</p>
             <p id="step-id-error" role="alert" class="mt-1 text-xs text-red-600 dark:text-red-400">{move || rename_error.get()}</p>
         </div>
-        <ConfigForm step=form_step schema config=node.config.clone() on_change=on_config error_of read_only=ro/>
+        <ConfigForm step=form_step schema config=node.config.clone() on_change=on_config error_of read_only=ro completions/>
         <details class="mt-4">
             <summary class="cursor-pointer text-sm font-medium">"Retries and timeout"</summary>
             <div class="mt-2 grid grid-cols-2 gap-3">
@@ -220,8 +238,7 @@ fn single(b: Builder, id: String, schemas: StoredValue<HashMap<StepKind, Value>>
         {(!ro).then(|| view! {
             <button type="button" class=format!("{DANGER_BUTTON} mt-4 w-full") on:click=move |_| b.delete_selection()>"Delete step"</button>
         })}
-    }
-    .into_any()
+    })
 }
 
 /// The step's outgoing edges, each removable, and a form to add one.
@@ -270,9 +287,9 @@ fn Edges(b: Builder, id: String, kind: StepKind) -> impl IntoView {
                 {move || {
                     let list = outgoing();
                     if list.is_empty() {
-                        return view! { <li class="text-xs text-slate-500">"None: the run ends after this step."</li> }.into_any();
+                        return Either::Left(view! { <li class="text-xs text-slate-500">"None: the run ends after this step."</li> });
                     }
-                    list.into_iter().map(|l| {
+                    Either::Right(list.into_iter().map(|l| {
                         let text = match &l.branch {
                             Some(branch) => format!("{} (when {branch})", l.to),
                             None => l.to.clone(),
@@ -287,7 +304,7 @@ fn Edges(b: Builder, id: String, kind: StepKind) -> impl IntoView {
                                 })}
                             </li>
                         }
-                    }).collect_view().into_any()
+                    }).collect_view())
                 }}
             </ul>
             {(!b.read_only).then(|| view! {

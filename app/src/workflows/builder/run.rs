@@ -90,9 +90,18 @@ fn remember_input(workflow: &str, input: &str) {
     }
 }
 
-/// "Run…", its input dialog, and the banner of the run being watched.
+/// The top-level fields of a JSON object, sorted.
+fn keys_of(input: &str) -> Vec<String> {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(input)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// "Run…", its input dialog, and the banner of the run being watched. The remembered
+/// input's fields become template completions (`input.<field>`).
 #[component]
 pub fn RunBar(
+    b: super::state::Builder,
     watch: Watch,
     workflow: RwSignal<Option<String>>,
     dirty: Memo<bool>,
@@ -103,6 +112,15 @@ pub fn RunBar(
     let error = RwSignal::new(None::<String>);
     let starting = RwSignal::new(false);
     let textarea = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if let Some(id) = workflow.get() {
+            b.input_keys.set(
+                remembered_input(&id)
+                    .map(|i| keys_of(&i))
+                    .unwrap_or_default(),
+            );
+        }
+    });
     let show = move |_| {
         let Some(id) = workflow.get_untracked() else {
             return;
@@ -130,6 +148,7 @@ pub fn RunBar(
             match result {
                 Ok(run) => {
                     remember_input(&id, &text);
+                    b.input_keys.set(keys_of(&text));
                     watch.detail.set(None);
                     watch.run_id.set(Some(run));
                     open.set(false);

@@ -140,6 +140,8 @@ pub struct Builder {
     /// Bumped when the graph changes under the step form (undo, redo, JSON), which then
     /// reads its fields afresh.
     pub reloads: RwSignal<u64>,
+    /// The fields of the last run input, which template fields offer as `input.<key>`.
+    pub input_keys: RwSignal<Vec<String>>,
     /// A version being looked at, not edited.
     pub read_only: bool,
 }
@@ -171,6 +173,7 @@ impl Builder {
             clipboard: StoredValue::new(None),
             typing: StoredValue::new(None),
             reloads: RwSignal::new(0),
+            input_keys: RwSignal::new(Vec::new()),
             read_only,
         }
     }
