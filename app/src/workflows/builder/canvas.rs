@@ -652,6 +652,66 @@ pub fn Canvas(
 
 const ZOOM_BUTTON: &str = "rounded px-2 py-0.5 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:hover:bg-slate-800";
 
+/// How a node looks for its state. The server renders it as attributes; in the browser
+/// one effect per node sets what changed (one reactive site per node rather than one per
+/// attribute, which keeps the WASM smaller).
+#[derive(Clone, PartialEq)]
+struct Look {
+    class: String,
+    label: String,
+    title: String,
+    status: Option<String>,
+    mark: Option<&'static str>,
+    pressed: bool,
+}
+
+fn look(
+    id: &str,
+    kind: StepKind,
+    selected: bool,
+    found: &[String],
+    status: Option<String>,
+    mark: Option<&'static str>,
+) -> Look {
+    let ring = if selected {
+        "ring-4 ring-indigo-400/70"
+    } else if !found.is_empty() {
+        "ring-2 ring-red-500"
+    } else {
+        match mark {
+            Some("added") => "ring-4 ring-emerald-400/80",
+            Some(_) => "ring-4 ring-amber-400/80",
+            None => "",
+        }
+    };
+    let mut label = format!("Step {id}, {}", kind_label(kind));
+    if let Some(s) = &status {
+        label.push_str(&format!(", {s}"));
+    }
+    if !found.is_empty() {
+        let n = found.len();
+        label.push_str(&format!(", {n} problem{}", if n == 1 { "" } else { "s" }));
+    }
+    Look {
+        class: format!(
+            "absolute left-0 top-0 h-[52px] w-[176px] rounded-lg border-2 px-3 py-1.5 text-left shadow-sm cursor-grab focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-500 {} {ring}",
+            status_class(status.as_deref())
+        ),
+        label,
+        title: found.join("\n"),
+        status,
+        mark,
+        pressed: selected,
+    }
+}
+
+fn set_attr(el: &leptos::web_sys::Element, name: &str, value: Option<&str>) {
+    let _ = match value {
+        Some(v) => el.set_attribute(name, v),
+        None => el.remove_attribute(name),
+    };
+}
+
 fn node_view(
     b: Builder,
     cell: Cell,
@@ -661,7 +721,10 @@ fn node_view(
     many: bool,
 ) -> impl IntoView {
     let el = NodeRef::<Div>::new();
+    let detail = NodeRef::<Div>::new();
     let at = cell.at;
+    let id = cell.id.clone();
+    let kind = cell.node.with_untracked(|n| n.kind);
     Effect::new(move |_| {
         let p = at.get();
         if let Some(el) = el.get() {
@@ -669,26 +732,28 @@ fn node_view(
                 leptos::web_sys::HtmlElement::style(&el).set_property("transform", &translate(p));
         }
     });
-    let id = cell.id.clone();
-    let kind = cell.node.with_untracked(|n| n.kind);
-    let selected = {
-        let id = id.clone();
-        Memo::new(move |_| b.selected.with(|s| s.contains(&id)))
-    };
     // Past a few hundred steps, a node out of view or too small to read is a plain box.
-    let detailed = Memo::new(move |_| {
-        if !many {
-            return true;
-        }
+    let in_view = move || {
         let view = b.view.get();
         let size = b.size.get();
         let p = view.to_screen(at.get());
-        view.k >= READABLE_ZOOM
-            && p.x + NODE_WIDTH * view.k >= 0.0
-            && p.y + NODE_HEIGHT * view.k >= 0.0
-            && p.x <= size.x
-            && p.y <= size.y
-    });
+        !many
+            || (view.k >= READABLE_ZOOM
+                && p.x + NODE_WIDTH * view.k >= 0.0
+                && p.y + NODE_HEIGHT * view.k >= 0.0
+                && p.x <= size.x
+                && p.y <= size.y)
+    };
+    let detailed = untrack(in_view);
+    if many {
+        Effect::new(move |shown: Option<bool>| {
+            let now = in_view();
+            if let (true, Some(d)) = (shown != Some(now), detail.get()) {
+                let _ = d.class_list().toggle_with_force("hidden", !now);
+            }
+            now
+        });
+    }
     let found = {
         let id = id.clone();
         Memo::new(move |_| problems.with(|p| p.get(&id).cloned().unwrap_or_default()))
@@ -697,41 +762,36 @@ fn node_view(
         let id = id.clone();
         Memo::new(move |_| statuses.with(|s| s.get(&id).cloned()))
     };
-    let mark = {
-        let id = id.clone();
-        Memo::new(move |_| marks.with(|m| m.get(&id).copied()))
-    };
-    let class = move || {
-        let ring = if selected.get() {
-            "ring-4 ring-indigo-400/70"
-        } else if !found.with(Vec::is_empty) {
-            "ring-2 ring-red-500"
-        } else {
-            match mark.get() {
-                Some("added") => "ring-4 ring-emerald-400/80",
-                Some(_) => "ring-4 ring-amber-400/80",
-                None => "",
-            }
-        };
-        format!(
-            "absolute left-0 top-0 h-[52px] w-[176px] rounded-lg border-2 px-3 py-1.5 text-left shadow-sm cursor-grab focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-500 {} {ring}",
-            status_class(status.get().as_deref())
-        )
-    };
-    let label = {
+    let state = {
         let id = id.clone();
         move || {
-            let mut text = format!("Step {id}, {}", kind_label(kind));
-            if let Some(s) = status.get() {
-                text.push_str(&format!(", {s}"));
-            }
-            let n = found.with(Vec::len);
-            if n > 0 {
-                text.push_str(&format!(", {n} problem{}", if n == 1 { "" } else { "s" }));
-            }
-            text
+            look(
+                &id,
+                kind,
+                b.selected.with(|s| s.contains(&id)),
+                &found.get(),
+                status.get(),
+                marks.with(|m| m.get(&id).copied()),
+            )
         }
     };
+    let first = untrack(state.clone());
+    Effect::new(move |before: Option<Look>| {
+        let now = state();
+        if let (Some(el), true) = (el.get(), before.as_ref() != Some(&now)) {
+            el.set_class_name(&now.class);
+            set_attr(&el, "aria-label", Some(&now.label));
+            set_attr(
+                &el,
+                "aria-pressed",
+                Some(if now.pressed { "true" } else { "false" }),
+            );
+            set_attr(&el, "title", Some(&now.title));
+            set_attr(&el, "data-status", now.status.as_deref());
+            set_attr(&el, "data-mark", now.mark);
+        }
+        now
+    });
     let handles = if kind == StepKind::Condition {
         BRANCHES.to_vec()
     } else {
@@ -739,14 +799,13 @@ fn node_view(
     };
     let text = id.clone();
     view! {
-        <div node_ref=el data-node=id data-status=move || status.get() data-mark=move || mark.get() tabindex="0" role="button"
-            aria-pressed=move || selected.get().to_string() aria-label=label class=class
-            title=move || found.with(|f| f.join("\n"))>
-            <Show when=move || detailed.get()>
-                <span class="block truncate font-mono text-[13px] font-semibold">{text.clone()}</span>
+        <div node_ref=el data-node=id data-status=first.status data-mark=first.mark tabindex="0" role="button"
+            aria-pressed=first.pressed.to_string() aria-label=first.label class=first.class title=first.title>
+            <div node_ref=detail class=if detailed { "" } else { "hidden" }>
+                <span class="block truncate font-mono text-[13px] font-semibold">{text}</span>
                 <span class="flex items-center gap-1 text-[11px] text-slate-500 dark:text-slate-400">
                     {kind_label(kind)}
-                    {move || status.get().map(|s| view! { <span>{format!("· {s}")}</span> })}
+                    {move || status.get().map(|s| format!("· {s}"))}
                     {move || {
                         let n = found.with(Vec::len);
                         (n > 0).then(|| view! { <span class="ml-auto rounded bg-red-600 px-1 font-semibold text-white" data-testid="node-problems">{n}</span> })
@@ -767,37 +826,57 @@ fn node_view(
                         })}
                     }
                 }).collect_view())}
-            </Show>
+            </div>
         </div>
     }
 }
 
+fn edge_stroke(selected: bool, branch: Option<&str>) -> &'static str {
+    match (selected, branch) {
+        (true, _) => "stroke-indigo-500",
+        (false, Some("true")) => "stroke-emerald-500",
+        (false, Some(_)) => "stroke-rose-400",
+        (false, None) => "stroke-slate-400",
+    }
+}
+
+/// An edge: a visible path and a wide invisible one to click. One effect per edge keeps
+/// both in line with the nodes' positions and the selection.
 fn edge_view(b: Builder, link: Link) -> impl IntoView {
     let (Some(from), Some(to)) = (b.cell(&link.from), b.cell(&link.to)) else {
         return None;
     };
-    let branch = link.branch.clone();
-    let d = move || edge_path(from.at.get(), branch.as_deref(), to.at.get());
     let key = format!(
         "{} {} {}",
         link.from,
         link.to,
         link.branch.clone().unwrap_or_default()
     );
-    let selected = {
-        let link = link.clone();
-        Memo::new(move |_| b.selected_link.with(|l| l.as_ref() == Some(&link)))
+    let line = NodeRef::<leptos::svg::Path>::new();
+    let hit = NodeRef::<leptos::svg::Path>::new();
+    let state = move || {
+        let selected = b.selected_link.with(|l| l.as_ref() == Some(&link));
+        (
+            edge_path(from.at.get(), link.branch.as_deref(), to.at.get()),
+            selected,
+            edge_stroke(selected, link.branch.as_deref()),
+        )
     };
-    let stroke = move || match (selected.get(), link.branch.as_deref()) {
-        (true, _) => "stroke-indigo-500",
-        (false, Some("true")) => "stroke-emerald-500",
-        (false, Some(_)) => "stroke-rose-400",
-        (false, None) => "stroke-slate-400",
-    };
+    let (d, selected, stroke) = untrack(state.clone());
+    Effect::new(move |before: Option<(String, bool, &'static str)>| {
+        let now = state();
+        if let (Some(l), Some(h), true) = (line.get(), hit.get(), before.as_ref() != Some(&now)) {
+            let _ = l.set_attribute("d", &now.0);
+            let _ = h.set_attribute("d", &now.0);
+            let _ = l.set_attribute("stroke-width", if now.1 { "3" } else { "1.5" });
+            let _ = l.set_attribute("class", now.2);
+        }
+        now
+    });
     Some(view! {
         <g>
-            <path d=d.clone() fill="none" stroke-width=move || if selected.get() { "3" } else { "1.5" } class=stroke marker-end="url(#builder-arrow)"></path>
-            <path d=d data-link=key fill="none" stroke="transparent" stroke-width="12" class="pointer-events-auto cursor-pointer"></path>
+            <path node_ref=line d=d.clone() fill="none" stroke-width=if selected { "3" } else { "1.5" } class=stroke marker-end="url(#builder-arrow)"></path>
+            <path node_ref=hit d=d data-link=key fill="none" stroke="transparent" stroke-width="12" class="pointer-events-auto cursor-pointer"></path>
         </g>
     })
 }
@@ -825,6 +904,28 @@ fn Minimap(b: Builder) -> impl IntoView {
         let a = view.to_canvas(Point::default());
         (a, size.x / view.k, size.y / view.k)
     };
+    let boxes = move || {
+        b.edits.track();
+        b.graph.with_value(|g| {
+            let mut out = String::new();
+            for n in &g.nodes {
+                out.push_str(&format!(
+                    r#"<rect x="{}" y="{}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="8"></rect>"#,
+                    n.at.x, n.at.y
+                ));
+            }
+            out
+        })
+    };
+    let outline = NodeRef::<leptos::svg::Rect>::new();
+    Effect::new(move |_| {
+        let (a, w, h) = visible();
+        if let Some(r) = outline.get() {
+            for (name, value) in [("x", a.x), ("y", a.y), ("width", w), ("height", h)] {
+                let _ = r.set_attribute(name, &value.to_string());
+            }
+        }
+    });
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let centre = move |ev: leptos::ev::PointerEvent| {
         ev.stop_propagation();
@@ -855,11 +956,9 @@ fn Minimap(b: Builder) -> impl IntoView {
     view! {
         <svg node_ref=svg viewBox=view_box class="absolute bottom-2 right-2 h-28 w-44 cursor-pointer rounded-md border border-slate-200 bg-white/90 shadow-sm dark:border-slate-700 dark:bg-slate-900/90"
             role="img" aria-label="Minimap" data-testid="minimap" on:pointerdown=centre>
-            <For each=move || b.cells.get() key=|c| c.id.clone() let(cell)>
-                <rect x=move || cell.at.get().x y=move || cell.at.get().y width=NODE_WIDTH height=NODE_HEIGHT rx="8" class="fill-slate-300 dark:fill-slate-600"></rect>
-            </For>
-            <rect x=move || visible().0.x y=move || visible().0.y width=move || visible().1 height=move || visible().2
-                fill="none" stroke-width="2" vector-effect="non-scaling-stroke" class="stroke-indigo-500"></rect>
+            // The steps as markup, redrawn after each edit (a drag shows when it ends).
+            <g class="fill-slate-300 dark:fill-slate-600" inner_html=boxes></g>
+            <rect node_ref=outline fill="none" stroke-width="2" vector-effect="non-scaling-stroke" class="stroke-indigo-500"></rect>
         </svg>
     }
 }
