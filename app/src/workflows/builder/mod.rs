@@ -514,11 +514,8 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
     };
 
     let restore = {
-        let save = save.clone();
         move |_| {
-            // Saving an old version's graph as the newest one; this view stays read-only
-            // until the page shows the new version.
-            let _ = &save;
+            // Saves the old version's graph as the newest one, then opens it.
             let id = wf_id.get_untracked();
             let (definition, layout) = b.graph.with_value(|g| {
                 (
