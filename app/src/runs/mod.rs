@@ -56,6 +56,16 @@ pub struct RunDetail {
     pub last_event_id: i64,
 }
 
+impl RunDetail {
+    /// Each step's status, by step id, as the canvas shows them.
+    pub fn statuses(&self) -> std::collections::HashMap<String, String> {
+        self.steps
+            .iter()
+            .map(|s| (s.id.clone(), s.status.as_str().to_owned()))
+            .collect()
+    }
+}
+
 /// Longest output shown inline; the REST API has the whole value.
 #[cfg(feature = "ssr")]
 const MAX_OUTPUT_CHARS: usize = 4_000;
@@ -459,15 +469,12 @@ pub fn RunPage() -> impl IntoView {
     );
     let control_error = action_error(control);
     let statuses = Signal::derive(move || {
-        run.get()
-            .and_then(Result::ok)
-            .map(|d| {
-                d.steps
-                    .iter()
-                    .map(|s| (s.id.clone(), s.status.as_str().to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        run.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(RunDetail::statuses)
+                .unwrap_or_default()
+        })
     });
     view! {
         <Title text="Run"/>

@@ -48,16 +48,8 @@ impl Watch {
 
     pub fn statuses(self) -> Signal<HashMap<String, String>> {
         Signal::derive(move || {
-            self.detail.with(|d| {
-                d.as_ref()
-                    .map(|d| {
-                        d.steps
-                            .iter()
-                            .map(|s| (s.id.clone(), s.status.as_str().to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            })
+            self.detail
+                .with(|d| d.as_ref().map(RunDetail::statuses).unwrap_or_default())
         })
     }
 
