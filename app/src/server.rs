@@ -189,6 +189,10 @@ impl From<aura_engine::WorkflowError> for AppError {
                 message: "Someone saved a newer version of this workflow. Reload it, reapply your change and save again.".into(),
             },
             WorkflowError::InvalidState(message) => AppError::InvalidState { message },
+            WorkflowError::Busy(message) => AppError::Throttled {
+                message,
+                retry_after_secs: 1,
+            },
             WorkflowError::Unexpected(err) => unexpected(err),
         }
     }

@@ -250,3 +250,31 @@ async fn moving_steps_rewrites_positions_without_a_new_version() {
         other => panic!("expected the layout to be refused, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn each_user_has_one_layout_in_progress_at_a_time() {
+    let app = spawn_app().await;
+    let owner = user(&app, "ada@example.com").await;
+    let other = user(&app, "bob@example.com").await;
+    let steps: Vec<_> = (0..200)
+        .map(|i| json!({ "id": format!("s{i}"), "type": "template", "config": { "template": "x" },
+                         "next": if i < 199 { json!([{ "to": format!("s{}", i + 1) }]) } else { json!([]) } }))
+        .collect();
+    let big: WorkflowDefinition = serde_json::from_value(json!({ "steps": steps })).unwrap();
+    let small = input("x", "y").definition;
+
+    // While Ada's first layout is queued or computing, her second is refused at once;
+    // Bob's waits for the slot and is made.
+    let (first, second, theirs) = tokio::join!(
+        app.engine.tidy(&owner, big.clone()),
+        app.engine.tidy(&owner, big.clone()),
+        app.engine.tidy(&other, small.clone()),
+    );
+    assert_eq!(first.unwrap().len(), 200);
+    let busy = second.unwrap_err();
+    assert!(matches!(busy, WorkflowError::Busy(_)), "{busy:?}");
+    assert_eq!(aura_app::error::AppError::from(busy).status(), 429);
+    assert_eq!(theirs.unwrap().len(), 1);
+    // Her turn is free again once the first is done.
+    assert!(app.engine.tidy(&owner, small).await.is_ok());
+}

@@ -67,6 +67,9 @@ pub struct Engine {
     /// Laid-out versions (those saved without positions), the most recent
     /// [`LAYOUTS_KEPT`], and the one permit that lets one layout compute at a time.
     layouts: Arc<(Mutex<LayoutCache>, tokio::sync::Semaphore)>,
+    /// Users with a layout queued or computing: one each, so nobody can fill the one
+    /// layout slot's queue and make everyone else wait behind them.
+    laying_out: Arc<Mutex<std::collections::HashSet<String>>>,
     /// Users' workflow secrets; without them, templates cannot read `secrets`.
     secrets: Option<Secrets>,
 }
@@ -74,6 +77,51 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// The layered layout of `definition`, off the async workers.
+async fn lay_out(
+    definition: WorkflowDefinition,
+) -> Result<aura_types::StepPositions, WorkflowError> {
+    tokio::task::spawn_blocking(move || crate::layout(&definition).positions())
+        .await
+        .map_err(|e| WorkflowError::Unexpected(e.into()))
+}
+
+/// A user's one layout in progress; dropping it frees their turn.
+struct LayoutTurn {
+    users: Arc<Mutex<std::collections::HashSet<String>>>,
+    user: String,
+}
+
+impl LayoutTurn {
+    fn take(
+        users: &Arc<Mutex<std::collections::HashSet<String>>>,
+        user: &str,
+    ) -> Result<Self, WorkflowError> {
+        let fresh = users
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user.to_owned());
+        if !fresh {
+            return Err(WorkflowError::Busy(
+                "A layout you asked for is still being made; try again in a moment.".to_owned(),
+            ));
+        }
+        Ok(LayoutTurn {
+            users: users.clone(),
+            user: user.to_owned(),
+        })
+    }
+}
+
+impl Drop for LayoutTurn {
+    fn drop(&mut self) {
+        self.users
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.user);
     }
 }
 
@@ -92,6 +140,7 @@ impl Engine {
             signals: broadcast::channel(1024).0,
             dags: Arc::default(),
             layouts: Arc::new((Mutex::default(), tokio::sync::Semaphore::new(1))),
+            laying_out: Arc::default(),
             secrets: None,
         }
     }
@@ -331,6 +380,7 @@ impl Engine {
         let laid = match cached() {
             Some(found) => found,
             None => {
+                let _turn = LayoutTurn::take(&self.laying_out, owner.user_id())?;
                 let _permit = permits
                     .acquire()
                     .await
@@ -339,11 +389,7 @@ impl Engine {
                 match cached() {
                     Some(found) => found,
                     None => {
-                        let copy = definition.clone();
-                        let laid = tokio::task::spawn_blocking(move || crate::layout(&copy))
-                            .await
-                            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
-                        let laid = Arc::new(laid.positions());
+                        let laid = Arc::new(lay_out(definition.clone()).await?);
                         let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
                         if kept.len() >= LAYOUTS_KEPT {
                             kept.clear();
@@ -361,10 +407,11 @@ impl Engine {
     }
 
     /// Lays `definition` out for the builder ("Tidy up", and workflows saved without
-    /// positions). Shares the run pages' single layout slot, so a user sending large
-    /// graphs waits for it rather than taking every core.
+    /// positions). Shares the run pages' single layout slot, and each user may have one
+    /// layout queued or computing at a time (`Busy` otherwise).
     pub async fn tidy(
         &self,
+        owner: &Principal,
         definition: WorkflowDefinition,
     ) -> Result<aura_types::StepPositions, WorkflowError> {
         if definition.steps.len() > crate::validate::MAX_STEPS {
@@ -377,15 +424,13 @@ impl Engine {
                 ),
             }]));
         }
+        let _turn = LayoutTurn::take(&self.laying_out, owner.user_id())?;
         let (_, permits) = &*self.layouts;
         let _permit = permits
             .acquire()
             .await
             .map_err(|e| WorkflowError::Unexpected(e.into()))?;
-        let layout = tokio::task::spawn_blocking(move || crate::layout(&definition))
-            .await
-            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
-        Ok(layout.positions())
+        lay_out(definition).await
     }
 
     /// The graph of the version a run executes; built once per version.

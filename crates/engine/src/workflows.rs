@@ -17,6 +17,9 @@ pub enum WorkflowError {
     /// Someone saved a newer version since the caller loaded it.
     #[error("the workflow was changed by someone else")]
     Conflict,
+    /// The caller already has one of these in progress; they may try again shortly.
+    #[error("{0}")]
+    Busy(String),
     /// The run is not in a state that allows this (cancelling a finished run, say).
     #[error("{0}")]
     InvalidState(String),

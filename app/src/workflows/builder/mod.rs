@@ -180,10 +180,10 @@ pub async fn check_workflow(name: String, definition: String) -> Result<Vec<Prob
 pub async fn tidy_workflow(definition: String) -> Result<StepPositions, AppError> {
     use crate::server::{principal, respond, services};
     respond(async move {
-        principal()?;
+        let principal = principal()?;
         Ok(services()
             .engine
-            .tidy(parse_definition(&definition)?)
+            .tidy(&principal, parse_definition(&definition)?)
             .await?)
     })
     .await
