@@ -67,7 +67,7 @@ pub struct Engine {
     /// Laid-out versions (those saved without positions), the most recent
     /// [`LAYOUTS_KEPT`], and the one permit that lets one layout compute at a time.
     layouts: Arc<(Mutex<LayoutCache>, tokio::sync::Semaphore)>,
-    /// Users with a layout queued or computing: one each, so nobody can fill the one
+    /// Users with a "Tidy up" queued or computing: one each, so nobody can fill the one
     /// layout slot's queue and make everyone else wait behind them.
     laying_out: Arc<Mutex<std::collections::HashSet<String>>>,
     /// Users' workflow secrets; without them, templates cannot read `secrets`.
@@ -380,7 +380,8 @@ impl Engine {
         let laid = match cached() {
             Some(found) => found,
             None => {
-                let _turn = LayoutTurn::take(&self.laying_out, owner.user_id())?;
+                // No per-user turn here: one page render may ask twice at once, and a
+                // drawing must not fail; each version is laid out once and kept.
                 let _permit = permits
                     .acquire()
                     .await
@@ -408,7 +409,7 @@ impl Engine {
 
     /// Lays `definition` out for the builder ("Tidy up", and workflows saved without
     /// positions). Shares the run pages' single layout slot, and each user may have one
-    /// layout queued or computing at a time (`Busy` otherwise).
+    /// of these queued or computing at a time (`Busy` otherwise).
     pub async fn tidy(
         &self,
         owner: &Principal,

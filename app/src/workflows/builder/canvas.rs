@@ -17,6 +17,9 @@ use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use std::collections::{HashMap, HashSet};
 
+/// The id of the server's stylesheet that places the nodes before the WASM runs.
+const OPENING_STYLE: &str = "builder-opening";
+
 /// The MIME type a palette entry is dragged with.
 pub const STEP_DRAG_TYPE: &str = "application/x-aura-step";
 
@@ -576,13 +579,26 @@ pub fn Canvas(
     };
 
     // Only the server's page needs the stylesheet (and only it has the nonce that lets it
-    // apply): rendered there and matched while hydrating, never on a client-side visit.
-    let first_paint = cfg!(feature = "ssr")
-        || Owner::current_shared_context().is_some_and(|sc| sc.during_hydration());
+    // apply). The browser renders it exactly when it is hydrating the server's element,
+    // which it finds in the document: hydration may finish after Leptos' hydration pass
+    // (a suspended page), so "are we hydrating" is no test. Once hydrated, the element
+    // loses its id, so a later client-side visit renders none.
+    #[cfg(feature = "ssr")]
+    let first_paint = true;
+    #[cfg(not(feature = "ssr"))]
+    let first_paint = document().get_element_by_id(OPENING_STYLE).is_some();
     let opening = first_paint.then(|| {
         let nonce = leptos::nonce::use_nonce();
         let css = opening_css(&b);
-        view! { <style nonce=nonce inner_html=css></style> }
+        view! { <style id=OPENING_STYLE nonce=nonce inner_html=css></style> }
+    });
+    Effect::new(move |_| {
+        if let (true, Some(el)) = (
+            viewport.get().is_some(),
+            document().get_element_by_id(OPENING_STYLE),
+        ) {
+            let _ = el.remove_attribute("id");
+        }
     });
     let statuses = statuses.unwrap_or_else(|| Signal::derive(HashMap::new));
     let marks = marks.unwrap_or_else(|| Signal::derive(HashMap::new));
