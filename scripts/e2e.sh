@@ -3,6 +3,8 @@
 # runs the Playwright suite in Chromium, and stops the server.
 #   scripts/e2e.sh             debug build (quick to rebuild while developing)
 #   scripts/e2e.sh --release   the release build that `make run` serves (what `make test` uses)
+# Every front-end build needs `--split`: the builder and run pages are a lazily loaded WASM
+# chunk, and without the split step the page cannot load.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -10,9 +12,9 @@ profile=debug
 if [[ "${1:-}" == "--release" ]]; then
   profile=release
   shift
-  cargo leptos build --release
+  cargo leptos build --release --split
 else
-  cargo leptos build
+  cargo leptos build --split
 fi
 
 start_aura "$profile"

@@ -3,5 +3,5 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 scripts/bootstrap.sh
-cargo leptos build --release
+cargo leptos build --release --split
 exec "$CARGO_TARGET_DIR/release/aura"

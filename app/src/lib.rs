@@ -21,7 +21,8 @@ pub mod workflows;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::hooks::use_location;
+use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -46,13 +47,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, after hydration: mark the page as interactive so
-    // end-to-end tests (and anyone debugging) can tell SSR-only from hydrated.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/aura.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Aura".to_owned() } else { format!("{page} · Aura") }/>
@@ -68,9 +62,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("projects") view=projects::ProjectsPage/>
                         <Route path=path!("projects/:id") view=projects::EditorPage/>
                         <Route path=path!("workflows") view=workflows::WorkflowsPage/>
-                        <Route path=path!("workflows/:id") view=workflows::BuilderPage/>
+                        <Route path=path!("workflows/:id") view={Lazy::<CanvasPage>::new()}/>
                         <Route path=path!("runs") view=runs::RunsPage/>
-                        <Route path=path!("runs/:id") view=runs::RunPage/>
+                        <Route path=path!("runs/:id") view={Lazy::<CanvasPage>::new()}/>
                         <Route path=path!("audit") view=audit::AuditPage/>
                         <Route path=path!("settings") view=settings::SettingsPage/>
                         <Route path=path!("models") view=settings::models::ModelsPage/>
@@ -79,5 +73,35 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </Router>
         </shell::toast::ToastRegion>
+    }
+}
+
+/// The two pages that draw the workflow canvas: the builder and a run's page. Their code
+/// is one WASM chunk, loaded when either opens, so other pages never download it. One
+/// chunk rather than one per page: wasm-bindgen 0.2.130 cannot process code that two
+/// lazy chunks share, and these two share the canvas.
+enum CanvasPage {
+    Builder,
+    Run,
+}
+
+#[lazy_route]
+impl LazyRoute for CanvasPage {
+    fn data() -> Self {
+        if use_location()
+            .pathname
+            .with_untracked(|path| path.starts_with("/runs/"))
+        {
+            Self::Run
+        } else {
+            Self::Builder
+        }
+    }
+
+    fn view(this: Self) -> AnyView {
+        match this {
+            CanvasPage::Builder => view! { <workflows::BuilderPage/> }.into_any(),
+            CanvasPage::Run => view! { <runs::RunPage/> }.into_any(),
+        }
     }
 }

@@ -1,7 +1,20 @@
 //! The WASM entry point: hydrates the server-rendered page with `aura_app::App`.
+//!
+//! Hydration is asynchronous because the builder and run pages are a lazily loaded chunk
+//! (`cargo leptos build --split`): on those pages it waits for the chunk. Once the whole
+//! page is hydrated, `<body>` gets `data-hydrated`, so end-to-end tests (and anyone
+//! debugging) can tell a server-rendered page from an interactive one.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(aura_app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), aura_app::App)
+            .await
+            .forget();
+        let _ = body.set_attribute("data-hydrated", "");
+    });
 }

@@ -593,7 +593,10 @@ pub fn follow_live(run: Signal<Option<Following>>, version: RwSignal<u64>) {
     struct Follow {
         run_id: String,
         source: web_sys::EventSource,
-        _listener: Closure<dyn Fn(web_sys::MessageEvent)>,
+        // `dyn FnMut()`, the signature the editor's closures have: the run and builder
+        // pages are a lazily loaded chunk, and wasm-bindgen 0.2.130 cannot bind a closure
+        // signature that only such a chunk uses. The listener ignores the event anyway.
+        _listener: Closure<dyn FnMut()>,
     }
     impl Drop for Follow {
         fn drop(&mut self) {
@@ -624,21 +627,20 @@ pub fn follow_live(run: Signal<Option<Following>>, version: RwSignal<u64>) {
         let Ok(source) = web_sys::EventSource::new(&url) else {
             return;
         };
-        let listener =
-            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
-                if reload_pending.get_value() {
-                    return;
-                }
-                reload_pending.set_value(true);
-                set_timeout(
-                    move || {
-                        if reload_pending.try_set_value(false).is_none() {
-                            version.try_update(|v| *v += 1);
-                        }
-                    },
-                    std::time::Duration::from_millis(150),
-                );
-            });
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if reload_pending.get_value() {
+                return;
+            }
+            reload_pending.set_value(true);
+            set_timeout(
+                move || {
+                    if reload_pending.try_set_value(false).is_none() {
+                        version.try_update(|v| *v += 1);
+                    }
+                },
+                std::time::Duration::from_millis(150),
+            );
+        });
         for kind in EventKind::ALL {
             let _ = source
                 .add_event_listener_with_callback(kind.as_str(), listener.as_ref().unchecked_ref());
