@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+mod chunks;
 mod dashboard;
 pub mod error;
 pub mod markup;
@@ -21,8 +22,7 @@ pub mod workflows;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::hooks::use_location;
-use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -34,7 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                <HydrationScripts options=options.clone()/>
+                <chunks::Preloads options/>
                 <MetaTags/>
             </head>
             <body class="antialiased">
@@ -62,9 +63,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("projects") view=projects::ProjectsPage/>
                         <Route path=path!("projects/:id") view=projects::EditorPage/>
                         <Route path=path!("workflows") view=workflows::WorkflowsPage/>
-                        <Route path=path!("workflows/:id") view={Lazy::<CanvasPage>::new()}/>
+                        <Route path=path!("workflows/:id") view={Lazy::<chunks::BuilderRoute>::new()}/>
                         <Route path=path!("runs") view=runs::RunsPage/>
-                        <Route path=path!("runs/:id") view={Lazy::<CanvasPage>::new()}/>
+                        <Route path=path!("runs/:id") view={Lazy::<chunks::RunRoute>::new()}/>
                         <Route path=path!("audit") view=audit::AuditPage/>
                         <Route path=path!("settings") view=settings::SettingsPage/>
                         <Route path=path!("models") view=settings::models::ModelsPage/>
@@ -73,35 +74,5 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </Router>
         </shell::toast::ToastRegion>
-    }
-}
-
-/// The two pages that draw the workflow canvas: the builder and a run's page. Their code
-/// is one WASM chunk, loaded when either opens, so other pages never download it. One
-/// chunk rather than one per page: wasm-bindgen 0.2.130 cannot process code that two
-/// lazy chunks share, and these two share the canvas.
-enum CanvasPage {
-    Builder,
-    Run,
-}
-
-#[lazy_route]
-impl LazyRoute for CanvasPage {
-    fn data() -> Self {
-        if use_location()
-            .pathname
-            .with_untracked(|path| path.starts_with("/runs/"))
-        {
-            Self::Run
-        } else {
-            Self::Builder
-        }
-    }
-
-    fn view(this: Self) -> AnyView {
-        match this {
-            CanvasPage::Builder => view! { <workflows::BuilderPage/> }.into_any(),
-            CanvasPage::Run => view! { <runs::RunPage/> }.into_any(),
-        }
     }
 }
