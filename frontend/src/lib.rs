@@ -1,7 +1,7 @@
 //! The WASM entry point: hydrates the server-rendered page with `aura_app::App`.
 //!
-//! Hydration is asynchronous because the builder and run pages are a lazily loaded chunk
-//! (`cargo leptos build --split`): on those pages it waits for the chunk. Once the whole
+//! Hydration is asynchronous because the builder and run pages are lazily loaded chunks
+//! (`cargo leptos build --split`): on those pages it waits for them. Once the whole
 //! page is hydrated, `<body>` gets `data-hydrated`, so end-to-end tests (and anyone
 //! debugging) can tell a server-rendered page from an interactive one.
 

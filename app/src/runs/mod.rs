@@ -594,8 +594,8 @@ pub fn follow_live(run: Signal<Option<Following>>, version: RwSignal<u64>) {
         run_id: String,
         source: web_sys::EventSource,
         // `dyn FnMut()`, the signature the editor's closures have: the run and builder
-        // pages are a lazily loaded chunk, and wasm-bindgen 0.2.130 cannot bind a closure
-        // signature that only such a chunk uses. The listener ignores the event anyway.
+        // pages are lazily loaded chunks, and wasm-bindgen 0.2.130 cannot bind a closure
+        // signature that only a chunk uses (see `chunks`). The listener ignores the event.
         _listener: Closure<dyn FnMut()>,
     }
     impl Drop for Follow {
