@@ -2,7 +2,8 @@
 # Runs a command against a throwaway PostgreSQL cluster on a free loopback port.
 #   scripts/with-postgres.sh cargo test
 # The cluster lives in a temporary directory and is stopped and deleted on exit. The
-# command sees AURA_TEST_POSTGRES_URL (an admin URL; tests create their own databases).
+# command sees AURA_TEST_POSTGRES_URL (an admin URL; tests create their own databases) and
+# AURA_TEST_POSTGRES_BIN (the cluster's binaries, for pg_dump and pg_restore).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -35,4 +36,4 @@ as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 \
   start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
 
 echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT" >&2
-AURA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PORT/postgres" "$@"
+AURA_TEST_POSTGRES_BIN="$PG_BIN" AURA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PORT/postgres" "$@"

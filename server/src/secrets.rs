@@ -61,7 +61,8 @@ async fn check(config: &Config, store: &Store, vault: &Vault) -> anyhow::Result<
     }
 }
 
-fn key_source(config: &Config) -> String {
+/// Where the secret key comes from, as an operator would name it.
+pub(crate) fn key_source(config: &Config) -> String {
     if config.secret_key.is_some() {
         "AURA_SECRET_KEY".into()
     } else {

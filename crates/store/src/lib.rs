@@ -8,6 +8,7 @@
 
 mod api_keys;
 mod audit;
+pub mod backup;
 mod dashboard;
 mod error;
 mod llm_usage;

@@ -6,6 +6,7 @@
 //! go to stderr and end the process with a non-zero exit code (see [`CliError::exit_code`]).
 
 mod analyze;
+mod backup;
 mod client;
 mod config;
 mod output;
@@ -87,6 +88,29 @@ Make the key on the server's /settings page. The file is written with mode 0600.
     Projects(projects::Command),
     /// Analyse local files offline: syntax errors, security and style rules.
     Analyze(analyze::Args),
+    /// Copy the SQLite database to FILE while Aura runs (never overwrites a file).
+    #[command(after_help = "\
+Example:
+  aura backup /backups/aura-$(date +%F).db
+
+Run it where the server runs, with the same configuration. The copy is consistent and
+checked. Keep the secret key (data/secret.key or AURA_SECRET_KEY) with it: stored secrets
+cannot be read without it. PostgreSQL: use pg_dump (see the README).")]
+    Backup {
+        /// Where to write the backup; must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Put a backup where the configured database belongs (only where there is none).
+    #[command(after_help = "\
+Example:
+  AURA_DATABASE_URL=sqlite://data/aura.db aura restore /backups/aura-2026-11-23.db
+
+The backup is checked first (integrity, an Aura schema this version knows). Nothing is
+overwritten: stop Aura and move the old database (and its -wal, -shm files) away first.")]
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
     /// Your workflow secrets; and, on the server, the key that seals stored secrets.
     #[command(subcommand)]
     Secrets(SecretsCommand),
@@ -138,6 +162,8 @@ pub fn run(cli: Cli) -> Option<ExitCode> {
         }
         Command::Analyze(args) => return Some(report(analyze::run(args, json))),
         Command::Logout => config::logout(),
+        Command::Backup { file } => block_on(backup::backup(&file, json)),
+        Command::Restore { file } => block_on(backup::restore(&file, json)),
         Command::Secrets(SecretsCommand::Rotate { new_key_stdin }) => {
             block_on(rotate_secrets(new_key_stdin, json))
         }
@@ -163,10 +189,7 @@ async fn rotate_secrets(new_key_stdin: bool, json: bool) -> Result<ExitCode, Cli
     } else {
         None
     };
-    let sources =
-        crate::config::Sources::from_process().map_err(|err| CliError::Usage(err.to_string()))?;
-    let config =
-        crate::config::Config::load(&sources).map_err(|err| CliError::Usage(err.to_string()))?;
+    let config = backup::load_config()?;
     let rotated = crate::secrets::rotate(&config, new_key)
         .await
         .map_err(|err| CliError::Failed(format!("{err:#}")))?;
