@@ -53,16 +53,18 @@ fi
 
 # Python tools the test command uses, in a venv outside the clone: an independent
 # OpenAPI validator for the document the server generates, and Schemathesis to fuzz the
-# API from it. Pinned, so every run checks the same way.
+# API from it, and the official Python client's parser for the Prometheus text format
+# `/metrics` must produce. Pinned, so every run checks the same way.
 venv="$HOME/.cache/aura/venv"
 # grep reads all of pip's output (no -q): stopping early would kill pip with SIGPIPE, and
 # pipefail would take that for "not installed".
 pip_has() { "$venv/bin/pip" show "$1" 2>/dev/null | grep -x "Version: $2" >/dev/null; }
-if ! pip_has schemathesis 4.32.5 || ! pip_has openapi-spec-validator 0.9.0; then
-  step "python venv with openapi-spec-validator and schemathesis"
+if ! pip_has schemathesis 4.32.5 || ! pip_has openapi-spec-validator 0.9.0 \
+  || ! pip_has prometheus_client 0.26.0; then
+  step "python venv with openapi-spec-validator, schemathesis and prometheus_client"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    "openapi-spec-validator==0.9.0" "schemathesis==4.32.5"
+    "openapi-spec-validator==0.9.0" "schemathesis==4.32.5" "prometheus_client==0.26.0"
 fi
 
 # LiteLLM's proxy (pinned: later versions are missing from the registry here, and one

@@ -67,6 +67,10 @@ pub struct Config {
     pub max_file_kb: u32,
     /// Largest total size of a project's files, in MiB.
     pub max_project_mb: u32,
+    /// `AURA_METRICS_TOKEN`: serve `/metrics` on the main listener to this bearer token.
+    pub metrics_token: Option<String>,
+    /// `AURA_METRICS_ADDR`: serve `/metrics` on a listener of its own.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +111,11 @@ impl Sources {
 }
 
 impl Config {
+    /// Whether `/metrics` is served anywhere (and so whether to record metrics at all).
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics_token.is_some() || self.metrics_addr.is_some()
+    }
+
     pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
         let file: toml::Table = match &sources.file_text {
             Some(text) => text
@@ -224,7 +233,23 @@ impl Config {
             )?),
             max_file_kb: parse(&setting, "max-file-kb", 1024)?,
             max_project_mb: parse(&setting, "max-project-mb", 20)?,
+            metrics_token: setting("metrics-token").filter(|s| !s.is_empty()),
+            metrics_addr: match setting("metrics-addr").filter(|s| !s.trim().is_empty()) {
+                Some(addr) => Some(addr.trim().parse().map_err(|_| {
+                    ConfigError(format!(
+                        "AURA_METRICS_ADDR must be an address and port such as 127.0.0.1:9100, not {addr:?}"
+                    ))
+                })?),
+                None => None,
+            },
         };
+        if let Some(token) = &config.metrics_token
+            && (token.len() < 16 || !token.chars().all(|c| c.is_ascii_graphic()))
+        {
+            return Err(ConfigError(
+                "AURA_METRICS_TOKEN must be at least 16 printable characters without spaces (openssl rand -hex 24)".into(),
+            ));
+        }
         if !(1..=16 * 1024).contains(&config.max_file_kb) {
             return Err(ConfigError("AURA_MAX_FILE_KB must be 1 to 16384".into()));
         }
@@ -463,5 +488,22 @@ mod tests {
             Config::load(&sources("", &[("LEPTOS_SITE_ADDR", "not an address")])).unwrap_err();
         assert!(err.to_string().contains("LEPTOS"), "{err}");
         assert!(Config::load(&sources("[aura\n", &[])).is_err());
+        for (var, value) in [
+            ("AURA_METRICS_TOKEN", "short"),
+            ("AURA_METRICS_TOKEN", "a token with spaces in it"),
+            ("AURA_METRICS_ADDR", "localhost"),
+        ] {
+            let err = Config::load(&sources("", &[(var, value)])).unwrap_err();
+            assert!(err.to_string().contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn metrics_are_off_unless_a_token_or_an_address_is_set() {
+        assert!(!Config::load(&sources("", &[])).unwrap().metrics_enabled());
+        let token = Config::load(&sources("", &[("AURA_METRICS_TOKEN", &"t".repeat(16))]));
+        assert!(token.unwrap().metrics_enabled());
+        let addr = Config::load(&sources("", &[("AURA_METRICS_ADDR", "127.0.0.1:9100")]));
+        assert!(addr.unwrap().metrics_enabled());
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 mod middleware;
 pub mod retention;
 pub mod secrets;
+mod telemetry;
 
 /// The OpenAPI document of the REST API, as pretty JSON (`aura openapi` prints it).
 pub fn openapi_json() -> String {
@@ -60,6 +61,8 @@ pub struct Runtime {
     pub store: Store,
     pub engine: Engine,
     pub config: Arc<Config>,
+    /// For the `/metrics` listener of `AURA_METRICS_ADDR`.
+    state: AppState,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -131,6 +134,9 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         models,
         llm,
     };
+    if config.metrics_enabled() {
+        telemetry::handle();
+    }
     let config = Arc::new(config);
     let state = AppState {
         leptos_options: config.leptos.clone(),
@@ -143,6 +149,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         store,
         engine,
         config,
+        state: state.clone(),
     };
     Ok((router(state), runtime))
 }
@@ -193,7 +200,8 @@ fn router(state: AppState) -> Router {
             .with_expiry(Expiry::OnInactivity(idle));
 
     let request_id = HeaderName::from_static(middleware::REQUEST_ID);
-    Router::new()
+    let metrics_enabled = config.metrics_enabled();
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api::routes().0)
@@ -217,7 +225,15 @@ fn router(state: AppState) -> Router {
                 .layer(session_layer)
                 .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_caller)),
         )
-        .with_state(state)
+        // After the layers above: a scrape needs no session, and its bearer token is not
+        // an API key.
+        .merge(telemetry::route())
+        .with_state(state);
+    if metrics_enabled {
+        router.layer(axum::middleware::from_fn(telemetry::track_http))
+    } else {
+        router
+    }
 }
 
 async fn healthz() -> &'static str {
@@ -250,11 +266,27 @@ pub async fn serve(
         store,
         engine,
         config,
+        state,
     } = runtime;
-    let background = [
+    let mut background = vec![
         tokio::spawn(delete_expired_sessions(store.clone())),
         tokio::spawn(retention::run(store.clone())),
     ];
+    if config.metrics_enabled() {
+        background.push(tokio::spawn(telemetry::upkeep()));
+    }
+    if let Some(addr) = config.metrics_addr {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("could not listen on {addr} (AURA_METRICS_ADDR)"))?;
+        tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+        let metrics = telemetry::own_listener(state);
+        background.push(tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, metrics).await {
+                tracing::error!(error = %err, "the metrics listener stopped");
+            }
+        }));
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let instance = uuid::Uuid::now_v7().simple().to_string();
     let mut runners = tokio::task::JoinSet::new();

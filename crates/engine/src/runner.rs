@@ -79,14 +79,16 @@ impl Runner {
     pub async fn run_one(&self) -> Result<bool, WorkflowError> {
         let store = self.engine.store();
         let lease_ms = self.config.lease.as_millis() as i64;
-        let Some(aura_store::Claim { step: claim, run }) = store
+        let claiming = std::time::Instant::now();
+        let claimed = store
             .claim_step(
                 &self.config.worker_id,
                 lease_ms,
                 self.config.max_running_per_user,
             )
-            .await?
-        else {
+            .await?;
+        metrics::histogram!("aura_claim_duration_seconds").record(claiming.elapsed());
+        let Some(aura_store::Claim { step: claim, run }) = claimed else {
             return Ok(false);
         };
         self.engine.notify(&claim.run_id, false);
@@ -124,7 +126,19 @@ impl Runner {
         }
         let context = StepContext::new(context);
         let log = StepLog::masked(self.config.log_cap, masker.clone());
+        let started = std::time::Instant::now();
         let ending = self.attempt(&claim, &run, step, &context, &log).await;
+        let outcome = match &ending {
+            Ending::Done(Ok(_)) => "succeeded",
+            Ending::Done(Err(_)) => "failed",
+            Ending::Abandoned(_) => "abandoned",
+        };
+        metrics::histogram!(
+            "aura_step_duration_seconds",
+            "type" => step.kind.as_str(),
+            "outcome" => outcome
+        )
+        .record(started.elapsed());
         self.flush_log_all(&claim, &log).await;
         let ending = match ending {
             Ending::Done(Ok(mut result)) => {

@@ -202,6 +202,7 @@ impl Store {
         }
         event(&mut tx, &id, EventKind::RunQueued, None, None, now).await?;
         tx.commit().await?;
+        metrics::counter!("aura_runs_started_total").increment(1);
         self.find_run(&id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -250,6 +251,18 @@ impl Store {
         .await?)
     }
 
+    /// Steps ready to run and not yet claimed, on every instance, and when the oldest
+    /// became ready (`None` when there are none), for `/metrics`.
+    pub async fn queue_stats(&self) -> Result<(i64, Option<i64>), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT COUNT(*), MIN(available_at) FROM step_runs \
+             WHERE status = 'queued' AND available_at <= $1",
+        )
+        .bind(now_millis())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Leases a ready step to `worker` until `now + lease_ms`, choosing fairly between
     /// users: among the users with ready steps and fewer than `max_running_per_user`
     /// running, the one with the fewest running goes first (the longest-waiting on a tie),
@@ -283,7 +296,7 @@ impl Store {
         .bind(max_running_per_user)
         .fetch_all(&mut *tx)
         .await?;
-        let mut claimed: Option<ClaimedStep> = None;
+        let mut claimed: Option<(String, String, i64, i64)> = None;
         for (owner,) in candidates {
             if self.backend == Backend::Postgres {
                 let (locked,): (bool,) = sqlx::query_as(
@@ -320,7 +333,7 @@ impl Store {
                 "UPDATE step_runs SET status = 'running', attempt = attempt + 1, lease_owner = $1, \
                  lease_expires_at = $2, started_at = $3, error = NULL \
                  WHERE status = 'queued' AND (run_id, step_id) = ({pick}) \
-                 RETURNING run_id, step_id, attempt"
+                 RETURNING run_id, step_id, attempt, available_at"
             ))
             .bind(worker)
             .bind(now + lease_ms)
@@ -332,9 +345,14 @@ impl Store {
                 break;
             }
         }
-        let Some(step) = claimed else {
+        let Some((run_id, step_id, attempt, available_at)) = claimed else {
             tx.commit().await?;
             return Ok(None);
+        };
+        let step = ClaimedStep {
+            run_id,
+            step_id,
+            attempt,
         };
         // One statement moves the run to running (if it was queued) and returns it, so the
         // worker needs no separate read of the run.
@@ -360,6 +378,9 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        // From ready (queued, or its retry delay over) to claimed: the queue's wait.
+        metrics::histogram!("aura_step_claim_wait_seconds")
+            .record((now - available_at).max(0) as f64 / 1000.0);
         Ok(Some(Claim { step, run }))
     }
 
@@ -419,6 +440,7 @@ impl Store {
                 continue;
             };
             handled += 1;
+            let mut ended = None;
             if status == StepStatus::Queued.as_str() {
                 let error = "The worker running this step was lost (its lease expired); \
                              the step is queued again.";
@@ -460,9 +482,11 @@ impl Store {
                     now,
                 )
                 .await?;
-                end_failed_run(&mut tx, &run_id, now).await?;
+                ended = end_failed_run(&mut tx, &run_id, now).await?;
             }
             tx.commit().await?;
+            metrics::counter!("aura_lease_expiries_total").increment(1);
+            count_run_end(ended);
         }
         Ok(handled)
     }
@@ -566,6 +590,7 @@ impl Store {
         batch.extend(ended.map(|kind| (kind, None)));
         events(&mut tx, &step.run_id, &batch, now).await?;
         tx.commit().await?;
+        count_run_end(ended);
         Ok(true)
     }
 
@@ -624,7 +649,10 @@ impl Store {
                 now,
             )
             .await?;
-            end_failed_run(&mut tx, &step.run_id, now).await?;
+            let ended = end_failed_run(&mut tx, &step.run_id, now).await?;
+            tx.commit().await?;
+            count_run_end(ended);
+            return Ok(true);
         }
         tx.commit().await?;
         Ok(true)
@@ -688,6 +716,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        count_run_end(Some(EventKind::RunCancelled));
         Ok(true)
     }
 
@@ -720,6 +749,7 @@ impl Store {
         .await?;
         event(&mut tx, run_id, EventKind::RunResumed, None, None, now).await?;
         tx.commit().await?;
+        metrics::counter!("aura_runs_resumed_total").increment(1);
         Ok(true)
     }
 
@@ -769,12 +799,12 @@ impl Store {
 }
 
 /// After a step failed for good: steps that have not started are cancelled, and the run
-/// ends once its running steps are done.
+/// ends once its running steps are done. Returns the run's ending when it did end.
 async fn end_failed_run(
     tx: &mut Transaction<'static, Any>,
     run_id: &str,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Option<EventKind>, StoreError> {
     sqlx::query(
         "UPDATE step_runs SET status = 'cancelled', finished_at = $1 \
          WHERE run_id = $2 AND status IN ('pending', 'queued')",
@@ -783,10 +813,22 @@ async fn end_failed_run(
     .bind(run_id)
     .execute(&mut **tx)
     .await?;
-    if let Some(kind) = finish_run_if_done(tx, run_id, now).await? {
+    let ended = finish_run_if_done(tx, run_id, now).await?;
+    if let Some(kind) = ended {
         event(tx, run_id, kind, None, None, now).await?;
     }
-    Ok(())
+    Ok(ended)
+}
+
+/// Counts a run's ending (`aura_runs_finished_total`), once its transaction committed.
+fn count_run_end(ended: Option<EventKind>) {
+    let status = match ended {
+        Some(EventKind::RunSucceeded) => RunStatus::Succeeded,
+        Some(EventKind::RunFailed) => RunStatus::Failed,
+        Some(EventKind::RunCancelled) => RunStatus::Cancelled,
+        _ => return,
+    };
+    metrics::counter!("aura_runs_finished_total", "status" => status.as_str()).increment(1);
 }
 
 /// When no step can still run, the run ends: failed if any step failed, else succeeded.

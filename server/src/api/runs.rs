@@ -442,6 +442,7 @@ impl EventStreams {
             return None;
         }
         *count += 1;
+        metrics::gauge!("aura_sse_streams_open").increment(1.0);
         Some(StreamSlot {
             streams: self.clone(),
             user: user.to_owned(),
@@ -458,6 +459,7 @@ pub(crate) struct StreamSlot {
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
+        metrics::gauge!("aura_sse_streams_open").decrement(1.0);
         let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(count) = open.get_mut(&self.user) {
             *count -= 1;
