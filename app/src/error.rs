@@ -40,6 +40,12 @@ pub enum AppError {
     /// 404
     #[error("That page or record does not exist.")]
     NotFound,
+    /// 405: the route exists but takes another method (a webhook's).
+    #[error("{message}")]
+    MethodNotAllowed { message: String },
+    /// 413: a body over the limit that applies to it.
+    #[error("{message}")]
+    TooLarge { message: String },
     /// 409: a newer version was saved since this one was read.
     #[error("{message}")]
     Conflict { message: String },
@@ -138,6 +144,8 @@ impl AppError {
             AppError::Throttled { .. } => 429,
             AppError::Forbidden { .. } => 403,
             AppError::NotFound => 404,
+            AppError::MethodNotAllowed { .. } => 405,
+            AppError::TooLarge { .. } => 413,
             AppError::Conflict { .. }
             | AppError::StaleRevision { .. }
             | AppError::InvalidState { .. } => 409,
@@ -155,6 +163,8 @@ impl AppError {
             AppError::Throttled { .. } => "throttled",
             AppError::Forbidden { .. } => "forbidden",
             AppError::NotFound => "not_found",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::TooLarge { .. } => "too_large",
             AppError::Conflict { .. } => "conflict",
             AppError::StaleRevision { .. } => "stale_revision",
             AppError::InvalidState { .. } => "invalid_state",
@@ -206,6 +216,12 @@ mod tests {
             },
             AppError::forbidden(),
             AppError::NotFound,
+            AppError::MethodNotAllowed {
+                message: "m".into(),
+            },
+            AppError::TooLarge {
+                message: "m".into(),
+            },
             AppError::Conflict {
                 message: "m".into(),
             },

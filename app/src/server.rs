@@ -32,6 +32,8 @@ pub struct Services {
     pub models: std::sync::Arc<aura_ai::ModelSettings>,
     /// Model calls outside workflow steps (editor actions): budgets, cache, ledger.
     pub llm: aura_ai::Llm,
+    /// Webhook triggers: their settings, and deliveries to `/hooks/{token}`.
+    pub webhooks: aura_triggers::Webhooks,
 }
 
 pub fn services() -> Services {
@@ -236,6 +238,39 @@ impl From<aura_engine::SecretError> for AppError {
             SecretError::Invalid(field, message) => AppError::invalid(field, message),
             SecretError::Store(err) => unexpected(err.into()),
             SecretError::Vault(err) => internal(err.into()),
+        }
+    }
+}
+
+impl From<aura_triggers::WebhookError> for AppError {
+    fn from(err: aura_triggers::WebhookError) -> Self {
+        use aura_triggers::WebhookError;
+        match err {
+            WebhookError::NotFound => AppError::NotFound,
+            WebhookError::Invalid(field, message) => AppError::invalid(field, message),
+            WebhookError::Disabled => AppError::Forbidden {
+                message: "This webhook is disabled; its owner can enable it again.".into(),
+            },
+            WebhookError::MethodNotAllowed(method) => AppError::MethodNotAllowed {
+                message: format!("This webhook takes {method} requests."),
+            },
+            WebhookError::Rejected(reason) => AppError::Unauthenticated {
+                message: format!("The delivery was refused: {reason}."),
+            },
+            WebhookError::TooLarge(kb) => AppError::TooLarge {
+                message: format!("The body is larger than this webhook's limit of {kb} KB."),
+            },
+            WebhookError::RateLimited(secs) => AppError::Throttled {
+                message: format!(
+                    "Too many deliveries to this webhook; try again in {}.",
+                    human_duration(secs)
+                ),
+                retry_after_secs: secs,
+            },
+            WebhookError::BadBody(message) => AppError::BadRequest { message },
+            WebhookError::Workflow(err) => err.into(),
+            WebhookError::Store(err) => unexpected(err.into()),
+            WebhookError::Vault(err) => internal(err.into()),
         }
     }
 }

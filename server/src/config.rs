@@ -67,6 +67,8 @@ pub struct Config {
     pub max_file_kb: u32,
     /// Largest total size of a project's files, in MiB.
     pub max_project_mb: u32,
+    /// `AURA_WEBHOOK_*`: ceilings on every webhook trigger.
+    pub webhook_limits: aura_triggers::WebhookLimits,
     /// `AURA_METRICS_TOKEN`: serve `/metrics` on the main listener to this bearer token.
     pub metrics_token: Option<String>,
     /// `AURA_METRICS_ADDR`: serve `/metrics` on a listener of its own.
@@ -233,6 +235,15 @@ impl Config {
             )?),
             max_file_kb: parse(&setting, "max-file-kb", 1024)?,
             max_project_mb: parse(&setting, "max-project-mb", 20)?,
+            webhook_limits: aura_triggers::WebhookLimits {
+                max_body_kb: parse(&setting, "webhook-max-body-kb", 1024)?,
+                max_rate_per_minute: parse(&setting, "webhook-max-rate-per-minute", 600)?,
+                max_sync_timeout: Duration::from_secs(parse(
+                    &setting,
+                    "webhook-max-sync-secs",
+                    30,
+                )?),
+            },
             metrics_token: setting("metrics-token").filter(|s| !s.is_empty()),
             metrics_addr: match setting("metrics-addr").filter(|s| !s.trim().is_empty()) {
                 Some(addr) => Some(addr.trim().parse().map_err(|_| {
@@ -243,6 +254,22 @@ impl Config {
                 None => None,
             },
         };
+        let hooks = &config.webhook_limits;
+        if !(1..=64 * 1024).contains(&hooks.max_body_kb) {
+            return Err(ConfigError(
+                "AURA_WEBHOOK_MAX_BODY_KB must be 1 to 65536".into(),
+            ));
+        }
+        if !(1..=1_000_000).contains(&hooks.max_rate_per_minute) {
+            return Err(ConfigError(
+                "AURA_WEBHOOK_MAX_RATE_PER_MINUTE must be 1 to 1000000".into(),
+            ));
+        }
+        if !(1..=300).contains(&hooks.max_sync_timeout.as_secs()) {
+            return Err(ConfigError(
+                "AURA_WEBHOOK_MAX_SYNC_SECS must be 1 to 300".into(),
+            ));
+        }
         if let Some(token) = &config.metrics_token
             && (token.len() < 16 || !token.chars().all(|c| c.is_ascii_graphic()))
         {

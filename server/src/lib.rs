@@ -6,6 +6,7 @@
 mod api;
 pub mod cli;
 pub mod config;
+mod hooks;
 mod middleware;
 pub mod retention;
 pub mod secrets;
@@ -115,7 +116,13 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
     })
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors)
-        .with_secrets(aura_engine::Secrets::new(store.clone(), vault));
+        .with_secrets(aura_engine::Secrets::new(store.clone(), vault.clone()));
+    let webhooks = aura_triggers::Webhooks::new(
+        store.clone(),
+        engine.clone(),
+        vault,
+        config.webhook_limits.clone(),
+    );
     let projects = aura_projects::Projects::new(
         store.clone(),
         aura_projects::Limits {
@@ -133,6 +140,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         projects,
         models,
         llm,
+        webhooks,
     };
     if config.metrics_enabled() {
         telemetry::handle();
@@ -209,6 +217,18 @@ fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_only))
+                .layer(session_layer)
+                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_caller)),
+        )
+        // Outside the session, same-origin and API-key layers above: a webhook's URL and
+        // signature are its credentials (no cookie, any origin), and a scrape's bearer
+        // token is not an API key.
+        .merge(hooks::routes())
+        .merge(telemetry::route())
+        .layer(
+            ServiceBuilder::new()
                 .layer(axum::middleware::from_fn(middleware::sanitize_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
@@ -219,15 +239,8 @@ fn router(state: AppState) -> Router {
                         })
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
                 )
-                .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
-                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_only))
-                .layer(session_layer)
-                .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_caller)),
+                .layer(PropagateRequestIdLayer::new(request_id)),
         )
-        // After the layers above: a scrape needs no session, and its bearer token is not
-        // an API key.
-        .merge(telemetry::route())
         .with_state(state);
     if metrics_enabled {
         router.layer(axum::middleware::from_fn(telemetry::track_http))

@@ -228,6 +228,25 @@ fn is_public_path(path: &str) -> bool {
         || path.starts_with("/pkg/")
 }
 
+/// Where a request comes from: client address (behind trusted proxies, the client's),
+/// user agent and request id.
+pub fn origin_of(req: &Request, config: &crate::config::Config) -> Origin {
+    Origin {
+        ip: client_ip(req, config),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        request_id: req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
 /// Resolves the session to a user (ending sessions past their absolute lifetime), stores
 /// the request's [`Origin`] and, when signed in (or holding an API key on `/api/v1/`), its
 /// [`Principal`] in the extensions, and redirects anonymous page views to sign-in.
@@ -237,21 +256,8 @@ pub async fn resolve_caller(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let origin = Origin {
-        ip: client_ip(&req, &state.config),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        request_id: request_id.clone(),
-    };
+    let origin = origin_of(&req, &state.config);
+    let request_id = origin.request_id.clone();
     // A REST request with an API key is that key's principal; the session plays no part.
     // Elsewhere (pages, server functions) a key is not a credential at all.
     let principal = if let Some(secret) = api_key(&req).map(str::to_owned) {

@@ -65,6 +65,8 @@ pub async fn sweep(store: &Store) -> Result<Swept, aura_store::StoreError> {
             break;
         }
     }
+    // Signatures past their trigger's tolerance can no longer be replayed.
+    store.purge_webhook_signatures().await?;
     Ok(Swept {
         runs,
         audit_events,

@@ -52,7 +52,9 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 /// Counters that may stay at zero for long are exported from the start, so a query over
 /// them has a series to read (`rate()` of a missing series is nothing, not zero).
 fn register() {
-    metrics::counter!("aura_runs_started_total").increment(0);
+    for trigger in ["manual", "webhook", "schedule"] {
+        metrics::counter!("aura_runs_started_total", "trigger" => trigger).increment(0);
+    }
     metrics::counter!("aura_runs_resumed_total").increment(0);
     for status in ["succeeded", "failed", "cancelled"] {
         metrics::counter!("aura_runs_finished_total", "status" => status).increment(0);
@@ -62,7 +64,10 @@ fn register() {
 }
 
 fn describe() {
-    describe_counter!("aura_runs_started_total", "Runs started.");
+    describe_counter!(
+        "aura_runs_started_total",
+        "Runs started, by trigger (manual: the UI, REST or CLI; webhook; schedule)."
+    );
     describe_counter!(
         "aura_runs_resumed_total",
         "Failed or cancelled runs resumed."

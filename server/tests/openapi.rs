@@ -64,6 +64,12 @@ const ROUTES: &[(&str, &str)] = &[
         "post",
         "/api/v1/projects/{id}/files/{entry}/revisions/{revision}/restore",
     ),
+    ("get", "/api/v1/workflows/{id}/webhooks"),
+    ("post", "/api/v1/workflows/{id}/webhooks"),
+    ("get", "/api/v1/webhooks/{id}"),
+    ("put", "/api/v1/webhooks/{id}"),
+    ("delete", "/api/v1/webhooks/{id}"),
+    ("post", "/api/v1/webhooks/{id}/regenerate"),
 ];
 
 fn properties(doc: &Value, schema: &str) -> BTreeSet<String> {

@@ -78,6 +78,7 @@ async fn admins_set_the_retention_and_the_sweep_deletes_only_old_finished_runs()
             waiting_on: 1,
             max_attempts: 3,
         }],
+        trigger: None,
     };
     let open = store.start_run(&pending).await.unwrap();
     let deleted = store

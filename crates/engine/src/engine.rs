@@ -194,6 +194,18 @@ impl Engine {
         workflow_id: &str,
         input: &Value,
     ) -> Result<Run, WorkflowError> {
+        self.start_by(owner, workflow_id, input, None).await
+    }
+
+    /// Starts a run as [`Engine::start`] does, recording what started it when that was a
+    /// trigger (`webhook` or `schedule`, and its id) rather than a person.
+    pub async fn start_by(
+        &self,
+        owner: &Principal,
+        workflow_id: &str,
+        input: &Value,
+        trigger: Option<(&'static str, String)>,
+    ) -> Result<Run, WorkflowError> {
         let workflow = self.workflows.get(owner, workflow_id).await?;
         let dag = self.cache_dag(
             &workflow.id,
@@ -216,6 +228,7 @@ impl Engine {
             owner_id: owner.user_id().to_owned(),
             input: input.to_string(),
             steps,
+            trigger,
         };
         let run = self.store.start_run(&run).await?;
         self.notify(&run.id, false);

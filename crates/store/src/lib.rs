@@ -19,6 +19,7 @@ mod runs;
 mod sessions;
 mod settings;
 mod users;
+mod webhooks;
 mod workflow_secrets;
 mod workflows;
 
@@ -40,6 +41,7 @@ pub use runs::{
 };
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};
+pub use webhooks::{WebhookActivity, WebhookRow, WebhookSettings};
 pub use workflow_secrets::WorkflowSecretRow;
 pub use workflows::{Workflow, WorkflowDraft, WorkflowVersion};
 

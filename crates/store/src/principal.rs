@@ -25,6 +25,9 @@ pub enum Credential {
     Session,
     /// An API key (REST only), limited to its scopes.
     ApiKey { key_id: String, scopes: Vec<Scope> },
+    /// A webhook trigger's URL (and signature): it may start runs of its workflow only,
+    /// acting for the trigger's owner.
+    Trigger { trigger_id: String },
 }
 
 /// A signed-in caller.
@@ -61,6 +64,7 @@ impl Principal {
             Credential::ApiKey { scopes, .. } => {
                 scopes.contains(&scope) && (scope != Scope::Admin || self.is_admin())
             }
+            Credential::Trigger { .. } => scope == Scope::Run,
         }
     }
 }

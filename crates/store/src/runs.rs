@@ -19,6 +19,8 @@ pub struct NewRun {
     pub owner_id: String,
     pub input: String,
     pub steps: Vec<NewStep>,
+    /// What started it, when not a person: (`webhook` or `schedule`, its id).
+    pub trigger: Option<(&'static str, String)>,
 }
 
 /// A step of a new run: how many distinct predecessors it waits for, and how many
@@ -170,8 +172,8 @@ impl Store {
         let now = now_millis();
         let (_write, mut tx) = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO runs (id, workflow_id, workflow_version, owner_id, status, input, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6)",
+            "INSERT INTO runs (id, workflow_id, workflow_version, owner_id, status, input, created_at, updated_at, \
+             trigger_kind, trigger_id) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $7, $8)",
         )
         .bind(&id)
         .bind(&run.workflow_id)
@@ -179,6 +181,8 @@ impl Store {
         .bind(&run.owner_id)
         .bind(&run.input)
         .bind(now)
+        .bind(run.trigger.as_ref().map(|(kind, _)| *kind))
+        .bind(run.trigger.as_ref().map(|(_, id)| id.as_str()))
         .execute(&mut *tx)
         .await?;
         for step in &run.steps {
@@ -202,7 +206,8 @@ impl Store {
         }
         event(&mut tx, &id, EventKind::RunQueued, None, None, now).await?;
         tx.commit().await?;
-        metrics::counter!("aura_runs_started_total").increment(1);
+        let trigger = run.trigger.as_ref().map_or("manual", |(kind, _)| *kind);
+        metrics::counter!("aura_runs_started_total", "trigger" => trigger).increment(1);
         self.find_run(&id).await?.ok_or(StoreError::NotFound)
     }
 

@@ -190,6 +190,11 @@ names! {
         SecretSet = "secret.set",
         SecretDelete = "secret.delete",
         BudgetDelete = "budget.delete",
+        WebhookCreate = "webhook.create",
+        WebhookUpdate = "webhook.update",
+        /// A webhook's URL replaced by a new one.
+        WebhookRegenerate = "webhook.regenerate",
+        WebhookDelete = "webhook.delete",
     }
 }
 

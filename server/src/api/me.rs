@@ -47,6 +47,8 @@ async fn me(Signed(principal): Signed) -> ApiResult {
             Some(key_id.clone()),
             scopes.iter().map(|s| s.to_string()).collect(),
         ),
+        // Never reached: a webhook's principal only exists inside its delivery.
+        Credential::Trigger { .. } => ("trigger", None, vec!["run".to_owned()]),
     };
     let user = principal.user;
     Ok(respond(

@@ -11,6 +11,7 @@ mod projects;
 mod reference;
 mod runs;
 mod secrets;
+mod webhooks;
 mod workflows;
 
 pub use runs::EventStreams;
@@ -44,7 +45,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(assist::routes())
                 .merge(me::routes())
                 .merge(models::routes())
-                .merge(secrets::routes()),
+                .merge(secrets::routes())
+                .merge(webhooks::routes()),
         )
         .split_for_parts();
     // Each operation lists the errors every route can answer.
@@ -141,7 +143,8 @@ const ERRORS: &[(u16, &str)] = &[
         (name = "projects", description = "Projects, files, revisions, zip import and export, analysis"),
         (name = "me", description = "The caller and its credential"),
         (name = "models", description = "Model providers and aliases (administrators, `admin` scope)"),
-        (name = "secrets", description = "Your workflow secrets: names only, values never come back")
+        (name = "secrets", description = "Your workflow secrets: names only, values never come back"),
+        (name = "webhooks", description = "Webhook triggers: URLs that start runs of a workflow (deliveries go to /hooks/{token}, outside this API)")
     )
 )]
 struct ApiDoc;
