@@ -417,6 +417,101 @@ async fn projects_push_and_pull_a_directory() {
     assert!(!scratch.path("copy/.git").exists());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_made_delivered_to_disabled_and_deleted_from_the_cli() {
+    let app = spawn_app().await;
+    let scratch = Scratch::new();
+    logged_in(&app, &scratch).await;
+    let file = scratch.write("greeting.json", GREETING);
+    ok(
+        &aura(&scratch, &["workflows", "push", file.to_str().unwrap()], "").await,
+        "push",
+    );
+    let out = aura(
+        &scratch,
+        &[
+            "webhooks",
+            "create",
+            "greeting",
+            "--name",
+            "Signed",
+            "--hmac",
+            "--secret-stdin",
+        ],
+        "a-secret-of-at-least-16\n",
+    )
+    .await;
+    let stdout = ok(&out, "create");
+    let url = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("URL (shown this once): "))
+        .unwrap_or_else(|| panic!("no URL in {stdout}"))
+        .to_owned();
+    assert!(
+        !stdout.contains("secret (shown"),
+        "a given secret is not echoed: {stdout}"
+    );
+
+    // The URL works with the secret given on stdin.
+    use hmac::Mac;
+    let body = br#"{"name":"hook"}"#;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"a-secret-of-at-least-16").unwrap();
+    mac.update(body);
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let deliver = || {
+        reqwest::Client::new()
+            .post(&url)
+            .header("x-hub-signature-256", &signature)
+            .body(body.to_vec())
+            .send()
+    };
+    assert_eq!(deliver().await.unwrap().status(), StatusCode::ACCEPTED);
+
+    let out = aura(&scratch, &["--json", "webhooks", "list", "greeting"], "").await;
+    let listed: Value = serde_json::from_str(&ok(&out, "list")).unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed[0]["runs"], 1);
+    let table = ok(
+        &aura(&scratch, &["webhooks", "list", "greeting"], "").await,
+        "table",
+    );
+    assert!(
+        table.contains("Signed") && table.contains("hmac"),
+        "{table}"
+    );
+
+    ok(
+        &aura(&scratch, &["webhooks", "disable", &id], "").await,
+        "disable",
+    );
+    assert_eq!(deliver().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let stdout = ok(
+        &aura(&scratch, &["webhooks", "enable", &id], "").await,
+        "enable",
+    );
+    assert!(stdout.contains("is enabled"), "{stdout}");
+    assert_eq!(
+        deliver().await.unwrap().status(),
+        StatusCode::ACCEPTED,
+        "the secret survived disable and enable"
+    );
+
+    let out = aura(&scratch, &["webhooks", "regenerate", &id], "").await;
+    assert!(ok(&out, "regenerate").contains("URL (shown this once)"));
+    assert_eq!(deliver().await.unwrap().status(), StatusCode::NOT_FOUND);
+    ok(
+        &aura(&scratch, &["webhooks", "delete", &id], "").await,
+        "delete",
+    );
+    let out = aura(&scratch, &["webhooks", "show", &id], "").await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 fn sarif_of(stdout: &str) -> Value {
     let log: Value = serde_json::from_str(stdout).expect("SARIF is JSON");
     assert_eq!(log["version"], "2.1.0");

@@ -14,6 +14,7 @@ mod projects;
 mod runs;
 mod secrets;
 mod sse;
+mod webhooks;
 mod workflows;
 
 pub use client::CliError;
@@ -86,6 +87,12 @@ Make the key on the server's /settings page. The file is written with mode 0600.
         after_help = "Examples:\n  aura projects list\n  aura projects push ./service\n  aura projects pull service ./service-copy"
     )]
     Projects(projects::Command),
+    /// A workflow's webhook triggers: list, create, show, regenerate, enable, disable, delete.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aura webhooks create review --name GitHub --hmac\n  aura webhooks list review\n  aura webhooks regenerate WEBHOOK_ID"
+    )]
+    Webhooks(webhooks::Command),
     /// Analyse local files offline: syntax errors, security and style rules.
     Analyze(analyze::Args),
     /// Copy the SQLite database to FILE while Aura runs (never overwrites a file).
@@ -175,6 +182,7 @@ pub fn run(cli: Cli) -> Option<ExitCode> {
         Command::Workflows(command) => block_on(workflows::run(command, json)),
         Command::Runs(command) => block_on(runs::run(command, json)),
         Command::Projects(command) => block_on(projects::run(command, json)),
+        Command::Webhooks(command) => block_on(webhooks::run(command, json)),
     };
     Some(report(result))
 }
