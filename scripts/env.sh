@@ -22,14 +22,15 @@ free_port() {
 }
 
 # Starts the built `aura` ($1: debug or release) on a free port with a fresh SQLite
-# database in a new temporary directory, stops it and removes the directory on exit, and
-# waits for /readyz. Sets `work` (the directory, with server.log), `port` and `base`.
+# database in a new temporary directory (or the database URL $2), stops it and removes the
+# directory on exit, and waits for /readyz. Sets `work` (the directory, with server.log),
+# `port` and `base`.
 start_aura() {
   work=$(mktemp -d /tmp/aura-run.XXXXXX)
   port=$(free_port)
   base="http://127.0.0.1:$port"
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$AURA_ROOT/target/site" \
-    AURA_DATABASE_URL="sqlite://$work/aura.db" AURA_SECRET_KEY_FILE="$work/secret.key" \
+    AURA_DATABASE_URL="${2:-sqlite://$work/aura.db}" AURA_SECRET_KEY_FILE="$work/secret.key" \
     "$CARGO_TARGET_DIR/$1/aura" >"$work/server.log" 2>&1 &
   aura_pid=$!
   trap 'kill -TERM "$aura_pid" 2>/dev/null && wait "$aura_pid" 2>/dev/null; rm -rf "$work"' EXIT
