@@ -34,6 +34,8 @@ pub struct Services {
     pub llm: aura_ai::Llm,
     /// Webhook triggers: their settings, and deliveries to `/hooks/{token}`.
     pub webhooks: aura_triggers::Webhooks,
+    /// Schedules: their settings and previews (the scheduler runs beside the server).
+    pub schedules: aura_triggers::Schedules,
 }
 
 pub fn services() -> Services {
@@ -271,6 +273,18 @@ impl From<aura_triggers::WebhookError> for AppError {
             WebhookError::Workflow(err) => err.into(),
             WebhookError::Store(err) => unexpected(err.into()),
             WebhookError::Vault(err) => internal(err.into()),
+        }
+    }
+}
+
+impl From<aura_triggers::ScheduleError> for AppError {
+    fn from(err: aura_triggers::ScheduleError) -> Self {
+        use aura_triggers::ScheduleError;
+        match err {
+            ScheduleError::NotFound => AppError::NotFound,
+            ScheduleError::Invalid(field, message) => AppError::invalid(field, message),
+            ScheduleError::Workflow(err) => err.into(),
+            ScheduleError::Store(err) => unexpected(err.into()),
         }
     }
 }

@@ -67,6 +67,9 @@ pub struct Config {
     pub max_file_kb: u32,
     /// Largest total size of a project's files, in MiB.
     pub max_project_mb: u32,
+    /// `AURA_SCHEDULER`: whether this instance fires schedules (every instance may; the
+    /// database makes each fire happen once).
+    pub scheduler: bool,
     /// `AURA_WEBHOOK_*`: ceilings on every webhook trigger.
     pub webhook_limits: aura_triggers::WebhookLimits,
     /// `AURA_METRICS_TOKEN`: serve `/metrics` on the main listener to this bearer token.
@@ -235,6 +238,7 @@ impl Config {
             )?),
             max_file_kb: parse(&setting, "max-file-kb", 1024)?,
             max_project_mb: parse(&setting, "max-project-mb", 20)?,
+            scheduler: parse(&setting, "scheduler", true)?,
             webhook_limits: aura_triggers::WebhookLimits {
                 max_body_kb: parse(&setting, "webhook-max-body-kb", 1024)?,
                 max_rate_per_minute: parse(&setting, "webhook-max-rate-per-minute", 600)?,

@@ -117,6 +117,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
     .context("could not set up the workflow step executors")?;
     let engine = Engine::new(store.clone(), executors)
         .with_secrets(aura_engine::Secrets::new(store.clone(), vault.clone()));
+    let schedules = aura_triggers::Schedules::new(store.clone(), engine.clone());
     let webhooks = aura_triggers::Webhooks::new(
         store.clone(),
         engine.clone(),
@@ -141,6 +142,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         models,
         llm,
         webhooks,
+        schedules,
     };
     if config.metrics_enabled() {
         telemetry::handle();
@@ -303,6 +305,17 @@ pub async fn serve(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let instance = uuid::Uuid::now_v7().simple().to_string();
     let mut runners = tokio::task::JoinSet::new();
+    if config.scheduler {
+        let mut stopped = stopped.clone();
+        runners.spawn(
+            aura_triggers::Scheduler::new(store.clone(), engine.clone()).work(
+                Duration::from_secs(1),
+                async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                },
+            ),
+        );
+    }
     for n in 0..config.workers {
         let mut runner_config = RunnerConfig::new(format!("{}-{n}", &instance[20..]));
         runner_config.lease = config.lease;

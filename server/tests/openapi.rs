@@ -70,6 +70,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/webhooks/{id}"),
     ("delete", "/api/v1/webhooks/{id}"),
     ("post", "/api/v1/webhooks/{id}/regenerate"),
+    ("get", "/api/v1/workflows/{id}/schedules"),
+    ("post", "/api/v1/workflows/{id}/schedules"),
+    ("post", "/api/v1/schedules/preview"),
+    ("get", "/api/v1/schedules/{id}"),
+    ("put", "/api/v1/schedules/{id}"),
+    ("delete", "/api/v1/schedules/{id}"),
 ];
 
 fn properties(doc: &Value, schema: &str) -> BTreeSet<String> {

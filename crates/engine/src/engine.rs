@@ -206,6 +206,21 @@ impl Engine {
         input: &Value,
         trigger: Option<(&'static str, String)>,
     ) -> Result<Run, WorkflowError> {
+        let run = self.new_run(owner, workflow_id, input, trigger).await?;
+        let run = self.store.start_run(&run).await?;
+        self.notify(&run.id, false);
+        Ok(run)
+    }
+
+    /// A run of the workflow's current version, ready to insert: for callers that store it
+    /// in a transaction of their own (a schedule's fire) and then call [`Engine::notify`].
+    pub async fn new_run(
+        &self,
+        owner: &Principal,
+        workflow_id: &str,
+        input: &Value,
+        trigger: Option<(&'static str, String)>,
+    ) -> Result<NewRun, WorkflowError> {
         let workflow = self.workflows.get(owner, workflow_id).await?;
         let dag = self.cache_dag(
             &workflow.id,
@@ -222,17 +237,14 @@ impl Engine {
                 max_attempts: i64::from(s.retry.clone().unwrap_or_default().max_attempts),
             })
             .collect();
-        let run = NewRun {
+        Ok(NewRun {
             workflow_id: workflow.id,
             workflow_version: workflow.current_version,
             owner_id: owner.user_id().to_owned(),
             input: input.to_string(),
             steps,
             trigger,
-        };
-        let run = self.store.start_run(&run).await?;
-        self.notify(&run.id, false);
-        Ok(run)
+        })
     }
 
     /// The run, if it exists and belongs to `owner`.

@@ -16,6 +16,7 @@ mod models;
 mod principal;
 mod projects;
 mod runs;
+mod schedules;
 mod sessions;
 mod settings;
 mod users;
@@ -39,6 +40,7 @@ pub use runs::{
     Claim, ClaimedStep, NewRun, NewStep, Outcome as StepOutcome, Run, RunEvent, RunFilter,
     RunSummary, StepRun,
 };
+pub use schedules::{FireClaim, LastFire, ScheduleRow, ScheduleSettings};
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};
 pub use webhooks::{WebhookActivity, WebhookRow, WebhookSettings};

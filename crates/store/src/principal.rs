@@ -25,8 +25,8 @@ pub enum Credential {
     Session,
     /// An API key (REST only), limited to its scopes.
     ApiKey { key_id: String, scopes: Vec<Scope> },
-    /// A webhook trigger's URL (and signature): it may start runs of its workflow only,
-    /// acting for the trigger's owner.
+    /// A trigger (a webhook's URL and signature, or a schedule): it may start runs of its
+    /// workflow only, acting for the trigger's owner.
     Trigger { trigger_id: String },
 }
 

@@ -168,46 +168,10 @@ async fn events(
 impl Store {
     /// Stores the run and its steps, queueing those with no predecessors.
     pub async fn start_run(&self, run: &NewRun) -> Result<Run, StoreError> {
-        let id = new_id();
-        let now = now_millis();
         let (_write, mut tx) = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO runs (id, workflow_id, workflow_version, owner_id, status, input, created_at, updated_at, \
-             trigger_kind, trigger_id) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $7, $8)",
-        )
-        .bind(&id)
-        .bind(&run.workflow_id)
-        .bind(run.workflow_version)
-        .bind(&run.owner_id)
-        .bind(&run.input)
-        .bind(now)
-        .bind(run.trigger.as_ref().map(|(kind, _)| *kind))
-        .bind(run.trigger.as_ref().map(|(_, id)| id.as_str()))
-        .execute(&mut *tx)
-        .await?;
-        for step in &run.steps {
-            sqlx::query(
-                "INSERT INTO step_runs (run_id, step_id, status, waiting_on, available_at, owner_id, max_attempts) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&id)
-            .bind(&step.id)
-            .bind(if step.waiting_on == 0 {
-                StepStatus::Queued.as_str()
-            } else {
-                StepStatus::Pending.as_str()
-            })
-            .bind(step.waiting_on)
-            .bind(now)
-            .bind(&run.owner_id)
-            .bind(step.max_attempts)
-            .execute(&mut *tx)
-            .await?;
-        }
-        event(&mut tx, &id, EventKind::RunQueued, None, None, now).await?;
+        let id = insert_run(&mut tx, run).await?;
         tx.commit().await?;
-        let trigger = run.trigger.as_ref().map_or("manual", |(kind, _)| *kind);
-        metrics::counter!("aura_runs_started_total", "trigger" => trigger).increment(1);
+        count_run_start(run);
         self.find_run(&id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -801,6 +765,56 @@ impl Store {
             }
         }
     }
+}
+
+/// Inserts a run and its steps in `tx`, queueing those with no predecessors; returns its id.
+pub(crate) async fn insert_run(
+    tx: &mut Transaction<'static, Any>,
+    run: &NewRun,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO runs (id, workflow_id, workflow_version, owner_id, status, input, created_at, updated_at, \
+         trigger_kind, trigger_id) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(&run.workflow_id)
+    .bind(run.workflow_version)
+    .bind(&run.owner_id)
+    .bind(&run.input)
+    .bind(now)
+    .bind(run.trigger.as_ref().map(|(kind, _)| *kind))
+    .bind(run.trigger.as_ref().map(|(_, id)| id.as_str()))
+    .execute(&mut **tx)
+    .await?;
+    for step in &run.steps {
+        sqlx::query(
+            "INSERT INTO step_runs (run_id, step_id, status, waiting_on, available_at, owner_id, max_attempts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(&step.id)
+        .bind(if step.waiting_on == 0 {
+            StepStatus::Queued.as_str()
+        } else {
+            StepStatus::Pending.as_str()
+        })
+        .bind(step.waiting_on)
+        .bind(now)
+        .bind(&run.owner_id)
+        .bind(step.max_attempts)
+        .execute(&mut **tx)
+        .await?;
+    }
+    event(tx, &id, EventKind::RunQueued, None, None, now).await?;
+    Ok(id)
+}
+
+/// Counts a committed run start (`aura_runs_started_total`) by what started it.
+pub(crate) fn count_run_start(run: &NewRun) {
+    let trigger = run.trigger.as_ref().map_or("manual", |(kind, _)| *kind);
+    metrics::counter!("aura_runs_started_total", "trigger" => trigger).increment(1);
 }
 
 /// After a step failed for good: steps that have not started are cancelled, and the run

@@ -195,6 +195,9 @@ names! {
         /// A webhook's URL replaced by a new one.
         WebhookRegenerate = "webhook.regenerate",
         WebhookDelete = "webhook.delete",
+        ScheduleCreate = "schedule.create",
+        ScheduleUpdate = "schedule.update",
+        ScheduleDelete = "schedule.delete",
     }
 }
 

@@ -10,6 +10,7 @@ mod models;
 mod projects;
 mod reference;
 mod runs;
+mod schedules;
 mod secrets;
 mod webhooks;
 mod workflows;
@@ -46,7 +47,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(me::routes())
                 .merge(models::routes())
                 .merge(secrets::routes())
-                .merge(webhooks::routes()),
+                .merge(webhooks::routes())
+                .merge(schedules::routes()),
         )
         .split_for_parts();
     // Each operation lists the errors every route can answer.
@@ -144,6 +146,7 @@ const ERRORS: &[(u16, &str)] = &[
         (name = "me", description = "The caller and its credential"),
         (name = "models", description = "Model providers and aliases (administrators, `admin` scope)"),
         (name = "secrets", description = "Your workflow secrets: names only, values never come back"),
+        (name = "schedules", description = "Schedules: cron in a time zone, or every N minutes or hours, starting runs of a workflow"),
         (name = "webhooks", description = "Webhook triggers: URLs that start runs of a workflow (deliveries go to /hooks/{token}, outside this API)")
     )
 )]
@@ -242,7 +245,7 @@ fn required_scope(method: &Method, path: &str) -> Scope {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["workflows", _, "runs"] | ["runs", _, "cancel" | "resume"] => Scope::Run,
-        ["projects", _, "analyze"] => Scope::Read,
+        ["projects", _, "analyze"] | ["schedules", "preview"] => Scope::Read,
         // An AI action changes nothing, but it is a paid model call, like a run.
         ["projects", _, "files", _, "assist"] => Scope::Run,
         _ => Scope::Write,

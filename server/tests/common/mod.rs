@@ -79,11 +79,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with extra `AURA_*` settings.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
+    spawn_app_on(fresh_database_url().await, settings).await
+}
+
+/// Starts another app on an existing database: a second instance sharing it.
+pub async fn spawn_app_on(database_url: String, settings: &[(&str, &str)]) -> TestApp {
     let mut env: HashMap<String, String> = settings
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let database_url = fresh_database_url().await;
     env.insert("AURA_DATABASE_URL".into(), database_url.clone());
     env.insert("AURA_DATABASE_MAX_CONNECTIONS".into(), "4".into());
     env.entry("AURA_SECRET_KEY".into())
