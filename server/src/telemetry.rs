@@ -60,6 +60,7 @@ fn register() {
         metrics::counter!("aura_runs_finished_total", "status" => status).increment(0);
     }
     metrics::counter!("aura_lease_expiries_total").increment(0);
+    metrics::counter!("aura_webhook_deliveries_total").increment(0);
     metrics::gauge!("aura_sse_streams_open").increment(0.0);
 }
 
@@ -118,6 +119,18 @@ fn describe() {
         "Database pool connections, by state (in_use, idle)."
     );
     describe_gauge!("aura_db_connections_max", "The database pool's size limit.");
+    describe_counter!(
+        "aura_webhook_deliveries_total",
+        "Webhook deliveries that started a run."
+    );
+    describe_counter!(
+        "aura_webhook_rejections_total",
+        "Webhook deliveries refused, by reason (signature, timestamp, replay, token, rate_limited)."
+    );
+    describe_counter!(
+        "aura_schedule_fires_total",
+        "Schedule fires claimed by this instance, by outcome (started, skipped, queued)."
+    );
     describe_gauge!(
         "aura_sse_streams_open",
         "Live event streams open (runs followed, AI actions answering)."

@@ -446,8 +446,8 @@ impl Webhooks {
         delivery: Delivery,
     ) -> Result<Delivered, WebhookError> {
         let row = armed.row;
-        if let Err(reason) = self.verify(&row, &delivery).await? {
-            metrics::counter!("aura_webhook_rejections_total", "reason" => reason).increment(1);
+        if let Err((code, reason)) = self.verify(&row, &delivery).await? {
+            metrics::counter!("aura_webhook_rejections_total", "reason" => code).increment(1);
             if let Err(err) = self.store.count_webhook_rejection(&row.id).await {
                 tracing::warn!(error = %err, trigger = %row.id, "could not count a refused delivery");
             }
@@ -523,12 +523,12 @@ impl Webhooks {
         }
     }
 
-    /// `Ok(Err(reason))` for a delivery that does not prove itself.
+    /// `Ok(Err((metric label, reason)))` for a delivery that does not prove itself.
     async fn verify(
         &self,
         row: &WebhookRow,
         delivery: &Delivery,
-    ) -> Result<Result<(), &'static str>, WebhookError> {
+    ) -> Result<Result<(), (&'static str, &'static str)>, WebhookError> {
         let header = |name: &str| {
             delivery
                 .headers
@@ -544,30 +544,35 @@ impl Webhooks {
                 )?;
                 let signature_header = row.verify_header.as_deref().unwrap_or(GITHUB_HEADER);
                 let Some(signature) = header(signature_header) else {
-                    return Ok(Err("the signature header is missing"));
+                    return Ok(Err((
+                        "missing_signature",
+                        "the signature header is missing",
+                    )));
                 };
                 let Some(timestamp_header) = row.timestamp_header.as_deref() else {
                     return Ok(if hmac_matches(&secret, &[&delivery.body], signature) {
                         Ok(())
                     } else {
-                        Err("the signature does not match the body")
+                        Err(("signature", "the signature does not match the body"))
                     });
                 };
                 let Some(timestamp) =
                     header(timestamp_header).and_then(|t| t.trim().parse::<i64>().ok())
                 else {
-                    return Ok(Err(
+                    return Ok(Err((
+                        "timestamp",
                         "the timestamp header is missing or not a number of seconds",
-                    ));
+                    )));
                 };
                 let tolerance = row
                     .tolerance_secs
                     .unwrap_or(i64::from(DEFAULT_TOLERANCE_SECS));
                 let now = aura_store::now_millis() / 1000;
                 if (now - timestamp).abs() > tolerance {
-                    return Ok(Err(
+                    return Ok(Err((
+                        "timestamp",
                         "the timestamp is outside the tolerance (a replay, or a clock far off)",
-                    ));
+                    )));
                 }
                 let stamp = timestamp.to_string();
                 if !hmac_matches(
@@ -575,7 +580,10 @@ impl Webhooks {
                     &[stamp.as_bytes(), b".", &delivery.body],
                     signature,
                 ) {
-                    return Ok(Err("the signature does not match the timestamp and body"));
+                    return Ok(Err((
+                        "signature",
+                        "the signature does not match the timestamp and body",
+                    )));
                 }
                 let seen_until = (timestamp + tolerance + 1) * 1000;
                 let signature_hash = sha256_hex(signature.trim());
@@ -584,7 +592,10 @@ impl Webhooks {
                     .remember_webhook_signature(&row.id, &signature_hash, seen_until)
                     .await?
                 {
-                    return Ok(Err("this signed delivery was already received (a replay)"));
+                    return Ok(Err((
+                        "replay",
+                        "this signed delivery was already received (a replay)",
+                    )));
                 }
                 Ok(Ok(()))
             }
@@ -593,8 +604,8 @@ impl Webhooks {
                 let expected = row.header_token_hash.as_deref().unwrap_or_default();
                 match header(name) {
                     Some(given) if same(&sha256_hex(given.trim()), expected) => Ok(Ok(())),
-                    Some(_) => Ok(Err("the token header does not match")),
-                    None => Ok(Err("the token header is missing")),
+                    Some(_) => Ok(Err(("token", "the token header does not match"))),
+                    None => Ok(Err(("token", "the token header is missing"))),
                 }
             }
             _ => Ok(Ok(())),
