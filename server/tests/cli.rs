@@ -512,6 +512,89 @@ async fn webhooks_are_made_delivered_to_disabled_and_deleted_from_the_cli() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedules_are_previewed_in_words_made_listed_disabled_and_deleted() {
+    let app = spawn_app_with(&[("AURA_SCHEDULER", "false")]).await;
+    let scratch = Scratch::new();
+    logged_in(&app, &scratch).await;
+    let file = scratch.write("greeting.json", GREETING);
+    ok(
+        &aura(&scratch, &["workflows", "push", file.to_str().unwrap()], "").await,
+        "push",
+    );
+    let out = aura(
+        &scratch,
+        &["schedules", "preview", "--every", "13 hours"],
+        "",
+    )
+    .await;
+    let stdout = ok(&out, "preview");
+    assert!(stdout.starts_with("every 13 hours (UTC)"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 6, "five next fires: {stdout}");
+    let out = aura(
+        &scratch,
+        &["schedules", "preview", "--cron", "0 61 * * *"],
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("rule.expression"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = aura(
+        &scratch,
+        &[
+            "schedules",
+            "create",
+            "greeting",
+            "--name",
+            "Weekdays",
+            "--cron",
+            "0 9 * * 1-5",
+            "--timezone",
+            "Europe/Berlin",
+            "--input",
+            r#"{"name": "cron"}"#,
+            "--overlap",
+            "queue",
+        ],
+        "",
+    )
+    .await;
+    let stdout = ok(&out, "create");
+    assert!(
+        stdout.contains("at 09:00 on Monday to Friday (Europe/Berlin)"),
+        "{stdout}"
+    );
+    let out = aura(&scratch, &["--json", "schedules", "list", "greeting"], "").await;
+    let listed: Value = serde_json::from_str(&ok(&out, "list")).unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed[0]["input"]["name"], "cron");
+    assert_eq!(listed[0]["overlap"], "queue");
+
+    let stdout = ok(
+        &aura(&scratch, &["schedules", "disable", &id], "").await,
+        "disable",
+    );
+    assert!(stdout.contains("is disabled"), "{stdout}");
+    let out = aura(&scratch, &["--json", "schedules", "list", "greeting"], "").await;
+    let listed: Value = serde_json::from_str(&ok(&out, "list")).unwrap();
+    assert_eq!(listed[0]["enabled"], false);
+    assert_eq!(listed[0]["overlap"], "queue", "the rest kept");
+    ok(
+        &aura(&scratch, &["schedules", "delete", &id], "").await,
+        "delete",
+    );
+    let table = ok(
+        &aura(&scratch, &["schedules", "list", "greeting"], "").await,
+        "empty",
+    );
+    assert!(table.contains("No schedules"), "{table}");
+}
+
 fn sarif_of(stdout: &str) -> Value {
     let log: Value = serde_json::from_str(stdout).expect("SARIF is JSON");
     assert_eq!(log["version"], "2.1.0");

@@ -12,6 +12,7 @@ mod config;
 mod output;
 mod projects;
 mod runs;
+mod schedules;
 mod secrets;
 mod sse;
 mod webhooks;
@@ -93,6 +94,12 @@ Make the key on the server's /settings page. The file is written with mode 0600.
         after_help = "Examples:\n  aura webhooks create review --name GitHub --hmac\n  aura webhooks list review\n  aura webhooks regenerate WEBHOOK_ID"
     )]
     Webhooks(webhooks::Command),
+    /// A workflow's schedules: list, preview, create, enable, disable, delete.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aura schedules preview --every '13 hours'\n  aura schedules create review --name Nightly --cron '0 2 * * *' --timezone Europe/Berlin\n  aura schedules list review"
+    )]
+    Schedules(schedules::Command),
     /// Analyse local files offline: syntax errors, security and style rules.
     Analyze(analyze::Args),
     /// Copy the SQLite database to FILE while Aura runs (never overwrites a file).
@@ -183,6 +190,7 @@ pub fn run(cli: Cli) -> Option<ExitCode> {
         Command::Runs(command) => block_on(runs::run(command, json)),
         Command::Projects(command) => block_on(projects::run(command, json)),
         Command::Webhooks(command) => block_on(webhooks::run(command, json)),
+        Command::Schedules(command) => block_on(schedules::run(command, json)),
     };
     Some(report(result))
 }

@@ -191,7 +191,7 @@ pub async fn run(command: Command, json: bool) -> Result<ExitCode, CliError> {
 }
 
 /// The `--input` value as a JSON object.
-fn read_input(input: Option<&str>) -> Result<Value, CliError> {
+pub(super) fn read_input(input: Option<&str>) -> Result<Value, CliError> {
     let (text, from) = match input {
         None => return Ok(Value::Object(Default::default())),
         Some("-") => {
