@@ -36,6 +36,8 @@ pub struct Services {
     pub webhooks: aura_triggers::Webhooks,
     /// Schedules: their settings and previews (the scheduler runs beside the server).
     pub schedules: aura_triggers::Schedules,
+    /// The caller's in-app notices (the bell).
+    pub notifications: aura_engine::Notifications,
 }
 
 pub fn services() -> Services {

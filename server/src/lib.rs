@@ -53,6 +53,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Open event streams per user, against `AURA_MAX_EVENT_STREAMS_PER_USER`.
     pub event_streams: api::EventStreams,
+    /// Open notification streams (one per tab's bell) per user, counted apart so tabs do
+    /// not use up the streams run pages need: twice `AURA_MAX_EVENT_STREAMS_PER_USER`.
+    pub notification_streams: api::EventStreams,
 }
 
 /// What [`build`] hands to [`serve`]: the database and the engine whose runners and
@@ -143,6 +146,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         llm,
         webhooks,
         schedules,
+        notifications: aura_engine::Notifications::new(store.clone()),
     };
     if config.metrics_enabled() {
         telemetry::handle();
@@ -153,6 +157,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         services,
         store: store.clone(),
         event_streams: api::EventStreams::new(config.max_event_streams_per_user),
+        notification_streams: api::EventStreams::new(config.max_event_streams_per_user * 2),
         config: config.clone(),
     };
     let runtime = Runtime {

@@ -65,6 +65,10 @@ pub async fn sweep(store: &Store) -> Result<Swept, aura_store::StoreError> {
             break;
         }
     }
+    // Notices are kept as long as runs.
+    store
+        .delete_notifications_before(cutoff(Retained::Runs).await?)
+        .await?;
     // Signatures past their trigger's tolerance can no longer be replayed.
     store.purge_webhook_signatures().await?;
     Ok(Swept {

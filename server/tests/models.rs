@@ -575,6 +575,43 @@ async fn each_call_is_one_ledger_row_cache_hits_cost_nothing_and_budgets_refuse(
     assert_eq!(status, StatusCode::OK);
     let (_, _, data) = run(ask(Some(false))).await;
     assert_eq!(steps_by_id(&data)["ask"]["status"], "succeeded");
+
+    // 30 tokens used of a 36-token budget is over 80%: the next calls go through, and the
+    // user is told once this month.
+    let (status, body) = send(
+        &app,
+        &admin,
+        Method::PUT,
+        "/api/v1/models/budgets",
+        Some(json!({ "scope": "user", "subject_id": "ada@example.com", "max_tokens": 36 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["used_tokens"], 30);
+    let (_, _, data) = run(ask(Some(false))).await;
+    assert_eq!(steps_by_id(&data)["ask"]["status"], "succeeded");
+    let nearly = |list: &Value| {
+        list["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "budget_nearly_used")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (_, list) = send(&app, &admin, Method::GET, "/api/v1/notifications", None).await;
+    let notices = nearly(&list);
+    assert_eq!(notices.len(), 1, "{list}");
+    assert!(
+        notices[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("30 of 36 tokens"),
+        "{list}"
+    );
+    let (_, _, _) = run(ask(Some(false))).await;
+    let (_, list) = send(&app, &admin, Method::GET, "/api/v1/notifications", None).await;
+    assert_eq!(nearly(&list).len(), 1, "once a month: {list}");
 }
 
 async fn log_text(app: &TestApp, c: &Client, run: &str) -> String {

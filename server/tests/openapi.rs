@@ -76,6 +76,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/schedules/{id}"),
     ("put", "/api/v1/schedules/{id}"),
     ("delete", "/api/v1/schedules/{id}"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/read-all"),
+    ("post", "/api/v1/notifications/{id}/read"),
+    ("get", "/api/v1/notifications/events"),
 ];
 
 fn properties(doc: &Value, schema: &str) -> BTreeSet<String> {

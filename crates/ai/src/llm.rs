@@ -265,8 +265,46 @@ impl Llm {
                     budget.scope
                 )));
             }
+            self.warn_when_nearly_used(context, &budget, used, since)
+                .await;
         }
         Ok(())
+    }
+
+    /// Tells the caller, once a month per budget, when 80% of it is used.
+    async fn warn_when_nearly_used(
+        &self,
+        context: &CallContext,
+        budget: &aura_store::LlmBudget,
+        used: aura_store::LlmUsed,
+        month: i64,
+    ) {
+        let near = |used: i64, max: i64| max > 0 && used.saturating_mul(5) >= max.saturating_mul(4);
+        let text = match (budget.max_tokens, budget.max_cost_micros) {
+            (Some(max), _) if near(used.tokens, max) => {
+                format!("{} of {max} tokens", used.tokens)
+            }
+            (_, Some(max)) if near(used.cost_micros, max) => {
+                format!("{} of {}", dollars(used.cost_micros), dollars(max))
+            }
+            _ => return,
+        };
+        let notice = aura_store::NewNotification {
+            user_id: context.user_id.clone(),
+            kind: "budget_nearly_used",
+            subject: format!("budget:{}:{month}", budget.id),
+            title: format!(
+                "The monthly model budget of this {} is nearly used",
+                budget.scope
+            ),
+            body: format!(
+                "{text} used this month. Model calls stop when it is used up; an administrator can raise it."
+            ),
+            link: None,
+        };
+        if let Err(err) = self.store.notify(&notice, aura_store::Repeat::Once).await {
+            tracing::warn!(error = %err, "could not write the budget notice");
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod dashboard;
 mod error;
 mod llm_usage;
 mod models;
+mod notifications;
 mod principal;
 mod projects;
 mod runs;
@@ -31,6 +32,7 @@ pub use dashboard::{BucketCount, BucketTokens, FailingWorkflow, RunDurations};
 pub use error::StoreError;
 pub use llm_usage::{LlmBudget, LlmCall, LlmUsed};
 pub use models::{ModelAliasRow, ModelProviderRow, SealedValue, VaultCheck, sealed_context};
+pub use notifications::{NewNotification, Notification, Repeat};
 pub use principal::{Credential, Origin, Principal};
 pub use projects::{
     Entry, FileContent, NewFile, Project, ProjectDraft, ProjectFilter, ProjectLimits, RevisionMeta,

@@ -859,23 +859,66 @@ async fn finish_run_if_done(
 ) -> Result<Option<EventKind>, StoreError> {
     // One statement: close the run only when no step can still run, choosing its status
     // from whether any step failed.
-    let ended: Option<(String,)> = sqlx::query_as(
+    let ended: Option<(String, String, String)> = sqlx::query_as(
         "UPDATE runs SET finished_at = $1, updated_at = $1, status = CASE WHEN EXISTS \
            (SELECT 1 FROM step_runs WHERE run_id = $2 AND status = 'failed') \
            THEN 'failed' ELSE 'succeeded' END \
          WHERE id = $2 AND status IN ('queued', 'running') AND NOT EXISTS \
            (SELECT 1 FROM step_runs WHERE run_id = $2 AND status IN ('pending', 'queued', 'running')) \
-         RETURNING status",
+         RETURNING status, owner_id, workflow_id",
     )
     .bind(now)
     .bind(run_id)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(ended.map(|(status,)| {
-        if status == RunStatus::Failed.as_str() {
-            EventKind::RunFailed
-        } else {
-            EventKind::RunSucceeded
-        }
-    }))
+    let Some((status, owner_id, workflow_id)) = ended else {
+        return Ok(None);
+    };
+    if status != RunStatus::Failed.as_str() {
+        return Ok(Some(EventKind::RunSucceeded));
+    }
+    notify_run_failed(tx, run_id, &owner_id, &workflow_id).await?;
+    Ok(Some(EventKind::RunFailed))
+}
+
+/// Tells the owner their workflow's run failed; repeats collapse while unread.
+async fn notify_run_failed(
+    tx: &mut Transaction<'static, Any>,
+    run_id: &str,
+    owner_id: &str,
+    workflow_id: &str,
+) -> Result<(), StoreError> {
+    let name: Option<(String,)> = sqlx::query_as("SELECT name FROM workflows WHERE id = $1")
+        .bind(workflow_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let failed: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT step_id, error FROM step_runs WHERE run_id = $1 AND status = 'failed' \
+         ORDER BY finished_at LIMIT 1",
+    )
+    .bind(run_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let name = name.map_or_else(|| "a workflow".to_owned(), |(n,)| n);
+    let mut body = match failed {
+        Some((step, Some(error))) => format!("Step `{step}` failed: {error}"),
+        Some((step, None)) => format!("Step `{step}` failed."),
+        None => "A step failed.".to_owned(),
+    };
+    if body.chars().count() > 300 {
+        body = body.chars().take(299).collect::<String>() + "…";
+    }
+    crate::notifications::notify(
+        tx,
+        &crate::NewNotification {
+            user_id: owner_id.to_owned(),
+            kind: "run_failed",
+            subject: format!("workflow:{workflow_id}"),
+            title: format!("A run of {name} failed"),
+            body,
+            link: Some(format!("/runs/{run_id}")),
+        },
+        crate::Repeat::CollapseWhileUnread,
+    )
+    .await
 }

@@ -73,6 +73,46 @@ pub enum FireClaim {
     Lost,
 }
 
+/// Tells the owner a fire was skipped because the previous run was still going.
+async fn notify_skipped(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    schedule_id: &str,
+    fire_at: i64,
+) -> Result<(), StoreError> {
+    let row: Option<(String, String, String)> =
+        sqlx::query_as("SELECT owner_id, name, workflow_id FROM schedules WHERE id = $1")
+            .bind(schedule_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some((owner_id, name, workflow_id)) = row else {
+        return Ok(());
+    };
+    let at = time::OffsetDateTime::from_unix_timestamp(fire_at / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default();
+    crate::notifications::notify(
+        tx,
+        &crate::NewNotification {
+            user_id: owner_id,
+            kind: "schedule_skipped",
+            subject: format!("schedule:{schedule_id}"),
+            title: format!("Schedule {name} skipped a fire"),
+            body: format!(
+                "The fire at {at} was skipped: the previous run was still going (overlap: skip)."
+            ),
+            link: Some(format!("/workflows/{workflow_id}")),
+        },
+        crate::Repeat::CollapseWhileUnread,
+    )
+    .await
+}
+
 impl Store {
     pub async fn insert_schedule(
         &self,
@@ -316,6 +356,9 @@ impl Store {
         if recorded == 0 {
             // Dropping the transaction rolls the run back with it.
             return Ok(FireClaim::Lost);
+        }
+        if outcome == "skipped" {
+            notify_skipped(&mut tx, schedule_id, fire_at).await?;
         }
         tx.commit().await?;
         metrics::counter!("aura_schedule_fires_total", "outcome" => outcome.to_owned())

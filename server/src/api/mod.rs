@@ -7,6 +7,7 @@
 mod assist;
 mod me;
 mod models;
+mod notifications;
 mod projects;
 mod reference;
 mod runs;
@@ -48,7 +49,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(models::routes())
                 .merge(secrets::routes())
                 .merge(webhooks::routes())
-                .merge(schedules::routes()),
+                .merge(schedules::routes())
+                .merge(notifications::routes()),
         )
         .split_for_parts();
     // Each operation lists the errors every route can answer.
@@ -146,6 +148,7 @@ const ERRORS: &[(u16, &str)] = &[
         (name = "me", description = "The caller and its credential"),
         (name = "models", description = "Model providers and aliases (administrators, `admin` scope)"),
         (name = "secrets", description = "Your workflow secrets: names only, values never come back"),
+        (name = "notifications", description = "Your in-app notices and their unread count, live"),
         (name = "schedules", description = "Schedules: cron in a time zone, or every N minutes or hours, starting runs of a workflow"),
         (name = "webhooks", description = "Webhook triggers: URLs that start runs of a workflow (deliveries go to /hooks/{token}, outside this API)")
     )

@@ -523,37 +523,8 @@ impl Follower {
         }
     }
 
-    /// Whether the stream's credential still stands: its session still belongs to its
-    /// user, or its API key is neither revoked nor expired.
     async fn session_is_valid(&self) -> bool {
-        if let aura_store::Credential::ApiKey { key_id, .. } = &self.owner.credential {
-            return match self
-                .engine
-                .store()
-                .list_api_keys(self.owner.user_id())
-                .await
-            {
-                Ok(keys) => keys.iter().any(|k| {
-                    &k.id == key_id
-                        && k.revoked_at.is_none()
-                        && k.expires_at.is_none_or(|at| at > aura_store::now_millis())
-                }),
-                Err(_) => true,
-            };
-        }
-        let Some(session) = &self.session else {
-            return false;
-        };
-        match self
-            .engine
-            .store()
-            .session_user(session, aura_store::now_millis())
-            .await
-        {
-            Ok(user) => user.as_deref() == Some(self.owner.user_id()),
-            // A database hiccup is not a sign-out; the next check decides.
-            Err(_) => true,
-        }
+        credential_stands(self.engine.store(), &self.owner, self.session.as_deref()).await
     }
 
     /// Until this run may have new events: a signal for it, or the poll interval.
@@ -571,6 +542,33 @@ impl Follower {
                 },
             }
         }
+    }
+}
+
+/// Whether a stream's credential still stands: its session still belongs to its user, or
+/// its API key is neither revoked nor expired.
+pub(super) async fn credential_stands(
+    store: &aura_store::Store,
+    owner: &Principal,
+    session: Option<&str>,
+) -> bool {
+    if let aura_store::Credential::ApiKey { key_id, .. } = &owner.credential {
+        return match store.list_api_keys(owner.user_id()).await {
+            Ok(keys) => keys.iter().any(|k| {
+                &k.id == key_id
+                    && k.revoked_at.is_none()
+                    && k.expires_at.is_none_or(|at| at > aura_store::now_millis())
+            }),
+            Err(_) => true,
+        };
+    }
+    let Some(session) = session else {
+        return false;
+    };
+    match store.session_user(session, aura_store::now_millis()).await {
+        Ok(user) => user.as_deref() == Some(owner.user_id()),
+        // A database hiccup is not a sign-out; the next check decides.
+        Err(_) => true,
     }
 }
 
