@@ -23,6 +23,20 @@ impl LazyRoute for BuilderRoute {
     }
 }
 
+/// `/workflows/{id}/triggers`.
+pub struct TriggersRoute;
+
+#[lazy_route]
+impl LazyRoute for TriggersRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <crate::workflows::TriggersPage/> }.into_any()
+    }
+}
+
 /// `/runs/{id}`.
 pub struct RunRoute;
 
@@ -90,6 +104,7 @@ fn chunk_files(
     let route = match path.split('/').collect::<Vec<_>>().as_slice() {
         ["", "workflows", id] if !id.is_empty() => "__builder_route_view_",
         ["", "runs", id] if !id.is_empty() => "__run_route_view_",
+        ["", "workflows", id, "triggers"] if !id.is_empty() => "__triggers_route_view_",
         _ => return Vec::new(),
     };
     manifest
@@ -108,7 +123,8 @@ mod tests {
     fn each_canvas_page_preloads_its_chunk_and_the_shared_one() {
         let manifest: HashMap<String, Vec<String>> = serde_json::from_str(
             r#"{"__builder_route_view_1": ["chunk_3", "split___builder_route_view_1"],
-                "__run_route_view_2": ["chunk_3", "split___run_route_view_2"]}"#,
+                "__run_route_view_2": ["chunk_3", "split___run_route_view_2"],
+                "__triggers_route_view_3": ["split___triggers_route_view_3"]}"#,
         )
         .unwrap();
         assert_eq!(
@@ -121,6 +137,10 @@ mod tests {
         assert_eq!(
             chunk_files(&manifest, "pkg", "/runs/01abc"),
             ["/pkg/chunk_3.wasm", "/pkg/split___run_route_view_2.wasm"]
+        );
+        assert_eq!(
+            chunk_files(&manifest, "pkg", "/workflows/01abc/triggers"),
+            ["/pkg/split___triggers_route_view_3.wasm"]
         );
         for other in [
             "/",

@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("projects/:id") view=projects::EditorPage/>
                         <Route path=path!("workflows") view=workflows::WorkflowsPage/>
                         <Route path=path!("workflows/:id") view={Lazy::<chunks::BuilderRoute>::new()}/>
+                        <Route path=path!("workflows/:id/triggers") view={Lazy::<chunks::TriggersRoute>::new()}/>
                         <Route path=path!("runs") view=runs::RunsPage/>
                         <Route path=path!("runs/:id") view={Lazy::<chunks::RunRoute>::new()}/>
                         <Route path=path!("audit") view=audit::AuditPage/>

@@ -143,7 +143,10 @@ fn Header() -> impl IntoView {
                     }).collect_view()}
                 </ol>
             </nav>
-            <UserMenu/>
+            <div class="flex items-center gap-1">
+                <super::bell::Bell/>
+                <UserMenu/>
+            </div>
         </header>
     }
 }

@@ -1,5 +1,6 @@
 //! The frame around every page: layout, navigation, toasts, forms and the 404 page.
 
+mod bell;
 pub mod form;
 mod layout;
 pub mod toast;

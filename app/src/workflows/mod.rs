@@ -4,8 +4,10 @@
 
 mod builder;
 pub mod graph;
+mod triggers;
 
 pub use builder::{BuilderPage, RunCanvas};
+pub use triggers::TriggersPage;
 
 use crate::error::AppError;
 use crate::shell::form::{BUTTON_CLASS, SECONDARY_BUTTON_CLASS};

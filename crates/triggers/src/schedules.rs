@@ -414,6 +414,27 @@ impl Schedules {
         self.view(row).await
     }
 
+    /// Turns a schedule on (from its next time after now) or off, keeping the rest.
+    pub async fn set_enabled(
+        &self,
+        principal: &Principal,
+        id: &str,
+        enabled: bool,
+    ) -> Result<Schedule, ScheduleError> {
+        let current = self.get(principal, id).await?;
+        let spec = ScheduleSpec {
+            name: current.name,
+            rule: current.rule,
+            timezone: Some(current.timezone),
+            input: Some(current.input),
+            enabled: Some(enabled),
+            overlap: Some(current.overlap),
+            catch_up: Some(current.catch_up),
+            catch_up_window_secs: Some(current.catch_up_window_secs),
+        };
+        self.update(principal, id, spec).await
+    }
+
     pub async fn delete(&self, principal: &Principal, id: &str) -> Result<(), ScheduleError> {
         let current = self
             .store

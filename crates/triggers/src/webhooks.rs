@@ -356,6 +356,47 @@ impl Webhooks {
         })
     }
 
+    /// Turns a trigger on or off, keeping everything else.
+    pub async fn set_enabled(
+        &self,
+        principal: &Principal,
+        id: &str,
+        enabled: bool,
+    ) -> Result<Webhook, WebhookError> {
+        let current = self
+            .store
+            .find_webhook(principal.user_id(), id)
+            .await?
+            .ok_or(WebhookError::NotFound)?;
+        let settings = WebhookSettings {
+            enabled,
+            name: current.name,
+            method: current.method,
+            verify: current.verify,
+            verify_header: current.verify_header,
+            hmac_secret: current.hmac_secret,
+            header_token_hash: current.header_token_hash,
+            timestamp_header: current.timestamp_header,
+            tolerance_secs: current.tolerance_secs,
+            response_mode: current.response_mode,
+            sync_step: current.sync_step,
+            sync_timeout_ms: current.sync_timeout_ms,
+            max_body_kb: current.max_body_kb,
+            rate_per_minute: current.rate_per_minute,
+        };
+        let row = self
+            .store
+            .update_webhook(
+                principal.user_id(),
+                id,
+                &settings,
+                &audit(principal, AuditAction::WebhookUpdate, id, &settings.name),
+            )
+            .await?
+            .ok_or(WebhookError::NotFound)?;
+        Ok(self.views(vec![row]).await?.remove(0))
+    }
+
     /// A new URL; the old one stops working at once.
     pub async fn regenerate(
         &self,

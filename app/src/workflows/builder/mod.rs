@@ -625,6 +625,9 @@ fn Editor(doc: BuilderDoc) -> impl IntoView {
                         on:click=move |_| tab.set(Tab::History)>"History"</button>
                 })}
             </div>
+            {doc.id.clone().map(|id| view! {
+                <A href=format!("/workflows/{id}/triggers") attr:class="px-3 py-2 text-sm text-indigo-600 hover:underline dark:text-indigo-400">"Webhooks and schedules"</A>
+            })}
             {(!read_only).then(|| view! {
                 <div class="ml-auto flex flex-wrap items-center gap-2">
                     <button type="button" class=SECONDARY_BUTTON_CLASS disabled=move || !b.can_undo.get() title="Undo (Ctrl+Z)" on:click=move |_| b.undo()>"Undo"</button>
