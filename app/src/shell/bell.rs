@@ -24,14 +24,23 @@ pub struct NoticeList {
     pub unread: i64,
 }
 
+/// The caller's latest notices, after marking `read` (one notice's id, or `all`) read.
+/// One server function for the bell's three needs keeps its code small: it is on every
+/// page.
 #[server(prefix = "/api", endpoint = "notifications/list")]
-pub async fn list_notifications() -> Result<NoticeList, AppError> {
+pub async fn notifications(read: Option<String>) -> Result<NoticeList, AppError> {
     use crate::server::{format_millis, principal, respond, services};
     respond(async move {
-        let page = services()
-            .notifications
-            .list(&principal()?, Some(20))
-            .await?;
+        let principal = principal()?;
+        let notices = &services().notifications;
+        match read.as_deref() {
+            Some("all") => {
+                notices.mark_all_read(&principal).await?;
+            }
+            Some(id) => notices.mark_read(&principal, id).await?,
+            None => {}
+        }
+        let page = notices.list(&principal, Some(20)).await?;
         Ok(NoticeList {
             unread: page.unread,
             items: page
@@ -52,54 +61,35 @@ pub async fn list_notifications() -> Result<NoticeList, AppError> {
     .await
 }
 
-#[server(prefix = "/api", endpoint = "notifications/read")]
-pub async fn mark_notification_read(id: String) -> Result<(), AppError> {
-    use crate::server::{principal, respond, services};
-    respond(async move {
-        services()
-            .notifications
-            .mark_read(&principal()?, &id)
-            .await?;
-        Ok(())
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "notifications/read_all")]
-pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
-    use crate::server::{principal, respond, services};
-    respond(async move {
-        Ok(services()
-            .notifications
-            .mark_all_read(&principal()?)
-            .await?)
-    })
-    .await
+/// Marks `read` read (if any) and loads the latest notices into `list`.
+fn load(list: RwSignal<Option<Result<NoticeList, AppError>>>, read: Option<String>) {
+    leptos::task::spawn_local(async move {
+        let page = notifications(read).await;
+        list.try_set(Some(page));
+    });
 }
 
 #[component]
 pub fn Bell() -> impl IntoView {
     let unread = RwSignal::new(0_i64);
     let open = RwSignal::new(false);
-    let version = RwSignal::new(0_u64);
-    let list = Resource::new(
-        move || (open.get(), version.get()),
-        |(open, _)| async move {
-            if open {
-                list_notifications().await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-    );
-    follow_unread(unread, version);
-    let read_all = Action::new(|_: &()| mark_all_notifications_read());
-    let read_one = Action::new(|id: &String| mark_notification_read(id.clone()));
-    Effect::new(move |_| {
-        if read_all.value().get().is_some() || read_one.value().get().is_some() {
-            version.update(|v| *v += 1);
+    // Plain signals and tasks rather than a resource and actions: the bell is on every
+    // page, so its code is in the module every visitor downloads.
+    let list = RwSignal::new(None::<Result<NoticeList, AppError>>);
+    follow_unread(unread, move || {
+        if open.get_untracked() {
+            load(list, None);
         }
     });
+    let toggle = move |_| {
+        let now_open = !open.get_untracked();
+        open.set(now_open);
+        if now_open {
+            list.set(None);
+            load(list, None);
+        }
+    };
+    let read_all = move |_| load(list, Some("all".to_owned()));
     let label = move || match unread.get() {
         0 => "Notifications, none unread".to_owned(),
         1 => "Notifications, 1 unread".to_owned(),
@@ -108,6 +98,41 @@ pub fn Bell() -> impl IntoView {
     let close_on_escape = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             open.set(false);
+        }
+    };
+    let panel = move || {
+        let content = match list.get() {
+            None => view! { <p class="px-4 py-6 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+            Some(Ok(page)) if page.items.is_empty() => view! {
+                <p class="px-4 py-6 text-sm text-slate-500 dark:text-slate-400">
+                    "No notifications yet. Failed runs, skipped schedule fires and budgets nearly used show here."
+                </p>
+            }.into_any(),
+            Some(Ok(page)) => view! {
+                <ul class="max-h-96 divide-y divide-slate-100 overflow-y-auto dark:divide-slate-700" data-testid="notices">
+                    {page.items.into_iter().map(|n| notice(n, open, list)).collect_view()}
+                </ul>
+            }.into_any(),
+            Some(Err(err)) => view! { <p role="alert" class="px-4 py-6 text-sm text-red-700">{err.to_string()}</p> }.into_any(),
+        };
+        view! {
+            <div
+                id="notifications-panel"
+                role="region"
+                aria-label="Notifications"
+                class="absolute right-0 z-30 mt-2 w-96 max-w-[90vw] rounded-md border border-slate-200 bg-white shadow-lg dark:border-slate-700 dark:bg-slate-800"
+            >
+                <div class="flex items-center justify-between border-b border-slate-200 px-4 py-2 dark:border-slate-700">
+                    <h2 class="text-sm font-semibold">"Notifications"</h2>
+                    <button
+                        type="button"
+                        class="text-xs font-medium text-indigo-600 hover:underline disabled:text-slate-400 dark:text-indigo-400"
+                        disabled=move || unread.get() == 0
+                        on:click=read_all
+                    >"Mark all as read"</button>
+                </div>
+                {content}
+            </div>
         }
     };
     view! {
@@ -119,7 +144,7 @@ pub fn Bell() -> impl IntoView {
                 aria-expanded=move || open.get().to_string()
                 aria-controls="notifications-panel"
                 aria-label=label
-                on:click=move |_| open.update(|o| *o = !*o)
+                on:click=toggle
                 class="relative rounded-md p-2 text-slate-600 hover:bg-slate-100 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-300 dark:hover:bg-slate-800"
             >
                 <svg aria-hidden="true" viewBox="0 0 24 24" class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="1.8">
@@ -138,56 +163,21 @@ pub fn Bell() -> impl IntoView {
                     {move || unread.get().to_string()}
                 </span>
             </button>
-            <Show when=move || open.get()>
-                <div
-                    id="notifications-panel"
-                    role="region"
-                    aria-label="Notifications"
-                    class="absolute right-0 z-30 mt-2 w-96 max-w-[90vw] rounded-md border border-slate-200 bg-white shadow-lg dark:border-slate-700 dark:bg-slate-800"
-                >
-                    <div class="flex items-center justify-between border-b border-slate-200 px-4 py-2 dark:border-slate-700">
-                        <h2 class="text-sm font-semibold">"Notifications"</h2>
-                        <button
-                            type="button"
-                            class="text-xs font-medium text-indigo-600 hover:underline disabled:text-slate-400 dark:text-indigo-400"
-                            disabled=move || unread.get() == 0
-                            on:click=move |_| { read_all.dispatch(()); }
-                        >"Mark all as read"</button>
-                    </div>
-                    <Transition fallback=|| view! { <p class="px-4 py-6 text-sm text-slate-500">"Loading…"</p> }>
-                        {move || Suspend::new(async move {
-                            match list.await {
-                                Ok(Some(page)) if page.items.is_empty() => view! {
-                                    <p class="px-4 py-6 text-sm text-slate-500 dark:text-slate-400">
-                                        "No notifications yet. Failed runs, skipped schedule fires and budgets nearly used show here."
-                                    </p>
-                                }.into_any(),
-                                Ok(Some(page)) => view! {
-                                    <ul class="max-h-96 divide-y divide-slate-100 overflow-y-auto dark:divide-slate-700" data-testid="notices">
-                                        {page.items.into_iter().map(|n| notice(n, read_one, open)).collect_view()}
-                                    </ul>
-                                }.into_any(),
-                                Ok(None) => ().into_any(),
-                                Err(err) => view! { <p role="alert" class="px-4 py-6 text-sm text-red-700">{err.to_string()}</p> }.into_any(),
-                            }
-                        })}
-                    </Transition>
-                </div>
-            </Show>
+            {move || open.get().then(panel)}
         </div>
     }
 }
 
 fn notice(
     n: NoticeRow,
-    read_one: Action<String, Result<(), AppError>>,
     open: RwSignal<bool>,
+    list: RwSignal<Option<Result<NoticeList, AppError>>>,
 ) -> impl IntoView {
     let id = n.id.clone();
     let unread = !n.read;
     let mark = move || {
         if unread {
-            read_one.dispatch(id.clone());
+            load(list, Some(id.clone()));
         }
         open.set(false);
     };
@@ -216,10 +206,10 @@ fn notice(
     }
 }
 
-/// Keeps `unread` in step with the server's count, live; bumps `version` when it changes
-/// so an open list reloads.
+/// Keeps `unread` in step with the server's count, live; calls `changed` when it changes
+/// (an open list reloads).
 #[cfg(feature = "hydrate")]
-fn follow_unread(unread: RwSignal<i64>, version: RwSignal<u64>) {
+fn follow_unread(unread: RwSignal<i64>, changed: impl Fn() + 'static) {
     use send_wrapper::SendWrapper;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
@@ -238,16 +228,19 @@ fn follow_unread(unread: RwSignal<i64>, version: RwSignal<u64>) {
     };
     let listener =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let count = event
-                .data()
-                .as_string()
-                .and_then(|data| serde_json::from_str::<serde_json::Value>(&data).ok())
-                .and_then(|value| value["unread"].as_i64());
+            // The data is `{"unread":N}`; its digits are all there is to read.
+            let count = event.data().as_string().and_then(|data| {
+                data.chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse::<i64>()
+                    .ok()
+            });
             if let Some(count) = count
                 && unread.try_get_untracked() != Some(count)
             {
                 unread.try_set(count);
-                version.try_update(|v| *v += 1);
+                changed();
             }
         });
     let _ = source.add_event_listener_with_callback("unread", listener.as_ref().unchecked_ref());
@@ -261,4 +254,4 @@ fn follow_unread(unread: RwSignal<i64>, version: RwSignal<u64>) {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn follow_unread(_unread: RwSignal<i64>, _version: RwSignal<u64>) {}
+fn follow_unread(_unread: RwSignal<i64>, _changed: impl Fn() + 'static) {}
