@@ -54,7 +54,7 @@ enum Message {
 #[utoipa::path(post, operation_id = "projects.assist", path = "/projects/{id}/files/{entry}/assist", tag = "projects",
     params(("id" = String, Path), ("entry" = String, Path)), request_body = AssistBody,
     responses(
-        (status = 200, description = "`text/event-stream`: `delta` events `{text}`, then `done` `{text, proposal, base_revision, target, input_tokens, output_tokens, cost_usd, cached}` or `error` `{code, message}`", content_type = "text/event-stream", body = String),
+        (status = 200, description = "`text/event-stream`: `delta` events `{text}`, then `done` `{text, proposal, base_revision, target, input_tokens, output_tokens, cost_usd, cached}` or `error` `{code, message}`", content_type = "text/event-stream", body = super::SseEvent),
         (status = 404, description = "No such file of yours", body = ErrorBody),
         (status = 409, description = "No model is configured, or the provider refuses (`invalid_state`)", body = ErrorBody),
         (status = 422, description = "A bad action, prompt or selection", body = ErrorBody)))]

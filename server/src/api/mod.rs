@@ -188,6 +188,15 @@ pub(crate) struct Data<T> {
     pub meta: Meta,
 }
 
+/// One server-sent event as a `text/event-stream` answer carries it: its name, its data
+/// (JSON text) and, where the stream can be resumed, its id.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SseEvent {
+    pub event: String,
+    pub data: String,
+    pub id: Option<String>,
+}
+
 /// `{"deleted": id}`
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Deleted {

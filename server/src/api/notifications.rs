@@ -138,7 +138,7 @@ async fn read(
 
 /// Server-sent events: `unread` with `{unread}` now and whenever the count changes.
 #[utoipa::path(get, operation_id = "notifications.events", path = "/notifications/events", tag = "notifications",
-    responses((status = 200, description = "`text/event-stream` of `unread` events, data `{unread}`", content_type = "text/event-stream", body = String)))]
+    responses((status = 200, description = "`text/event-stream` of `unread` events, data `{unread}`", content_type = "text/event-stream", body = super::SseEvent)))]
 async fn events(
     State(state): State<AppState>,
     Signed(principal): Signed,

@@ -349,7 +349,7 @@ const POLL: Duration = Duration::from_secs(1);
 #[utoipa::path(get, operation_id = "runs.events", path = "/runs/{id}/events", tag = "runs", params(("id" = String, Path), EventsQuery,
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
     responses(
-        (status = 200, description = "`text/event-stream`; each event's name is its kind, its data `{id, kind, step_id, detail, created_at}`", content_type = "text/event-stream", body = String),
+        (status = 200, description = "`text/event-stream`; each event's name is its kind, its data `{id, kind, step_id, detail, created_at}`", content_type = "text/event-stream", body = super::SseEvent),
         (status = 404, description = "No such run of yours", body = ErrorBody),
         (status = 422, description = "A bad Last-Event-ID", body = ErrorBody)))]
 async fn events(
