@@ -181,7 +181,7 @@ impl From<aura_engine::WorkflowError> for AppError {
                         "definition".to_owned(),
                         format!("Step `{step}`, {}: {}", p.field, p.message),
                     ),
-                    None if p.field == "name" || p.field == "description" => {
+                    None if matches!(p.field.as_str(), "name" | "description" | "comment") => {
                         (p.field.clone(), p.message.clone())
                     }
                     None => (

@@ -40,6 +40,18 @@ pub struct StepRow {
     pub error: Option<String>,
     pub output: Option<String>,
     pub log: String,
+    /// While an `approval` step waits: what the approver is asked.
+    pub approval: Option<ApprovalAsk>,
+}
+
+/// What a waiting `approval` step asks, and what happens if nobody answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalAsk {
+    pub message: String,
+    /// When the wait ends by itself, as text; none when it waits until someone decides.
+    pub deadline: Option<String>,
+    /// `reject`, `approve` or `fail`.
+    pub on_timeout: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,6 +220,9 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
             steps: steps
                 .into_iter()
                 .map(|s| StepRow {
+                    approval: (s.status == StepStatus::Waiting)
+                        .then(|| approval_ask(s.output.as_deref()))
+                        .flatten(),
                     log: log_of(&s.step_id),
                     output: s.output.as_deref().map(pretty),
                     id: s.step_id,
@@ -225,6 +240,33 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
             error: run.error,
             started: format_millis(run.created_at),
         })
+    })
+    .await
+}
+
+/// Approves or rejects the run's waiting `approval` step: `decision` is `approve` or
+/// `reject` (the button pressed).
+#[server(prefix = "/api", endpoint = "runs/decide")]
+pub async fn decide_step(
+    run: String,
+    step: String,
+    decision: String,
+    #[server(default)] comment: String,
+) -> Result<RunStatus, AppError> {
+    use crate::server::{principal, respond, services};
+    respond(async move {
+        let principal = principal()?;
+        let approved = match decision.as_str() {
+            "approve" => true,
+            "reject" => false,
+            _ => return Err(AppError::invalid("decision", "Use approve or reject.")),
+        };
+        let decision = aura_engine::Decision { approved, comment };
+        let run = services()
+            .engine
+            .decide(&principal, &run, &step, &decision)
+            .await?;
+        Ok(run.status)
     })
     .await
 }
@@ -247,6 +289,22 @@ pub async fn control_run(id: String, command: String) -> Result<RunStatus, AppEr
     .await
 }
 
+/// What a waiting step's stored request asks.
+#[cfg(feature = "ssr")]
+fn approval_ask(request: Option<&str>) -> Option<ApprovalAsk> {
+    let request: serde_json::Value = serde_json::from_str(request?).ok()?;
+    Some(ApprovalAsk {
+        message: request["message"].as_str().unwrap_or_default().to_owned(),
+        deadline: request["timeout_at"]
+            .as_i64()
+            .map(crate::server::format_millis),
+        on_timeout: request["on_timeout"]
+            .as_str()
+            .unwrap_or("reject")
+            .to_owned(),
+    })
+}
+
 const BADGE: &str = "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium";
 
 /// A run's or a step's status, as its string.
@@ -257,6 +315,7 @@ pub(crate) fn badge_class(status: &str) -> String {
         }
         "failed" => "bg-red-100 text-red-800 dark:bg-red-900/60 dark:text-red-200",
         "running" => "bg-sky-100 text-sky-800 dark:bg-sky-900/60 dark:text-sky-200",
+        "waiting" => "bg-violet-100 text-violet-800 dark:bg-violet-900/60 dark:text-violet-200",
         "cancelled" | "skipped" => {
             "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-200"
         }
@@ -459,9 +518,17 @@ pub fn RunPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let version = RwSignal::new(0u64);
     let control = ServerAction::<ControlRun>::new();
+    let decide = ServerAction::<DecideStep>::new();
     let run = Resource::new(
-        move || (id(), version.get(), control.version().get()),
-        |(id, _, _)| get_run(id),
+        move || {
+            (
+                id(),
+                version.get(),
+                control.version().get(),
+                decide.version().get(),
+            )
+        },
+        |(id, ..)| get_run(id),
     );
     follow_live(
         Signal::derive(move || run.get().and_then(Result::ok).map(|d| Following::of(&d))),
@@ -497,7 +564,7 @@ pub fn RunPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 run.await.ok().map(|detail| view! {
                     <ol class="mt-6 space-y-3" aria-label="Steps">
-                        {detail.steps.into_iter().map(|s| view! { <StepItem step=s/> }).collect_view()}
+                        {detail.steps.into_iter().map(|s| view! { <StepItem step=s run=detail.id.clone() decide/> }).collect_view()}
                     </ol>
                 })
             })}
@@ -539,7 +606,11 @@ fn RunView(
 }
 
 #[component]
-fn StepItem(step: StepRow) -> impl IntoView {
+fn StepItem(step: StepRow, run: String, decide: ServerAction<DecideStep>) -> impl IntoView {
+    let approval = step
+        .approval
+        .clone()
+        .map(|ask| view! { <ApprovalPanel ask run step=step.id.clone() decide/> });
     view! {
         <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
             data-testid=format!("step-{}", step.id) data-status=step.status.as_str()>
@@ -549,6 +620,7 @@ fn StepItem(step: StepRow) -> impl IntoView {
                 {(step.attempt > 1).then(|| view! { <span class="text-xs text-slate-500">{format!("attempt {}", step.attempt)}</span> })}
             </div>
             {step.error.map(|e| view! { <p class="mt-2 text-sm text-red-700 dark:text-red-300">{e}</p> })}
+            {approval}
             {(!step.log.is_empty()).then(|| view! {
                 <pre class="mt-2 max-h-64 overflow-auto rounded-md bg-slate-950 p-3 text-xs text-slate-100" aria-label="Log">{step.log.clone()}</pre>
             })}
@@ -559,6 +631,48 @@ fn StepItem(step: StepRow) -> impl IntoView {
                 </details>
             })}
         </li>
+    }
+}
+
+/// A waiting approval: what is asked, a comment, and the two answers. Either button
+/// submits the form with its own `decision`.
+#[component]
+fn ApprovalPanel(
+    ask: ApprovalAsk,
+    run: String,
+    step: String,
+    decide: ServerAction<DecideStep>,
+) -> impl IntoView {
+    let error = action_error(decide);
+    let comment_error = move || error.get().and_then(|e| e.field("comment"));
+    let comment_id = format!("comment-{step}");
+    let label = format!("Approval for {step}");
+    let timeout = match (&ask.deadline, ask.on_timeout.as_str()) {
+        (None, _) => "It waits until someone decides.".to_owned(),
+        (Some(at), "approve") => format!("If nobody decides by {at}, it is approved."),
+        (Some(at), "fail") => format!("If nobody decides by {at}, the run fails."),
+        (Some(at), _) => format!("If nobody decides by {at}, it is rejected."),
+    };
+    view! {
+        <section class="mt-3 rounded-lg border border-violet-300 bg-violet-50 p-3 dark:border-violet-800 dark:bg-violet-950/40"
+            aria-label=label>
+            <h3 class="text-sm font-semibold text-violet-900 dark:text-violet-100">"Waiting for your decision"</h3>
+            <p class="mt-1 whitespace-pre-wrap text-sm" data-testid="approval-message">{ask.message}</p>
+            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{timeout}</p>
+            <ActionForm action=decide attr:class="mt-3 space-y-2">
+                <input type="hidden" name="run" value=run/>
+                <input type="hidden" name="step" value=step/>
+                <label for=comment_id.clone() class="block text-sm font-medium text-slate-700 dark:text-slate-300">"Comment (optional)"</label>
+                <textarea id=comment_id name="comment" rows="2" maxlength="2000" class=INPUT_CLASS
+                    aria-invalid=move || comment_error().is_some().to_string()></textarea>
+                <p class="text-sm text-red-600 dark:text-red-400" role="alert">{comment_error}</p>
+                <div class="flex flex-wrap items-center gap-3">
+                    <button type="submit" name="decision" value="approve" class=BUTTON_CLASS disabled=move || decide.pending().get()>"Approve"</button>
+                    <button type="submit" name="decision" value="reject" class=SECONDARY_BUTTON_CLASS disabled=move || decide.pending().get()>"Reject"</button>
+                </div>
+                <FormAlert error/>
+            </ActionForm>
+        </section>
     }
 }
 

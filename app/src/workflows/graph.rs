@@ -90,6 +90,8 @@ pub fn starter_config(kind: StepKind) -> Value {
             json!({ "items": "", "step": { "type": "template", "config": { "template": "{{ item }}" } } })
         }
         StepKind::Llm => json!({ "model": "", "prompt": "" }),
+        StepKind::Analysis => json!({ "project": "", "paths": [] }),
+        StepKind::Approval => json!({ "message": "" }),
     }
 }
 

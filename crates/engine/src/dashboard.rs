@@ -74,7 +74,7 @@ pub struct Bucket {
     pub succeeded: i64,
     pub failed: i64,
     pub cancelled: i64,
-    /// Queued or running.
+    /// Queued, running or waiting.
     pub active: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,

@@ -135,6 +135,69 @@ pub struct LlmConfig {
     pub cache: Option<bool>,
 }
 
+/// `analysis`: Aura's code analysis (syntax, security and style rules, per-function
+/// metrics) over a project's files or over text an earlier step produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisConfig {
+    /// The project whose files to analyse: its slug or id. Leave it empty to analyse
+    /// `text` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Which files: paths or globs (`src/**/*.py`, `*.rs`, a folder); empty, every file
+    /// in a language Aura analyses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// Text to analyse instead of files (a template), e.g. `{{ steps.write.output.text }}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-template" = true))]
+    pub text: Option<String>,
+    /// The text's language: rust, python, javascript, typescript or go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Fail the step when a finding is at least this severe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<FailOn>,
+}
+
+/// The least severe finding that fails an `analysis` step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+/// `approval`: the run waits until a person approves or rejects, with a comment. Later
+/// steps read `steps.<id>.output.approved` and `.comment`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalConfig {
+    /// What the approver is asked (a template).
+    #[schemars(extend("x-template" = true))]
+    pub message: String,
+    /// Minutes to wait for a decision; empty, wait until someone decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_minutes: Option<u32>,
+    /// What a timeout decides: reject (the default), approve, or fail the run.
+    #[serde(default)]
+    pub on_timeout: TimeoutOutcome,
+}
+
+/// How an `approval` step's wait ends when nobody decides in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeoutOutcome {
+    #[default]
+    Reject,
+    Approve,
+    Fail,
+}
+
+/// The longest an `approval` step may wait: 30 days.
+pub const MAX_APPROVAL_MINUTES: u32 = 30 * 24 * 60;
+
 /// The JSON Schema of `kind`'s configuration: the structs a save is checked with, so a
 /// form made from it asks for exactly what validation wants.
 pub fn config_schema(kind: StepKind) -> serde_json::Value {
@@ -145,6 +208,8 @@ pub fn config_schema(kind: StepKind) -> serde_json::Value {
         StepKind::Condition => schemars::schema_for!(ConditionConfig),
         StepKind::Map => schemars::schema_for!(MapConfig),
         StepKind::Llm => schemars::schema_for!(LlmConfig),
+        StepKind::Analysis => schemars::schema_for!(AnalysisConfig),
+        StepKind::Approval => schemars::schema_for!(ApprovalConfig),
     };
     schema.to_value()
 }

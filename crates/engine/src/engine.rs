@@ -132,7 +132,8 @@ const LAYOUTS_KEPT: usize = 256;
 pub const MAX_PAGE: i64 = 100;
 
 impl Engine {
-    pub fn new(store: Store, executors: Executors) -> Self {
+    pub fn new(store: Store, mut executors: Executors) -> Self {
+        executors.attach_store(store.clone());
         Self {
             workflows: Workflows::with_limits(store.clone(), executors.limits().clone()),
             store,
@@ -337,7 +338,7 @@ impl Engine {
         Ok(self.store.run_events(run_id, after_id).await?)
     }
 
-    /// Cancels a queued or running run; its running steps stop cooperatively.
+    /// Cancels a queued, running or waiting run; its running steps stop cooperatively.
     pub async fn cancel(&self, owner: &Principal, run_id: &str) -> Result<Run, WorkflowError> {
         let run = self.run(owner, run_id).await?;
         if !self

@@ -3,14 +3,16 @@
 //! provider). Nothing here touches the database; the runner records what comes back.
 
 use crate::definition::{
-    ConditionConfig, HttpConfig, LlmConfig, MapConfig, ScriptConfig, StepKind, TemplateConfig,
+    AnalysisConfig, ApprovalConfig, ConditionConfig, HttpConfig, LlmConfig, MapConfig,
+    ScriptConfig, StepKind, TemplateConfig,
 };
 use crate::evaluator::{Evaluator, EvaluatorProgram, Outcome, Task};
 use crate::http::{EgressPolicy, HttpClient, HttpRequest};
 use crate::limits::{StepLimits, vars};
 use crate::sandbox::{Sandbox, ScriptError, ScriptJob, ScriptLimits};
-use crate::step::{StepFailure, StepLog, StepResult};
+use crate::step::{StepFailure, StepLog, StepResult, WaitFor};
 use crate::templates::output_too_large;
+use crate::workspace::Workspace;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use serde_json::Value;
@@ -58,6 +60,10 @@ pub struct Executors {
     http: HttpClient,
     llm: Option<aura_ai::Llm>,
     limits: StepLimits,
+    /// The run owners' projects; set when the engine is built on a store.
+    workspace: Option<Workspace>,
+    /// Code analyses running at once in this process (CPU work, like scripts).
+    analysis_slots: tokio::sync::Semaphore,
 }
 
 /// What a step's templates and scripts read: `{input, steps: {id: {output}}}`. Built once
@@ -124,7 +130,14 @@ impl Executors {
             http: HttpClient::new(config.egress.clone())?,
             llm: config.llm,
             limits: config.limits,
+            workspace: None,
+            analysis_slots: tokio::sync::Semaphore::new(config.script_threads.max(1)),
         })
+    }
+
+    /// Lets steps read their run owner's projects.
+    pub(crate) fn attach_store(&mut self, store: aura_store::Store) {
+        self.workspace = Some(Workspace::new(store));
     }
 
     pub fn limits(&self) -> &StepLimits {
@@ -205,10 +218,29 @@ impl Executors {
                 Ok(StepResult {
                     output: serde_json::json!({ "branch": branch }),
                     branch: Some(branch.to_owned()),
-                    usage: None,
+                    ..StepResult::default()
                 })
             }
             StepKind::Map => self.map(&parse(config)?, attempt).await,
+            StepKind::Approval => {
+                let config: ApprovalConfig = parse(config)?;
+                let message = self.render(&config.message, attempt).await?;
+                let until = config
+                    .timeout_minutes
+                    .map(|m| aura_store::now_millis() + i64::from(m) * 60_000);
+                attempt.log.line("Waiting for a decision.");
+                Ok(StepResult {
+                    wait: Some(WaitFor {
+                        request: serde_json::json!({
+                            "message": message,
+                            "timeout_at": until,
+                            "on_timeout": config.on_timeout,
+                        }),
+                        until,
+                    }),
+                    ..StepResult::default()
+                })
+            }
             leaf => self.leaf(leaf, config, attempt).await,
         }
     }
@@ -220,10 +252,7 @@ impl Executors {
         config: &Value,
         attempt: &Attempt<'_>,
     ) -> Result<StepResult, StepFailure> {
-        let output = |output| StepResult {
-            output,
-            ..StepResult::default()
-        };
+        let output = output_of;
         match kind {
             StepKind::Template => {
                 let config: TemplateConfig = parse(config)?;
@@ -368,12 +397,38 @@ impl Executors {
                         "stop_reason": reply.stop_reason.as_ref().map(aura_ai::StopReason::as_str),
                         "usage": usage,
                     }),
-                    branch: None,
                     usage,
+                    ..StepResult::default()
                 })
             }
-            StepKind::Map | StepKind::Condition => Err(StepFailure::fatal(
-                "A map runs a single llm, script, http or template step per item.",
+            StepKind::Analysis => {
+                let config: AnalysisConfig = parse(config)?;
+                let text = match config.text.as_deref() {
+                    Some(text) => Some(self.render(text, attempt).await?),
+                    None => None,
+                };
+                let output = crate::analyze::run(
+                    &config,
+                    text,
+                    &attempt.caller.user_id,
+                    self.workspace.as_ref(),
+                    &self.analysis_slots,
+                )
+                .await?;
+                if json_size(&output) > self.limits.max_output_bytes {
+                    return Err(output_too_large(
+                        self.limits.max_output_bytes,
+                        "analysis report (choose fewer files with paths)",
+                    ));
+                }
+                attempt.log.line(&format!(
+                    "analysis: {} files, {} findings",
+                    output["summary"]["files"], output["summary"]["findings"]
+                ));
+                Ok(output_of(output))
+            }
+            StepKind::Map | StepKind::Condition | StepKind::Approval => Err(StepFailure::fatal(
+                "A map runs a single llm, script, http, template or analysis step per item.",
             )),
         }
     }
@@ -460,8 +515,8 @@ impl Executors {
         let usage = sum_usage(results.iter().filter_map(|r| r.usage.as_ref()));
         Ok(StepResult {
             output: Value::Array(results.into_iter().map(|r| r.output).collect()),
-            branch: None,
             usage,
+            ..StepResult::default()
         })
     }
 }
@@ -483,6 +538,14 @@ impl Executors {
                 message: format!("Item {}: {}", item.index, e.message),
                 ..e
             })
+    }
+}
+
+/// A result that is only an output.
+fn output_of(output: Value) -> StepResult {
+    StepResult {
+        output,
+        ..StepResult::default()
     }
 }
 

@@ -9,6 +9,8 @@
 //! client, LLM providers). The crate knows nothing of HTTP routes or Leptos, and writes no
 //! SQL itself.
 
+mod analyze;
+mod approvals;
 mod dag;
 mod dashboard;
 mod definition;
@@ -26,12 +28,15 @@ mod step;
 mod templates;
 mod validate;
 mod workflows;
+mod workspace;
 
+pub use approvals::{Decision, MAX_COMMENT_CHARS};
 pub use dag::Dag;
 pub use dashboard::{Bucket, Dashboard, Range};
 pub use definition::{
-    ConditionConfig, Edge, HttpConfig, LlmConfig, MapConfig, MapStep, RetryPolicy, ScriptConfig,
-    StepDefinition, StepKind, TemplateConfig, WorkflowDefinition, config_schema,
+    AnalysisConfig, ApprovalConfig, ConditionConfig, Edge, FailOn, HttpConfig, LlmConfig,
+    MAX_APPROVAL_MINUTES, MapConfig, MapStep, RetryPolicy, ScriptConfig, StepDefinition, StepKind,
+    TemplateConfig, TimeoutOutcome, WorkflowDefinition, config_schema,
 };
 pub use engine::{Engine, MAX_PAGE, RunDetail, RunPage, RunSignal};
 pub use evaluator::{EVALUATOR_ARG, EvaluatorProgram, serve_evaluations};
@@ -43,6 +48,6 @@ pub use notifications::{MAX_LIST as MAX_NOTIFICATIONS, NotificationList, Notific
 pub use runner::{Runner, RunnerConfig, backoff_ms};
 pub use sandbox::{Sandbox, ScriptError, ScriptJob, ScriptLimits};
 pub use secrets::{SecretError, SecretName, Secrets};
-pub use step::{Masker, StepFailure, StepLog, StepResult};
+pub use step::{Masker, StepFailure, StepLog, StepResult, WaitFor};
 pub use validate::{Problem, validate, validate_with};
 pub use workflows::{WorkflowError, WorkflowInput, Workflows, read_layout};

@@ -152,6 +152,23 @@ impl Runner {
             other => other,
         };
         match ending {
+            Ending::Done(Ok(StepResult {
+                wait: Some(wait), ..
+            })) => {
+                let request = masker.json(&wait.request).to_string();
+                let wait = self
+                    .engine
+                    .wait_of(&run, &claim.step_id, &request, wait.until)
+                    .await?;
+                if store
+                    .wait_step(&claim, &self.config.worker_id, &wait)
+                    .await?
+                {
+                    self.engine.notify(&claim.run_id, false);
+                } else {
+                    tracing::warn!(run = %claim.run_id, step = %claim.step_id, "lease lost; wait discarded");
+                }
+            }
             Ending::Done(Ok(result)) => {
                 let edges = taken_edges(step, result.branch.as_deref());
                 let outcome = StepOutcome {
@@ -345,6 +362,9 @@ impl Runner {
                 if let Err(err) = self.engine.store().requeue_expired_leases().await {
                     tracing::warn!(error = %err, "could not re-queue expired leases");
                 }
+                if let Err(err) = self.engine.end_expired_waits().await {
+                    tracing::warn!(error = %err, "could not end expired waits");
+                }
             }
             // A step that started is allowed to finish; shutdown is seen between steps.
             tokio::select! {
@@ -371,7 +391,7 @@ impl Runner {
 
 /// Each successor once, taken if any edge to it is: a condition may send both of its
 /// branches to the same step, and the store counts each predecessor once.
-fn taken_edges(step: &StepDefinition, branch: Option<&str>) -> Vec<(String, bool)> {
+pub(crate) fn taken_edges(step: &StepDefinition, branch: Option<&str>) -> Vec<(String, bool)> {
     let mut edges: Vec<(String, bool)> = Vec::new();
     for edge in &step.next {
         let taken = branch.is_none() || edge.branch.as_deref() == branch;

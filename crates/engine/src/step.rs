@@ -195,12 +195,22 @@ impl StepLog {
     }
 }
 
-/// What a step produced: its output, the branch a condition took, and token usage.
+/// What a step produced: its output, the branch a condition took, and token usage; or,
+/// for a step that now waits for a person, what they are asked.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StepResult {
     pub output: Value,
     pub branch: Option<String>,
     pub usage: Option<Value>,
+    pub wait: Option<WaitFor>,
+}
+
+/// A step that waits for a decision: what the approver is shown, and when the wait ends
+/// by itself (milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitFor {
+    pub request: Value,
+    pub until: Option<i64>,
 }
 
 #[cfg(test)]

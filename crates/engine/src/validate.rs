@@ -8,8 +8,9 @@
 //! upstream steps.
 
 use crate::definition::{
-    ConditionConfig, HttpConfig, LlmConfig, MapConfig, RetryPolicy, ScriptConfig, StepDefinition,
-    StepKind, TemplateConfig, WorkflowDefinition,
+    AnalysisConfig, ApprovalConfig, ConditionConfig, HttpConfig, LlmConfig, MAX_APPROVAL_MINUTES,
+    MapConfig, RetryPolicy, ScriptConfig, StepDefinition, StepKind, TemplateConfig,
+    WorkflowDefinition,
 };
 use crate::limits::{StepLimits, vars};
 use crate::templates::{environment, expression_references, template_references};
@@ -486,11 +487,14 @@ fn check_config(
                 {
                     problems.add(step, at("max_items"), message);
                 }
-                if matches!(c.step.kind, StepKind::Map | StepKind::Condition) {
+                if matches!(
+                    c.step.kind,
+                    StepKind::Map | StepKind::Condition | StepKind::Approval
+                ) {
                     problems.add(
                         step,
                         at("step.type"),
-                        "A map runs a single llm, script, http or template step per item.",
+                        "A map runs a single llm, script, http, template or analysis step per item.",
                     );
                 } else {
                     let inner = Scope {
@@ -524,5 +528,95 @@ fn check_config(
                 }
             }
         }
+        StepKind::Analysis => {
+            if let Some(c) = parse::<AnalysisConfig>(kind, config, field, scope, problems) {
+                check_analysis(&c, field, scope, problems);
+            }
+        }
+        StepKind::Approval => {
+            if let Some(c) = parse::<ApprovalConfig>(kind, config, field, scope, problems) {
+                if c.message.trim().is_empty() {
+                    problems.add(step, at("message"), "Say what the approver is asked.");
+                } else {
+                    scope.template(&at("message"), &c.message, problems);
+                }
+                if c.timeout_minutes
+                    .is_some_and(|m| !(1..=MAX_APPROVAL_MINUTES).contains(&m))
+                {
+                    problems.add(
+                        step,
+                        at("timeout_minutes"),
+                        format!(
+                            "Use 1 to {MAX_APPROVAL_MINUTES} minutes (30 days), or leave it empty to wait until someone decides."
+                        ),
+                    );
+                }
+            }
+        }
     }
 }
+
+fn check_analysis(c: &AnalysisConfig, field: &str, scope: &Scope, problems: &mut Problems) {
+    let at = |name: &str| format!("{field}.{name}");
+    let step = Some(scope.step);
+    let project = c
+        .project
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    match (project, &c.text) {
+        (Some(_), Some(_)) => problems.add(
+            step,
+            at("text"),
+            "Analyse a project's files or text, not both: clear project or text.",
+        ),
+        (None, None) => problems.add(
+            step,
+            at("project"),
+            "Name the project to analyse (its slug), or give text to analyse.",
+        ),
+        (None, Some(text)) => {
+            scope.template(&at("text"), text, problems);
+            match c.language.as_deref() {
+                None => problems.add(
+                    step,
+                    at("language"),
+                    "Say the text's language: rust, python, javascript, typescript or go.",
+                ),
+                Some(name) if crate::analyze::language_named(name).is_none() => problems.add(
+                    step,
+                    at("language"),
+                    format!(
+                        "`{name}` is not a language Aura analyses; use rust, python, javascript, typescript or go."
+                    ),
+                ),
+                Some(_) => {}
+            }
+            if !c.paths.is_empty() {
+                problems.add(
+                    step,
+                    at("paths"),
+                    "Paths choose a project's files; text has none.",
+                );
+            }
+        }
+        (Some(_), None) => {
+            if c.paths.len() > MAX_ANALYSIS_PATHS {
+                problems.add(
+                    step,
+                    at("paths"),
+                    format!("Give at most {MAX_ANALYSIS_PATHS} paths or patterns."),
+                );
+            }
+            for (i, path) in c.paths.iter().enumerate() {
+                if let Err(message) = crate::workspace::PathFilter::new(std::slice::from_ref(path))
+                {
+                    problems.add(step, at(&format!("paths[{i}]")), message);
+                }
+            }
+        }
+    }
+}
+
+/// The most path patterns one `analysis` step may give.
+const MAX_ANALYSIS_PATHS: usize = 100;

@@ -185,11 +185,55 @@ fn configs_must_match_their_type_schema() {
         &found,
         "m",
         "config.step.type",
-        "single llm, script, http or template",
+        "single llm, script, http, template or analysis",
     );
     assert_problem(&found, "l", "config.model", "Enter the model");
     assert_problem(&found, "l", "config.temperature", "0 to 2");
     assert_problem(&found, "l", "config.max_tokens", "at least one token");
+}
+
+#[test]
+fn analysis_steps_name_a_project_or_text_in_a_known_language() {
+    let found = problems(json!({ "steps": [
+        { "id": "none", "type": "analysis", "config": {}, "next": [{ "to": "both" }] },
+        { "id": "both", "type": "analysis", "config": { "project": "api", "text": "x", "language": "go" }, "next": [{ "to": "lang" }] },
+        { "id": "lang", "type": "analysis", "config": { "text": "{{ steps.none.output }}", "language": "cobol" }, "next": [{ "to": "nolang" }] },
+        { "id": "nolang", "type": "analysis", "config": { "text": "x", "paths": ["a.py"] }, "next": [{ "to": "globs" }] },
+        { "id": "globs", "type": "analysis", "config": { "project": "api", "paths": ["src/**/*.py", "/etc/passwd", "../up"], "fail_on": "error" }, "next": [{ "to": "sev" }] },
+        { "id": "sev", "type": "analysis", "config": { "project": "api", "fail_on": "critical" } }
+    ]}));
+    assert_problem(&found, "none", "config.project", "Name the project");
+    assert_problem(&found, "both", "config.text", "not both");
+    assert_problem(
+        &found,
+        "lang",
+        "config.language",
+        "`cobol` is not a language",
+    );
+    assert_problem(
+        &found,
+        "nolang",
+        "config.language",
+        "Say the text's language",
+    );
+    assert_problem(&found, "nolang", "config.paths", "text has none");
+    assert_problem(
+        &found,
+        "globs",
+        "config.paths[1]",
+        "relative to the project root",
+    );
+    assert_problem(
+        &found,
+        "globs",
+        "config.paths[2]",
+        "relative to the project root",
+    );
+    assert!(
+        !found.iter().any(|p| p.field == "config.paths[0]"),
+        "{found:?}"
+    );
+    assert_problem(&found, "sev", "config", "unknown variant `critical`");
 }
 
 #[test]

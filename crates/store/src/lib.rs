@@ -21,6 +21,7 @@ mod schedules;
 mod sessions;
 mod settings;
 mod users;
+mod waits;
 mod webhooks;
 mod workflow_secrets;
 mod workflows;
@@ -45,6 +46,7 @@ pub use runs::{
 pub use schedules::{FireClaim, LastFire, ScheduleRow, ScheduleSettings};
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};
+pub use waits::NewWait;
 pub use webhooks::{WebhookActivity, WebhookRow, WebhookSettings};
 pub use workflow_secrets::WorkflowSecretRow;
 pub use workflows::{Workflow, WorkflowDraft, WorkflowVersion};

@@ -227,6 +227,23 @@ impl Store {
         .await?)
     }
 
+    /// The owner's project whose id or slug is `key` (workflow steps name projects by
+    /// either); `None` when the owner has none.
+    pub async fn find_project_by_key(
+        &self,
+        owner_id: &str,
+        key: &str,
+    ) -> Result<Option<Project>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects WHERE owner_id = $1 AND (id = $2 OR slug = $2) \
+             ORDER BY id = $2 DESC LIMIT 1"
+        ))
+        .bind(owner_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     pub async fn list_projects(
         &self,
         owner_id: &str,

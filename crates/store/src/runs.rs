@@ -121,7 +121,7 @@ pub struct Outcome<'a> {
 const RUN_COLUMNS: &str =
     "id, workflow_id, workflow_version, owner_id, status, input, error, created_at, finished_at";
 
-async fn event(
+pub(crate) async fn event(
     tx: &mut Transaction<'static, Any>,
     run_id: &str,
     kind: EventKind,
@@ -326,7 +326,7 @@ impl Store {
         // One statement moves the run to running (if it was queued) and returns it, so the
         // worker needs no separate read of the run.
         let run: Run = sqlx::query_as(&format!(
-            "UPDATE runs SET status = CASE WHEN status = 'queued' THEN 'running' ELSE status END, \
+            "UPDATE runs SET status = CASE WHEN status IN ('queued', 'waiting') THEN 'running' ELSE status END, \
              updated_at = $1 WHERE id = $2 RETURNING {RUN_COLUMNS}"
         ))
         .bind(now)
@@ -464,7 +464,7 @@ impl Store {
     /// transactions would each see the other still running, and neither would close the
     /// run. Locking the run's row first serialises them, and each later statement sees what
     /// the previous one committed. (SQLite already runs one writer at a time.)
-    async fn lock_run(
+    pub(crate) async fn lock_run(
         &self,
         tx: &mut Transaction<'static, Any>,
         run_id: &str,
@@ -508,56 +508,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        // The events of this transition are written together at the end, in order.
-        let mut skipped: Vec<String> = Vec::new();
-        let mut pending: Vec<(String, bool)> = outcome.edges.clone();
-        while let Some((child, taken)) = pending.pop() {
-            let row: Option<(i64, i64)> = sqlx::query_as(
-                "UPDATE step_runs SET waiting_on = waiting_on - 1, live_inputs = live_inputs + $1 \
-                 WHERE run_id = $2 AND step_id = $3 AND status = 'pending' RETURNING waiting_on, live_inputs",
-            )
-            .bind(i64::from(taken))
-            .bind(&step.run_id)
-            .bind(&child)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((0, live)) = row else { continue };
-            if live > 0 {
-                sqlx::query(
-                    "UPDATE step_runs SET status = 'queued', available_at = $1 WHERE run_id = $2 AND step_id = $3",
-                )
-                .bind(now)
-                .bind(&step.run_id)
-                .bind(&child)
-                .execute(&mut *tx)
-                .await?;
-            } else {
-                // Every way into this step was a branch not taken: skip it and, in turn,
-                // everything that only it leads to.
-                sqlx::query(
-                    "UPDATE step_runs SET status = 'skipped', finished_at = $1 WHERE run_id = $2 AND step_id = $3",
-                )
-                .bind(now)
-                .bind(&step.run_id)
-                .bind(&child)
-                .execute(&mut *tx)
-                .await?;
-                skipped.push(child.clone());
-                for next in outcome.successors.get(&child).into_iter().flatten() {
-                    pending.push((next.clone(), false));
-                }
-            }
-        }
-        let ended = finish_run_if_done(&mut tx, &step.run_id, now).await?;
-        let mut batch: Vec<(EventKind, Option<&str>)> =
-            vec![(EventKind::StepSucceeded, Some(&step.step_id))];
-        batch.extend(
-            skipped
-                .iter()
-                .map(|id| (EventKind::StepSkipped, Some(id.as_str()))),
-        );
-        batch.extend(ended.map(|kind| (kind, None)));
-        events(&mut tx, &step.run_id, &batch, now).await?;
+        let ended = advance(&mut tx, &step.run_id, &step.step_id, outcome, None, now).await?;
         tx.commit().await?;
         count_run_end(ended);
         Ok(true)
@@ -649,7 +600,7 @@ impl Store {
         Ok(())
     }
 
-    /// Cancels a queued or running run: the run and every step that has not finished
+    /// Cancels a queued, running or waiting run: the run and every step that has not finished
     /// become `cancelled`, which also fences off the results of steps still executing
     /// (their worker's lease no longer matches). `false` when the run had already ended.
     pub async fn cancel_run(&self, run_id: &str, reason: &str) -> Result<bool, StoreError> {
@@ -657,7 +608,7 @@ impl Store {
         let (_write, mut tx) = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE runs SET status = 'cancelled', error = $1, finished_at = $2, updated_at = $2 \
-             WHERE id = $3 AND status IN ('queued', 'running')",
+             WHERE id = $3 AND status IN ('queued', 'running', 'waiting')",
         )
         .bind(reason)
         .bind(now)
@@ -669,7 +620,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE step_runs SET status = 'cancelled', finished_at = $1, lease_owner = NULL, \
-             lease_expires_at = NULL WHERE run_id = $2 AND status IN ('pending', 'queued', 'running')",
+             lease_expires_at = NULL WHERE run_id = $2 AND status IN ('pending', 'queued', 'running', 'waiting')",
         )
         .bind(now)
         .bind(run_id)
@@ -811,22 +762,125 @@ pub(crate) async fn insert_run(
     Ok(id)
 }
 
+/// After `step_id` succeeded: its successors are queued (or skipped, with everything only
+/// they lead to, when no taken edge reaches them), the run ends if nothing can still run,
+/// and the events say so, in order. `detail` goes on the step's success event.
+pub(crate) async fn advance(
+    tx: &mut Transaction<'static, Any>,
+    run_id: &str,
+    step_id: &str,
+    outcome: &Outcome<'_>,
+    detail: Option<String>,
+    now: i64,
+) -> Result<Option<EventKind>, StoreError> {
+    // The events of this transition are written together at the end, in order.
+    let mut skipped: Vec<String> = Vec::new();
+    let mut pending: Vec<(String, bool)> = outcome.edges.clone();
+    while let Some((child, taken)) = pending.pop() {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE step_runs SET waiting_on = waiting_on - 1, live_inputs = live_inputs + $1 \
+             WHERE run_id = $2 AND step_id = $3 AND status = 'pending' RETURNING waiting_on, live_inputs",
+        )
+        .bind(i64::from(taken))
+        .bind(run_id)
+        .bind(&child)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((0, live)) = row else { continue };
+        if live > 0 {
+            sqlx::query(
+                "UPDATE step_runs SET status = 'queued', available_at = $1 WHERE run_id = $2 AND step_id = $3",
+            )
+            .bind(now)
+            .bind(run_id)
+            .bind(&child)
+            .execute(&mut **tx)
+            .await?;
+        } else {
+            // Every way into this step was a branch not taken: skip it and, in turn,
+            // everything that only it leads to.
+            sqlx::query(
+                "UPDATE step_runs SET status = 'skipped', finished_at = $1 WHERE run_id = $2 AND step_id = $3",
+            )
+            .bind(now)
+            .bind(run_id)
+            .bind(&child)
+            .execute(&mut **tx)
+            .await?;
+            skipped.push(child.clone());
+            for next in outcome.successors.get(&child).into_iter().flatten() {
+                pending.push((next.clone(), false));
+            }
+        }
+    }
+    let ended = finish_run_if_done(tx, run_id, now).await?;
+    let mut batch: Vec<(EventKind, Option<&str>)> = Vec::new();
+    match detail {
+        // The common case, a step's plain success, joins the one batched insert.
+        None => batch.push((EventKind::StepSucceeded, Some(step_id))),
+        Some(detail) => {
+            event(
+                tx,
+                run_id,
+                EventKind::StepSucceeded,
+                Some(step_id),
+                Some(detail),
+                now,
+            )
+            .await?
+        }
+    }
+    batch.extend(
+        skipped
+            .iter()
+            .map(|id| (EventKind::StepSkipped, Some(id.as_str()))),
+    );
+    batch.extend(ended.map(|kind| (kind, None)));
+    events(tx, run_id, &batch, now).await?;
+    if ended.is_none() {
+        settle_waiting(tx, run_id, now).await?;
+    }
+    Ok(ended)
+}
+
+/// A run whose only unfinished steps wait for a person is `waiting`; one with a step
+/// queued or running again is `running`.
+pub(crate) async fn settle_waiting(
+    tx: &mut Transaction<'static, Any>,
+    run_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE runs SET updated_at = $1, status = CASE WHEN EXISTS \
+           (SELECT 1 FROM step_runs WHERE run_id = $2 AND status IN ('queued', 'running')) \
+           THEN 'running' ELSE 'waiting' END \
+         WHERE id = $2 AND status IN ('running', 'waiting') AND EXISTS \
+           (SELECT 1 FROM step_runs WHERE run_id = $2 AND status = 'waiting')",
+    )
+    .bind(now)
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Counts a committed run start (`aura_runs_started_total`) by what started it.
 pub(crate) fn count_run_start(run: &NewRun) {
     let trigger = run.trigger.as_ref().map_or("manual", |(kind, _)| *kind);
     metrics::counter!("aura_runs_started_total", "trigger" => trigger).increment(1);
 }
 
-/// After a step failed for good: steps that have not started are cancelled, and the run
-/// ends once its running steps are done. Returns the run's ending when it did end.
-async fn end_failed_run(
+/// After a step failed for good: steps that have not started, and waits for a decision
+/// that can no longer matter, are cancelled, and the run ends once its running steps are
+/// done. Returns the run's ending when it did end.
+pub(crate) async fn end_failed_run(
     tx: &mut Transaction<'static, Any>,
     run_id: &str,
     now: i64,
 ) -> Result<Option<EventKind>, StoreError> {
     sqlx::query(
         "UPDATE step_runs SET status = 'cancelled', finished_at = $1 \
-         WHERE run_id = $2 AND status IN ('pending', 'queued')",
+         WHERE run_id = $2 AND status IN ('pending', 'queued', 'waiting')",
     )
     .bind(now)
     .bind(run_id)
@@ -840,7 +894,7 @@ async fn end_failed_run(
 }
 
 /// Counts a run's ending (`aura_runs_finished_total`), once its transaction committed.
-fn count_run_end(ended: Option<EventKind>) {
+pub(crate) fn count_run_end(ended: Option<EventKind>) {
     let status = match ended {
         Some(EventKind::RunSucceeded) => RunStatus::Succeeded,
         Some(EventKind::RunFailed) => RunStatus::Failed,
@@ -863,8 +917,8 @@ async fn finish_run_if_done(
         "UPDATE runs SET finished_at = $1, updated_at = $1, status = CASE WHEN EXISTS \
            (SELECT 1 FROM step_runs WHERE run_id = $2 AND status = 'failed') \
            THEN 'failed' ELSE 'succeeded' END \
-         WHERE id = $2 AND status IN ('queued', 'running') AND NOT EXISTS \
-           (SELECT 1 FROM step_runs WHERE run_id = $2 AND status IN ('pending', 'queued', 'running')) \
+         WHERE id = $2 AND status IN ('queued', 'running', 'waiting') AND NOT EXISTS \
+           (SELECT 1 FROM step_runs WHERE run_id = $2 AND status IN ('pending', 'queued', 'running', 'waiting')) \
          RETURNING status, owner_id, workflow_id",
     )
     .bind(now)

@@ -3,7 +3,7 @@
 //!
 //! - **Exactly once.** A fire is claimed in the transaction that advances the schedule,
 //!   under a unique `(schedule, fire time)`, with its run; see `aura_store::schedules`.
-//! - **Overlap** (the previous run still queued or running): `skip` (the default) records
+//! - **Overlap** (the previous run still queued, running or waiting): `skip` (the default) records
 //!   the fire as skipped; `queue` keeps one fire waiting and starts it when the previous
 //!   run ends (later fires meanwhile are skipped); `allow` starts every fire.
 //! - **Catch-up** after downtime (a fire more than [`LATE_AFTER_MS`] overdue): `none` (the
@@ -673,7 +673,7 @@ impl Scheduler {
                 .last_schedule_run_status(&row.id)
                 .await?
                 .as_deref(),
-            Some("queued" | "running")
+            Some("queued" | "running" | "waiting")
         );
         let outcome = match (row.overlap.as_str(), going) {
             (_, false) | ("allow", true) => "started",
@@ -733,7 +733,7 @@ impl Scheduler {
                 .last_schedule_run_status(schedule_id)
                 .await?
                 .as_deref(),
-            Some("queued" | "running")
+            Some("queued" | "running" | "waiting")
         ) {
             return Ok(());
         }

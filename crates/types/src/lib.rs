@@ -102,6 +102,8 @@ names! {
     RunStatus {
         Queued = "queued",
         Running = "running",
+        /// A step waits for a person's decision, and nothing else can run until then.
+        Waiting = "waiting",
         Succeeded = "succeeded",
         Failed = "failed",
         Cancelled = "cancelled",
@@ -125,6 +127,8 @@ names! {
         Pending = "pending",
         Queued = "queued",
         Running = "running",
+        /// Waiting for a person's decision (an `approval` step).
+        Waiting = "waiting",
         Succeeded = "succeeded",
         Failed = "failed",
         /// Its branch was not taken.
@@ -142,6 +146,8 @@ names! {
         Condition = "condition",
         Map = "map",
         Template = "template",
+        Analysis = "analysis",
+        Approval = "approval",
     }
 }
 
@@ -158,6 +164,8 @@ names! {
         StepFailed = "step_failed",
         StepRetrying = "step_retrying",
         StepSkipped = "step_skipped",
+        /// A step began waiting for a decision.
+        StepWaiting = "step_waiting",
         /// A chunk of a step's log.
         StepLog = "step_log",
     }
@@ -198,6 +206,8 @@ names! {
         ScheduleCreate = "schedule.create",
         ScheduleUpdate = "schedule.update",
         ScheduleDelete = "schedule.delete",
+        /// A person approved or rejected a waiting `approval` step.
+        ApprovalDecide = "approval.decide",
     }
 }
 

@@ -242,7 +242,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Signed {
 }
 
 /// The scope a REST request needs: model providers and aliases are `admin`; reading is
-/// `read`; starting, cancelling and resuming runs is `run`; analysing changes nothing and
+/// `read`; starting, cancelling and resuming runs, and deciding approvals, is `run`; analysing changes nothing and
 /// is `read`; every other change is `write`.
 /// (Paths are relative to `/api/v1`, as the nested router sees them.)
 fn required_scope(method: &Method, path: &str) -> Scope {
@@ -256,7 +256,9 @@ fn required_scope(method: &Method, path: &str) -> Scope {
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
-        ["workflows", _, "runs"] | ["runs", _, "cancel" | "resume"] => Scope::Run,
+        ["workflows", _, "runs"]
+        | ["runs", _, "cancel" | "resume"]
+        | ["runs", _, "steps", _, "decision"] => Scope::Run,
         ["projects", _, "analyze"] | ["schedules", "preview"] => Scope::Read,
         // An AI action changes nothing, but it is a paid model call, like a run.
         ["projects", _, "files", _, "assist"] => Scope::Run,
@@ -310,6 +312,7 @@ mod tests {
             (Method::POST, "/workflows/w1/runs", Scope::Run),
             (Method::POST, "/api/v1/runs/r1/cancel", Scope::Run),
             (Method::POST, "/runs/r1/resume", Scope::Run),
+            (Method::POST, "/runs/r1/steps/review/decision", Scope::Run),
             (Method::POST, "/projects/p1/analyze", Scope::Read),
             (Method::POST, "/projects/p1/files/e1/assist", Scope::Run),
             (Method::POST, "/projects/import", Scope::Write),

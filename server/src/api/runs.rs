@@ -1,5 +1,5 @@
 //! `/api/v1/runs`: start a run, list runs with filters, read one with its steps, cancel,
-//! resume, and follow its events live (server-sent events).
+//! resume, decide a waiting approval, and follow its events live (server-sent events).
 
 use super::{ApiPath, ApiResult, Data, Signed, bad_body, respond};
 use crate::AppState;
@@ -32,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(show))
         .routes(routes!(cancel))
         .routes(routes!(resume))
+        .routes(routes!(decide))
         .routes(routes!(events))
 }
 
@@ -45,7 +46,7 @@ pub struct RunView {
     id: String,
     workflow_id: String,
     workflow_version: i64,
-    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    /// `queued`, `running`, `waiting`, `succeeded`, `failed` or `cancelled`.
     #[schema(value_type = String)]
     status: RunStatus,
     #[schema(value_type = Object)]
@@ -73,11 +74,13 @@ impl From<Run> for RunView {
 #[derive(Debug, Serialize, ToSchema)]
 struct StepView {
     step_id: String,
-    /// `pending`, `queued`, `running`, `succeeded`, `failed`, `skipped` or `cancelled`.
+    /// `pending`, `queued`, `running`, `waiting`, `succeeded`, `failed`, `skipped` or
+    /// `cancelled`.
     #[schema(value_type = String)]
     status: StepStatus,
     attempt: i64,
-    /// The step's output (any JSON), null until it succeeded.
+    /// The step's output (any JSON), null until it succeeded; while an `approval` step
+    /// waits, what the approver is asked (`message`, `timeout_at`, `on_timeout`).
     #[schema(value_type = Object, nullable)]
     output: Value,
     error: Option<String>,
@@ -196,7 +199,7 @@ async fn start(
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     workflow_id: Option<String>,
-    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    /// `queued`, `running`, `waiting`, `succeeded`, `failed` or `cancelled`.
     status: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -278,7 +281,7 @@ async fn show(
     ))
 }
 
-/// Stops a queued or running run.
+/// Stops a queued, running or waiting run.
 #[utoipa::path(post, operation_id = "runs.cancel", path = "/runs/{id}/cancel", tag = "runs", params(("id" = String, Path)),
     responses(
         (status = 200, description = "Cancelled", body = Data<RunView>),
@@ -296,6 +299,47 @@ async fn cancel(state: State<AppState>, principal: Signed, id: ApiPath<String>) 
         (status = 409, description = "Only failed or cancelled runs resume (`invalid_state`)", body = ErrorBody)))]
 async fn resume(state: State<AppState>, principal: Signed, id: ApiPath<String>) -> ApiResult {
     control(state, principal, id, Control::Resume).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    /// `true` to approve, `false` to reject.
+    approved: bool,
+    /// Why; later steps read it as `steps.<id>.output.comment`.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    comment: String,
+}
+
+/// Approves or rejects a waiting `approval` step; the run goes on.
+#[utoipa::path(post, operation_id = "runs.decide", path = "/runs/{id}/steps/{step_id}/decision", tag = "runs",
+    params(("id" = String, Path), ("step_id" = String, Path)),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "Decided; the run goes on", body = Data<RunView>),
+        (status = 400, description = "A body that is not a decision", body = ErrorBody),
+        (status = 404, description = "No such run of yours, or no such approval step in it", body = ErrorBody),
+        (status = 409, description = "The step is not waiting for a decision (`invalid_state`)", body = ErrorBody),
+        (status = 422, description = "A comment that is too long", body = ErrorBody)))]
+async fn decide(
+    State(state): State<AppState>,
+    Signed(principal): Signed,
+    ApiPath((id, step_id)): ApiPath<(String, String)>,
+    body: Result<Json<DecisionBody>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body.map_err(bad_body)?;
+    let decision = aura_engine::Decision {
+        approved: body.approved,
+        comment: body.comment,
+    };
+    let run = state
+        .services
+        .engine
+        .decide(&principal, &id, &step_id, &decision)
+        .await
+        .map_err(AppError::from)?;
+    Ok(respond(StatusCode::OK, RunView::from(run)))
 }
 
 enum Control {

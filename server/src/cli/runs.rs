@@ -1,5 +1,5 @@
 //! `aura runs`: start (optionally waiting for or following the run), list, show, logs,
-//! cancel and resume. A run that fails or is cancelled while the command waits for it
+//! cancel, resume, and approve or reject a waiting approval step. A run that fails or is cancelled while the command waits for it
 //! ends the command with exit code 1.
 
 use super::CliError;
@@ -42,7 +42,8 @@ With --wait or --follow the exit code is 1 when the run fails or is cancelled.")
         /// Only runs of this workflow (id or name).
         #[arg(long, short)]
         workflow: Option<String>,
-        /// Only runs with this status: queued, running, succeeded, failed or cancelled.
+        /// Only runs with this status: queued, running, waiting, succeeded, failed or
+        /// cancelled.
         #[arg(long, short)]
         status: Option<String>,
         /// How many runs (1 to 200).
@@ -64,7 +65,31 @@ With --wait or --follow the exit code is 1 when the run fails or is cancelled.")
         #[arg(long, short)]
         follow: bool,
     },
-    /// Stop a queued or running run.
+    /// Approve a run's waiting approval step; the run goes on.
+    #[command(after_help = "Example:\n  aura runs approve RUN_ID review --comment 'Looks right'")]
+    Approve {
+        /// The run's id.
+        run: String,
+        /// The approval step's id.
+        step: String,
+        /// Why; later steps read it as `steps.<step>.output.comment`.
+        #[arg(long, short, default_value = "")]
+        comment: String,
+    },
+    /// Reject a run's waiting approval step; the run goes on with `approved` false.
+    #[command(
+        after_help = "Example:\n  aura runs reject RUN_ID review --comment 'Touches the schema'"
+    )]
+    Reject {
+        /// The run's id.
+        run: String,
+        /// The approval step's id.
+        step: String,
+        /// Why; later steps read it as `steps.<step>.output.comment`.
+        #[arg(long, short, default_value = "")]
+        comment: String,
+    },
+    /// Stop a queued, running or waiting run.
     #[command(after_help = "Example:\n  aura runs cancel RUN_ID")]
     Cancel {
         /// The run's id.
@@ -185,6 +210,12 @@ pub async fn run(command: Command, json: bool) -> Result<ExitCode, CliError> {
             stream_events(&client, &run, until, true, json).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Approve { run, step, comment } => {
+            decide(&client, &run, &step, true, &comment, json).await
+        }
+        Command::Reject { run, step, comment } => {
+            decide(&client, &run, &step, false, &comment, json).await
+        }
         Command::Cancel { run } => control(&client, &run, "cancel", "Cancelled", json).await,
         Command::Resume { run } => control(&client, &run, "resume", "Resumed", json).await,
     }
@@ -299,7 +330,7 @@ async fn stream_events(
             spinner.set(format!("run {run_id}: {done} steps done"));
         }
         if print {
-            for line in event_lines(&event, &style, json) {
+            for line in event_lines(run_id, &event, &style, json) {
                 match &spinner {
                     Some(spinner) => spinner.println(&line),
                     None => println!("{line}"),
@@ -312,7 +343,7 @@ async fn stream_events(
 
 /// One event as lines: its time, what happened, and the detail that matters (a log
 /// chunk gives a line per line of text).
-fn event_lines(event: &RunEvent, style: &Style, json: bool) -> Vec<String> {
+fn event_lines(run_id: &str, event: &RunEvent, style: &Style, json: bool) -> Vec<String> {
     if json {
         return vec![serde_json::to_string(event).unwrap_or_default()];
     }
@@ -354,6 +385,13 @@ fn event_lines(event: &RunEvent, style: &Style, json: bool) -> Vec<String> {
             style.yellow("will retry")
         ),
         EventKind::StepSkipped => format!("step {} {}", style.bold(step), style.dim("skipped")),
+        EventKind::StepWaiting => format!(
+            "step {} {}: {} (decide with `aura runs approve|reject {} {step}`)",
+            style.bold(step),
+            style.yellow("waits for a decision"),
+            event.detail["message"].as_str().unwrap_or(""),
+            run_id
+        ),
     };
     vec![format!("{at}  {line}")]
 }
@@ -461,6 +499,33 @@ async fn control(
         print_json(&run);
     } else {
         println!("{done} run {} (now {}).", run.id, run.status);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn decide(
+    client: &Client,
+    run_id: &str,
+    step: &str,
+    approved: bool,
+    comment: &str,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let run: Run = client
+        .post(
+            &format!(
+                "/runs/{}/steps/{}/decision",
+                workflows::path_segment(run_id),
+                workflows::path_segment(step)
+            ),
+            &serde_json::json!({ "approved": approved, "comment": comment }),
+        )
+        .await?;
+    if json {
+        print_json(&run);
+    } else {
+        let verb = if approved { "Approved" } else { "Rejected" };
+        println!("{verb} step {step} of run {} (now {}).", run.id, run.status);
     }
     Ok(ExitCode::SUCCESS)
 }

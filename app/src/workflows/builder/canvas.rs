@@ -105,6 +105,7 @@ fn status_class(status: Option<&str>) -> &'static str {
         Some("failed") => "border-red-500 bg-red-50 dark:bg-red-950",
         Some("running") => "border-sky-500 bg-sky-50 dark:bg-sky-950",
         Some("queued") => "border-amber-500 bg-amber-50 dark:bg-amber-950",
+        Some("waiting") => "border-violet-500 bg-violet-50 dark:bg-violet-950",
         Some("skipped" | "cancelled") => "border-slate-300 bg-slate-100 dark:bg-slate-800",
         _ => "border-slate-300 bg-white dark:border-slate-600 dark:bg-slate-900",
     }
@@ -118,6 +119,8 @@ fn kind_label(kind: StepKind) -> &'static str {
         StepKind::Condition => "Condition",
         StepKind::Map => "Map",
         StepKind::Template => "Template",
+        StepKind::Analysis => "Code analysis",
+        StepKind::Approval => "Approval",
     }
 }
 

@@ -763,7 +763,7 @@ fn Palette(b: Builder) -> impl IntoView {
 
 fn article(kind: StepKind) -> &'static str {
     match kind {
-        StepKind::Llm | StepKind::Http => "an",
+        StepKind::Llm | StepKind::Http | StepKind::Approval => "an",
         _ => "a",
     }
 }

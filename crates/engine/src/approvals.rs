@@ -1,0 +1,216 @@
+//! Decisions on `approval` steps: a person approves or rejects a waiting step (checked,
+//! stored with who and when, audited in the same transaction), or its timeout decides.
+//! The decision becomes the step's output, `{approved, comment, decided_by, decided_at,
+//! timed_out}`, which later steps read.
+
+use crate::definition::{ApprovalConfig, StepKind, TimeoutOutcome};
+use crate::engine::Engine;
+use crate::runner::taken_edges;
+use crate::validate::Problem;
+use crate::workflows::WorkflowError;
+use aura_store::{
+    AuditAction, NewAuditEvent, NewNotification, NewWait, Principal, Run, StepOutcome, StepStatus,
+};
+use serde_json::{Value, json};
+
+/// The longest comment a decision keeps, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2_000;
+
+/// How many expired waits one sweep ends.
+const SWEEP_BATCH: i64 = 100;
+
+/// A person's answer to a waiting `approval` step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub approved: bool,
+    pub comment: String,
+}
+
+impl Engine {
+    /// Records `decision` on the run's waiting `step_id`, by `actor` (the run's owner), and
+    /// lets the run go on. `InvalidState` when the step is not waiting.
+    pub async fn decide(
+        &self,
+        actor: &Principal,
+        run_id: &str,
+        step_id: &str,
+        decision: &Decision,
+    ) -> Result<Run, WorkflowError> {
+        let comment = decision.comment.trim();
+        if comment.chars().count() > MAX_COMMENT_CHARS {
+            return Err(WorkflowError::Invalid(vec![Problem {
+                step: None,
+                field: "comment".to_owned(),
+                message: format!("A comment can have at most {MAX_COMMENT_CHARS} characters."),
+            }]));
+        }
+        let run = self.run(actor, run_id).await?;
+        let dag = self.dag(&run).await?;
+        let Some(step) = dag.step(step_id).filter(|s| s.kind == StepKind::Approval) else {
+            return Err(WorkflowError::NotFound);
+        };
+        let waiting = self
+            .store()
+            .step_runs(&run.id)
+            .await?
+            .into_iter()
+            .find(|s| s.step_id == step_id)
+            .map(|s| s.status);
+        if waiting != Some(StepStatus::Waiting) {
+            return Err(not_waiting(waiting));
+        }
+        let output = json!({
+            "approved": decision.approved,
+            "comment": comment,
+            "decided_by": actor.user.email,
+            "decided_by_id": actor.user.id,
+            "decided_at": aura_store::now_millis(),
+            "timed_out": false,
+        });
+        let audit = NewAuditEvent::success_by(
+            actor,
+            AuditAction::ApprovalDecide,
+            json!({
+                "run_id": run.id, "step_id": step_id,
+                "approved": decision.approved, "comment": comment,
+            }),
+        );
+        let outcome = StepOutcome {
+            edges: taken_edges(step, None),
+            successors: dag.successors(),
+        };
+        let decided = self
+            .store()
+            .decide_step(
+                &run.id,
+                step_id,
+                &output.to_string(),
+                &outcome,
+                Some(&audit),
+            )
+            .await?;
+        if !decided {
+            // Between the read and the write: a timeout, a cancel, or another tab.
+            let now = self.store().step_runs(&run.id).await?;
+            return Err(not_waiting(
+                now.into_iter()
+                    .find(|s| s.step_id == step_id)
+                    .map(|s| s.status),
+            ));
+        }
+        self.notify(&run.id, false);
+        self.run(actor, run_id).await
+    }
+
+    /// Ends the waits whose timeout passed, as each step's `on_timeout` says. Every runner
+    /// calls this as it sweeps; each wait ends once, whoever gets there first. Returns how
+    /// many ended.
+    pub async fn end_expired_waits(&self) -> Result<usize, WorkflowError> {
+        let now = aura_store::now_millis();
+        let expired = self.store().expired_waits(now, SWEEP_BATCH).await?;
+        let mut ended = 0;
+        for (run_id, step_id) in expired {
+            let Some(run) = self.store().find_run(&run_id).await? else {
+                continue;
+            };
+            let dag = self.dag(&run).await?;
+            let Some(step) = dag.step(&step_id) else {
+                continue;
+            };
+            let config: ApprovalConfig = serde_json::from_value(step.config.clone())
+                .map_err(|e| WorkflowError::Unexpected(e.into()))?;
+            let minutes = config.timeout_minutes.unwrap_or_default();
+            let done = match config.on_timeout {
+                TimeoutOutcome::Fail => {
+                    let error = format!(
+                        "Nobody decided within {} (timeout_minutes), and the step is set to fail \
+                         then (on_timeout).",
+                        minutes_text(minutes)
+                    );
+                    self.store()
+                        .fail_waiting_step(&run_id, &step_id, &error)
+                        .await?
+                }
+                outcome => {
+                    let approved = outcome == TimeoutOutcome::Approve;
+                    let output = json!({
+                        "approved": approved,
+                        "comment": format!(
+                            "Nobody decided within {}; the timeout {} it.",
+                            minutes_text(minutes),
+                            if approved { "approved" } else { "rejected" }
+                        ),
+                        "decided_by": Value::Null,
+                        "decided_by_id": Value::Null,
+                        "decided_at": now,
+                        "timed_out": true,
+                    });
+                    let outcome = StepOutcome {
+                        edges: taken_edges(step, None),
+                        successors: dag.successors(),
+                    };
+                    self.store()
+                        .decide_step(&run_id, &step_id, &output.to_string(), &outcome, None)
+                        .await?
+                }
+            };
+            if done {
+                ended += 1;
+                self.notify(&run_id, false);
+            }
+        }
+        Ok(ended)
+    }
+
+    /// What a step that starts waiting records: the request it shows, when the wait ends
+    /// by itself, and the notice that tells the run's owner.
+    pub(crate) async fn wait_of<'a>(
+        &self,
+        run: &Run,
+        step_id: &str,
+        request: &'a str,
+        until: Option<i64>,
+    ) -> Result<NewWait<'a>, WorkflowError> {
+        let name = self
+            .store()
+            .find_workflow(&run.owner_id, &run.workflow_id)
+            .await?
+            .map_or_else(|| "a workflow".to_owned(), |w| w.name);
+        let message = serde_json::from_str::<Value>(request)
+            .ok()
+            .and_then(|r| r["message"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut body = message.trim().to_owned();
+        if body.chars().count() > 300 {
+            body = body.chars().take(299).collect::<String>() + "…";
+        }
+        Ok(NewWait {
+            request,
+            until,
+            notice: NewNotification {
+                user_id: run.owner_id.clone(),
+                kind: "approval_waiting",
+                subject: format!("approval:{}:{step_id}", run.id),
+                title: format!("A run of {name} waits for your approval"),
+                body,
+                link: Some(format!("/runs/{}", run.id)),
+            },
+        })
+    }
+}
+
+fn not_waiting(status: Option<StepStatus>) -> WorkflowError {
+    WorkflowError::InvalidState(match status {
+        Some(status) => format!("This step is not waiting for a decision; it is {status}."),
+        None => "This step has not started yet.".to_owned(),
+    })
+}
+
+fn minutes_text(minutes: u32) -> String {
+    match minutes {
+        1 => "1 minute".to_owned(),
+        m if m % (24 * 60) == 0 => format!("{} day(s)", m / (24 * 60)),
+        m if m % 60 == 0 => format!("{} hour(s)", m / 60),
+        m => format!("{m} minutes"),
+    }
+}
