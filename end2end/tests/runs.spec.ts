@@ -1,4 +1,4 @@
-import { test, expect, hydrated, signIn, createWorkflow, ADMIN } from "./fixtures";
+import { test, expect, hydrated, signIn, signUp, createWorkflow, ADMIN } from "./fixtures";
 
 // Each step busy-waits so the run takes a few seconds and the page has to follow it live.
 const slowStep = (id: string, next: string[]) => ({
@@ -69,4 +69,40 @@ test("bad run input is refused with a message under the field", async ({ page, p
   await page.getByRole("button", { name: "Start run" }).click();
   await expect(page.locator("#run-input-error")).toContainText("not valid JSON");
   await expect(page).toHaveURL((url) => url.pathname === "/runs");
+});
+
+test("a run waits for approval on its page, and the decision lets it go on", async ({ page, problems }) => {
+  problems.allow(/request failed: GET .*\/api\/v1\/runs\/.*\/events.*ERR_ABORTED/);
+  await signUp(page, "Release Manager");
+  const workflow = await createWorkflow(page, "Gated release", [
+    { id: "review", type: "approval", config: { message: "Release {{ input.version }}?", timeout_minutes: 60 }, next: [{ to: "announce" }] },
+    { id: "announce", type: "template", config: { template: "{{ input.version }}: {{ steps.review.output.comment }}" } },
+  ]);
+  const started = await page.request.post(`/api/v1/workflows/${workflow}/runs`, { data: { input: { version: "2.1" } } });
+  expect(started.status()).toBe(201);
+  const run = (await started.json()).data.id as string;
+
+  // The bell says a run waits, and its notice leads to the run.
+  await expect(page.getByTestId("bell-count")).toHaveText("1", { timeout: 20_000 });
+  await page.getByTestId("bell").click();
+  await page.getByRole("region", { name: "Notifications" }).getByRole("link", { name: /waits for your approval/ }).click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${run}$`));
+  await hydrated(page);
+  await expect(page.getByTestId("run-status")).toContainText("waiting");
+  const panel = page.getByRole("region", { name: "Approval for review" });
+  await expect(panel.getByTestId("approval-message")).toHaveText("Release 2.1?");
+  await expect(panel).toContainText("If nobody decides by");
+  await expect(panel).toContainText("it is rejected");
+
+  // The runs list shows it waiting too.
+  await page.goto("/runs?status=waiting");
+  await expect(page.getByRole("row", { name: /Gated release/ })).toContainText("waiting");
+  await page.goto(`/runs/${run}`);
+  await hydrated(page);
+
+  await panel.getByLabel("Comment (optional)").fill("ship it");
+  await panel.getByRole("button", { name: "Approve" }).click();
+  await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 20_000 });
+  await expect(panel).toBeHidden();
+  await expect(page.getByTestId("step-announce")).toContainText("2.1: ship it");
 });

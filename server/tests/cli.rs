@@ -375,6 +375,95 @@ async fn following_a_run_prints_its_events_and_ends_with_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_approval_is_shown_and_decided_from_the_cli() {
+    let app = spawn_app().await;
+    let scratch = Scratch::new();
+    logged_in(&app, &scratch).await;
+    scratch.write(
+        "gate.json",
+        r#"{"name": "gate", "definition": {"steps": [
+            {"id": "review", "type": "approval", "config": {"message": "Ship {{ input.v }}?"}, "next": [{"to": "done"}]},
+            {"id": "done", "type": "template", "config": {"template": "{{ steps.review.output.comment }}"}}
+        ]}}"#,
+    );
+    ok(
+        &aura(&scratch, &["workflows", "push", "gate.json"], "").await,
+        "push",
+    );
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let out = aura(
+            &scratch,
+            &[
+                "--json",
+                "runs",
+                "start",
+                "gate",
+                "--input",
+                r#"{"v": "2.0"}"#,
+            ],
+            "",
+        )
+        .await;
+        let run: Value = serde_json::from_str(&ok(&out, "start")).unwrap();
+        runs.push(run["id"].as_str().unwrap().to_owned());
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = aura(&scratch, &["runs", "list", "--status", "waiting"], "").await;
+        if ok(&out, "list").matches("waiting").count() >= 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "runs never waited");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = aura(&scratch, &["runs", "logs", &runs[0]], "").await;
+    let log = ok(&out, "logs");
+    assert!(
+        log.contains("step review waits for a decision: Ship 2.0?")
+            && log.contains(&format!("aura runs approve|reject {} review", runs[0])),
+        "{log}"
+    );
+    let out = aura(
+        &scratch,
+        &["runs", "approve", &runs[0], "review", "--comment", "go"],
+        "",
+    )
+    .await;
+    assert!(ok(&out, "approve").contains("Approved step review of run"));
+    let out = aura(
+        &scratch,
+        &["--json", "runs", "reject", &runs[1], "review"],
+        "",
+    )
+    .await;
+    let rejected: Value = serde_json::from_str(&ok(&out, "reject")).unwrap();
+    assert_eq!(rejected["id"], runs[1].as_str());
+    // Each run went on with its decision.
+    for (run, comment) in runs.iter().zip(["go", ""]) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let detail = loop {
+            let out = aura(&scratch, &["--json", "runs", "show", run], "").await;
+            let detail: Value = serde_json::from_str(&ok(&out, "show")).unwrap();
+            if detail["run"]["status"] == "succeeded" {
+                break detail;
+            }
+            assert!(std::time::Instant::now() < deadline, "{detail}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(detail["output"], comment, "{detail}");
+    }
+    // Deciding twice: a clear error and exit code 1.
+    let out = aura(&scratch, &["runs", "approve", &runs[0], "review"], "").await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not waiting"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn projects_push_and_pull_a_directory() {
     let app = spawn_app().await;
     let scratch = Scratch::new();

@@ -40,6 +40,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/runs/{id}"),
     ("post", "/api/v1/runs/{id}/cancel"),
     ("post", "/api/v1/runs/{id}/resume"),
+    ("post", "/api/v1/runs/{id}/steps/{step_id}/decision"),
     ("get", "/api/v1/runs/{id}/events"),
     ("get", "/api/v1/projects"),
     ("post", "/api/v1/projects"),
