@@ -1,4 +1,4 @@
-import { test, expect, hydrated, signIn, signUp, createWorkflow, ADMIN } from "./fixtures";
+import { test, expect, hydrated, signIn, signUp, createWorkflow, projectWithFile, ADMIN } from "./fixtures";
 
 // Each step busy-waits so the run takes a few seconds and the page has to follow it live.
 const slowStep = (id: string, next: string[]) => ({
@@ -105,4 +105,48 @@ test("a run waits for approval on its page, and the decision lets it go on", asy
   await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 20_000 });
   await expect(panel).toBeHidden();
   await expect(page.getByTestId("step-announce")).toContainText("2.1: ship it");
+});
+
+test("approving a proposed change set writes it as revisions the editor's history shows", async ({ page, problems }) => {
+  problems.allow(/request failed: GET .*\/api\/v1\/runs\/.*\/events.*ERR_ABORTED/);
+  await signUp(page, "Change Reviewer");
+  const { id: project, file } = await projectWithFile(page, "app.py", "x = eval(y)\n");
+  const workflow = await createWorkflow(page, "Proposed fix", [
+    {
+      id: "propose",
+      type: "script",
+      config: { code: "return { changes: { project: input.project, files: input.files } };" },
+      next: [{ to: "review" }],
+    },
+    { id: "review", type: "approval", config: { message: "Apply the fix?", apply: "propose" } },
+  ]);
+  const started = await page.request.post(`/api/v1/workflows/${workflow}/runs`, {
+    data: {
+      input: {
+        project,
+        files: [
+          { path: "app.py", base_revision: 1, content: "x = int(y)\n" },
+          { path: "lib/safe.py", base_revision: null, content: "SAFE = True\n" },
+        ],
+      },
+    },
+  });
+  const run = (await started.json()).data.id as string;
+  await page.goto(`/runs/${run}`);
+  await hydrated(page);
+  const panel = page.getByRole("region", { name: "Approval for review" });
+  const changes = panel.getByRole("list", { name: "Proposed changes" });
+  await expect(changes).toContainText("app.py", { timeout: 20_000 });
+  await expect(changes).toContainText("lib/safe.py(new)");
+  await expect(changes.locator("[data-conflict=true]")).toHaveCount(0);
+  await panel.getByRole("button", { name: "Approve" }).click();
+  await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 20_000 });
+
+  await page.goto(`/projects/${project}?file=${file}`);
+  await hydrated(page);
+  await expect(page.getByRole("tab", { name: "app.py" })).toHaveAttribute("aria-selected", "true");
+  await page.getByRole("button", { name: "History" }).click();
+  const history = page.getByTestId("history");
+  await expect(history).toContainText("Revision 2");
+  await expect(history.getByTestId("revision-note").first()).toContainText(`Run ${run}, step propose`);
 });

@@ -118,8 +118,17 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         llm: Some(llm.clone()),
     })
     .context("could not set up the workflow step executors")?;
+    let project_limits = aura_projects::Limits {
+        max_file_bytes: i64::from(config.max_file_kb) * 1024,
+        max_project_bytes: i64::from(config.max_project_mb) * 1024 * 1024,
+        ..aura_projects::Limits::default()
+    };
     let engine = Engine::new(store.clone(), executors)
-        .with_secrets(aura_engine::Secrets::new(store.clone(), vault.clone()));
+        .with_secrets(aura_engine::Secrets::new(store.clone(), vault.clone()))
+        .with_project_limits(aura_store::ProjectLimits {
+            max_project_bytes: project_limits.max_project_bytes,
+            max_entries: project_limits.max_entries,
+        });
     let schedules = aura_triggers::Schedules::new(store.clone(), engine.clone());
     let webhooks = aura_triggers::Webhooks::new(
         store.clone(),
@@ -127,14 +136,7 @@ pub async fn build(config: Config) -> anyhow::Result<(Router, Runtime)> {
         vault,
         config.webhook_limits.clone(),
     );
-    let projects = aura_projects::Projects::new(
-        store.clone(),
-        aura_projects::Limits {
-            max_file_bytes: i64::from(config.max_file_kb) * 1024,
-            max_project_bytes: i64::from(config.max_project_mb) * 1024 * 1024,
-            ..aura_projects::Limits::default()
-        },
-    );
+    let projects = aura_projects::Projects::new(store.clone(), project_limits);
     let services = Services {
         accounts: Accounts::new(store.clone(), AccountsConfig::default()),
         api_keys: aura_auth::ApiKeys::new(store.clone()),

@@ -266,6 +266,7 @@ async fn approval_settings_are_checked_on_save() {
         .json(&json!({ "name": "Bad", "definition": { "steps": [
             { "id": "review", "type": "approval", "config": { "message": " ", "timeout_minutes": 0 } },
             { "id": "late", "type": "approval", "config": { "message": "ok", "on_timeout": "shrug" } },
+            { "id": "gate", "type": "approval", "config": { "message": "ok", "apply": "nowhere" } },
             { "id": "each", "type": "map", "config": { "items": "input.xs",
               "step": { "type": "approval", "config": { "message": "one?" } } } }
         ] } }))
@@ -278,6 +279,7 @@ async fn approval_settings_are_checked_on_save() {
         "Say what the approver is asked",
         "Use 1 to 43200 minutes",
         "shrug",
+        "`nowhere` is not a step before this one",
         "A map runs a single llm, script, http, template or analysis step per item",
     ] {
         assert!(body.contains(expected), "{expected}: {body}");
@@ -324,4 +326,192 @@ async fn a_waiting_run_survives_a_hard_restart() {
         steps_by_id(&data)["after"]["output"],
         "True|after the restart|False"
     );
+}
+
+/// Creates a project with these files; returns its id and each file's entry id by path.
+async fn project_with(
+    app: &TestApp,
+    c: &Client,
+    slug: &str,
+    files: &[(&str, &str)],
+) -> (String, std::collections::HashMap<String, String>) {
+    let res = c
+        .post(app.url("/api/v1/projects"))
+        .json(&json!({ "name": slug, "slug": slug }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = json(res).await["data"]["id"].as_str().unwrap().to_owned();
+    let mut entries = std::collections::HashMap::new();
+    for (path, content) in files {
+        let res = c
+            .post(app.url(&format!("/api/v1/projects/{id}/files")))
+            .json(&json!({ "path": path, "content": content }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let entry = json(res).await["data"]["id"].as_str().unwrap().to_owned();
+        entries.insert(path.to_string(), entry);
+    }
+    (id, entries)
+}
+
+async fn file(app: &TestApp, c: &Client, project: &str, entry: &str) -> Value {
+    let res = c
+        .get(app.url(&format!("/api/v1/projects/{project}/files/{entry}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    json(res).await["data"].clone()
+}
+
+async fn paths(app: &TestApp, c: &Client, project: &str) -> Vec<String> {
+    let res = c
+        .get(app.url(&format!("/api/v1/projects/{project}/files")))
+        .send()
+        .await
+        .unwrap();
+    json(res).await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "file")
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `propose` outputs the change set its input holds (as the agent step will); `review`
+/// applies it when approved.
+fn proposing() -> Value {
+    json!([
+        { "id": "propose", "type": "script",
+          "config": { "code": "return { summary: 'fix', changes: { project: input.project, files: input.files } };" },
+          "next": [{ "to": "review" }] },
+        { "id": "review", "type": "approval", "config": { "message": "Apply the fix?", "apply": "propose" } }
+    ])
+}
+
+#[tokio::test]
+async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothing() {
+    let app = spawn_app().await;
+    let c = app.signed_in_client("ada@example.com").await;
+    let (project, entries) = project_with(&app, &c, "api", &[("app.py", "x = eval(y)\n")]).await;
+    let app_py = &entries["app.py"];
+    let workflow = app.create_workflow(&c, proposing()).await;
+    let change = |base: i64, content: &str, new_file: &str| {
+        json!({ "project": project, "files": [
+            { "path": "app.py", "base_revision": base, "content": content },
+            { "path": new_file, "base_revision": null, "content": "SAFE = True\n" }
+        ] })
+    };
+
+    // Approved: both files written, as revisions attributed to the run.
+    let run = app
+        .start_run(&c, &workflow, change(1, "x = int(y)\n", "lib/safe.py"))
+        .await;
+    waiting_run(&app, &c, &run).await;
+    let (status, body) = decide(&app, &c, &run, "review", json!({ "approved": true })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let data = app.finished_run(&c, &run).await;
+    let applied = &steps_by_id(&data)["review"]["output"]["applied"];
+    assert_eq!(applied["files"], json!(["app.py", "lib/safe.py"]));
+    let read = file(&app, &c, &project, app_py).await;
+    assert_eq!(read["content"], "x = int(y)\n");
+    assert_eq!(read["revision"], 2);
+    let res = c
+        .get(app.url(&format!(
+            "/api/v1/projects/{project}/files/{app_py}/revisions"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let revisions = json(res).await;
+    let note = revisions["data"][0]["note"].as_str().unwrap();
+    assert!(note.contains(&format!("Run {run}, step propose")), "{note}");
+    assert_eq!(paths(&app, &c, &project).await, ["app.py", "lib/safe.py"]);
+
+    // Rejected: nothing is written.
+    let run = app
+        .start_run(&c, &workflow, change(2, "rejected\n", "lib/no.py"))
+        .await;
+    waiting_run(&app, &c, &run).await;
+    let (status, _) = decide(&app, &c, &run, "review", json!({ "approved": false })).await;
+    assert_eq!(status, StatusCode::OK);
+    let data = app.finished_run(&c, &run).await;
+    assert_eq!(
+        steps_by_id(&data)["review"]["output"]["applied"],
+        Value::Null
+    );
+    assert_eq!(file(&app, &c, &project, app_py).await["revision"], 2);
+    assert_eq!(paths(&app, &c, &project).await, ["app.py", "lib/safe.py"]);
+
+    // A person saves app.py while the run waits: approving is refused with the conflict,
+    // and nothing of the change set is written (not even the new file).
+    let run = app
+        .start_run(&c, &workflow, change(2, "from the run\n", "lib/late.py"))
+        .await;
+    waiting_run(&app, &c, &run).await;
+    let res = c
+        .put(app.url(&format!("/api/v1/projects/{project}/files/{app_py}")))
+        .json(&json!({ "content": "a person's edit\n", "base_revision": 2 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let pending = app
+        .engine
+        .pending_changes(&principal_of(&app, "ada@example.com").await, &run, "review")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pending.files.len(), 2);
+    let conflicts = pending.conflicts;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].path, "app.py");
+    let (status, body) = decide(&app, &c, &run, "review", json!({ "approved": true })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body.to_string()
+            .contains("app.py: It changed since it was read: revision 2 then, revision 3 now"),
+        "{body}"
+    );
+    assert_eq!(
+        file(&app, &c, &project, app_py).await["content"],
+        "a person's edit\n"
+    );
+    assert_eq!(paths(&app, &c, &project).await, ["app.py", "lib/safe.py"]);
+    assert_eq!(app.run(&c, &run).await["run"]["status"], "waiting");
+    let (status, _) = decide(&app, &c, &run, "review", json!({ "approved": false })).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A change set naming someone else's project is never applied.
+    let eve = app.signed_in_client("eve@example.com").await;
+    let (theirs, _) = project_with(&app, &eve, "theirs", &[("a.py", "x = 1\n")]).await;
+    let run = app
+        .start_run(
+            &c,
+            &workflow,
+            json!({ "project": theirs, "files": [{ "path": "a.py", "base_revision": 1, "content": "stolen" }] }),
+        )
+        .await;
+    waiting_run(&app, &c, &run).await;
+    let (status, body) = decide(&app, &c, &run, "review", json!({ "approved": true })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body.to_string().contains("not among the run owner's"),
+        "{body}"
+    );
+}
+
+async fn principal_of(app: &TestApp, email: &str) -> aura_store::Principal {
+    let (user, _) = app
+        .store
+        .find_user_credentials(email)
+        .await
+        .unwrap()
+        .unwrap();
+    aura_store::Principal::session(user, aura_store::Origin::default())
 }

@@ -52,6 +52,18 @@ pub struct ApprovalAsk {
     pub deadline: Option<String>,
     /// `reject`, `approve` or `fail`.
     pub on_timeout: String,
+    /// The files an approval applies, each with what stands in its way.
+    pub changes: Vec<ChangeRow>,
+    /// What stands in the way of the whole change set (its step failed, a project gone).
+    pub blocked: Vec<String>,
+}
+
+/// One file a waiting approval would write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeRow {
+    pub path: String,
+    pub new_file: bool,
+    pub conflict: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,13 +228,42 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
                 pretty
             }
         };
+        let mut asks = std::collections::HashMap::new();
+        for step in steps.iter().filter(|s| s.status == StepStatus::Waiting) {
+            let Some(mut ask) = approval_ask(step.output.as_deref()) else {
+                continue;
+            };
+            if let Some(pending) = engine
+                .pending_changes(&principal, &run.id, &step.step_id)
+                .await?
+            {
+                ask.changes = pending
+                    .files
+                    .iter()
+                    .map(|f| ChangeRow {
+                        path: f.path.clone(),
+                        new_file: f.base_revision.is_none(),
+                        conflict: pending
+                            .conflicts
+                            .iter()
+                            .find(|c| c.path == f.path)
+                            .map(|c| c.reason.clone()),
+                    })
+                    .collect();
+                ask.blocked = pending
+                    .conflicts
+                    .into_iter()
+                    .filter(|c| c.path.is_empty())
+                    .map(|c| c.reason)
+                    .collect();
+            }
+            asks.insert(step.step_id.clone(), ask);
+        }
         Ok(RunDetail {
             steps: steps
                 .into_iter()
                 .map(|s| StepRow {
-                    approval: (s.status == StepStatus::Waiting)
-                        .then(|| approval_ask(s.output.as_deref()))
-                        .flatten(),
+                    approval: asks.remove(&s.step_id),
                     log: log_of(&s.step_id),
                     output: s.output.as_deref().map(pretty),
                     id: s.step_id,
@@ -302,6 +343,8 @@ fn approval_ask(request: Option<&str>) -> Option<ApprovalAsk> {
             .as_str()
             .unwrap_or("reject")
             .to_owned(),
+        changes: Vec::new(),
+        blocked: Vec::new(),
     })
 }
 
@@ -647,6 +690,33 @@ fn ApprovalPanel(
     let comment_error = move || error.get().and_then(|e| e.field("comment"));
     let comment_id = format!("comment-{step}");
     let label = format!("Approval for {step}");
+    let conflicted = !ask.blocked.is_empty() || ask.changes.iter().any(|c| c.conflict.is_some());
+    let changes = (!ask.changes.is_empty() || !ask.blocked.is_empty()).then(|| {
+        view! {
+            <div class="mt-2 text-sm">
+                <p class="font-medium">"Approving writes these files:"</p>
+                <ul class="mt-1 space-y-1" aria-label="Proposed changes">
+                    {ask.changes.iter().map(|c| view! {
+                        <li class="font-mono text-xs" data-conflict=c.conflict.is_some().to_string()>
+                            {c.path.clone()}
+                            {c.new_file.then(|| view! { <span class="ml-2 text-emerald-700 dark:text-emerald-300">"(new)"</span> })}
+                            {c.conflict.clone().map(|why| view! {
+                                <span class="ml-2 font-sans text-red-700 dark:text-red-300">{format!("Conflict: {why}")}</span>
+                            })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+                {ask.blocked.iter().map(|why| view! {
+                    <p class="mt-1 text-red-700 dark:text-red-300">{why.clone()}</p>
+                }).collect_view()}
+                {conflicted.then(|| view! {
+                    <p class="mt-1 text-red-700 dark:text-red-300" role="status">
+                        "These changes cannot be applied without overwriting newer work; reject them."
+                    </p>
+                })}
+            </div>
+        }
+    });
     let timeout = match (&ask.deadline, ask.on_timeout.as_str()) {
         (None, _) => "It waits until someone decides.".to_owned(),
         (Some(at), "approve") => format!("If nobody decides by {at}, it is approved."),
@@ -659,6 +729,7 @@ fn ApprovalPanel(
             <h3 class="text-sm font-semibold text-violet-900 dark:text-violet-100">"Waiting for your decision"</h3>
             <p class="mt-1 whitespace-pre-wrap text-sm" data-testid="approval-message">{ask.message}</p>
             <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{timeout}</p>
+            {changes}
             <ActionForm action=decide attr:class="mt-3 space-y-2">
                 <input type="hidden" name="run" value=run/>
                 <input type="hidden" name="step" value=step/>
@@ -667,7 +738,7 @@ fn ApprovalPanel(
                     aria-invalid=move || comment_error().is_some().to_string()></textarea>
                 <p class="text-sm text-red-600 dark:text-red-400" role="alert">{comment_error}</p>
                 <div class="flex flex-wrap items-center gap-3">
-                    <button type="submit" name="decision" value="approve" class=BUTTON_CLASS disabled=move || decide.pending().get()>"Approve"</button>
+                    <button type="submit" name="decision" value="approve" class=BUTTON_CLASS disabled=move || conflicted || decide.pending().get()>"Approve"</button>
                     <button type="submit" name="decision" value="reject" class=SECONDARY_BUTTON_CLASS disabled=move || decide.pending().get()>"Reject"</button>
                 </div>
                 <FormAlert error/>

@@ -9,8 +9,10 @@ use crate::runner::taken_edges;
 use crate::validate::Problem;
 use crate::workflows::WorkflowError;
 use aura_store::{
-    AuditAction, NewAuditEvent, NewNotification, NewWait, Principal, Run, StepOutcome, StepStatus,
+    AuditAction, ChangeSet, Conflict, Decided, FileChange, NewAuditEvent, NewNotification, NewWait,
+    Principal, Run, StepOutcome, StepStatus,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The longest comment a decision keeps, in characters.
@@ -18,6 +20,30 @@ pub const MAX_COMMENT_CHARS: usize = 2_000;
 
 /// How many expired waits one sweep ends.
 const SWEEP_BATCH: i64 = 100;
+
+/// What a step proposes to change (`output.changes`): files of one of the run owner's
+/// projects, each with its new content and the revision it was based on.
+#[derive(Debug, Clone, Deserialize)]
+struct ProposedChanges {
+    project: String,
+    files: Vec<FileChange>,
+}
+
+/// What a waiting approval would apply: the files and their conflicts (a conflict with
+/// no path stands in the way of the whole change set).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingChanges {
+    pub project_id: Option<String>,
+    pub files: Vec<FileChange>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A change set read from a run, ready to apply.
+struct Proposal {
+    project_id: String,
+    files: Vec<FileChange>,
+    note: String,
+}
 
 /// A person's answer to a waiting `approval` step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +85,12 @@ impl Engine {
         if waiting != Some(StepStatus::Waiting) {
             return Err(not_waiting(waiting));
         }
+        let config: ApprovalConfig = serde_json::from_value(step.config.clone())
+            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
+        let proposal = match (&config.apply, decision.approved) {
+            (Some(source), true) => Some(self.proposal(&run, step_id, source).await?),
+            _ => None,
+        };
         let output = json!({
             "approved": decision.approved,
             "comment": comment,
@@ -66,6 +98,7 @@ impl Engine {
             "decided_by_id": actor.user.id,
             "decided_at": aura_store::now_millis(),
             "timed_out": false,
+            "applied": applied(proposal.as_ref()),
         });
         let audit = NewAuditEvent::success_by(
             actor,
@@ -79,7 +112,8 @@ impl Engine {
             edges: taken_edges(step, None),
             successors: dag.successors(),
         };
-        let decided = self
+        let set = proposal.as_ref().map(|p| self.change_set(p, &run.owner_id));
+        match self
             .store()
             .decide_step(
                 &run.id,
@@ -87,16 +121,27 @@ impl Engine {
                 &output.to_string(),
                 &outcome,
                 Some(&audit),
+                set.as_ref(),
             )
-            .await?;
-        if !decided {
-            // Between the read and the write: a timeout, a cancel, or another tab.
-            let now = self.store().step_runs(&run.id).await?;
-            return Err(not_waiting(
-                now.into_iter()
-                    .find(|s| s.step_id == step_id)
-                    .map(|s| s.status),
-            ));
+            .await?
+        {
+            Decided::Done => {}
+            Decided::NotWaiting => {
+                // Between the read and the write: a timeout, a cancel, or another tab.
+                let now = self.store().step_runs(&run.id).await?;
+                return Err(not_waiting(
+                    now.into_iter()
+                        .find(|s| s.step_id == step_id)
+                        .map(|s| s.status),
+                ));
+            }
+            Decided::Conflicts(conflicts) => {
+                return Err(WorkflowError::InvalidState(format!(
+                    "The changes cannot be applied, and nothing was: {}. Reject them, or run \
+                     the workflow again on the current files.",
+                    describe(&conflicts)
+                )));
+            }
         }
         self.notify(&run.id, false);
         self.run(actor, run_id).await
@@ -133,6 +178,18 @@ impl Engine {
                 }
                 outcome => {
                     let approved = outcome == TimeoutOutcome::Approve;
+                    let proposal = match (&config.apply, approved) {
+                        (Some(source), true) => match self.proposal(&run, &step_id, source).await {
+                            Ok(p) => Some(p),
+                            Err(WorkflowError::InvalidState(why)) => {
+                                self.fail_expired(&run_id, &step_id, &why).await?;
+                                ended += 1;
+                                continue;
+                            }
+                            Err(err) => return Err(err),
+                        },
+                        _ => None,
+                    };
                     let output = json!({
                         "approved": approved,
                         "comment": format!(
@@ -144,14 +201,35 @@ impl Engine {
                         "decided_by_id": Value::Null,
                         "decided_at": now,
                         "timed_out": true,
+                        "applied": applied(proposal.as_ref()),
                     });
                     let outcome = StepOutcome {
                         edges: taken_edges(step, None),
                         successors: dag.successors(),
                     };
-                    self.store()
-                        .decide_step(&run_id, &step_id, &output.to_string(), &outcome, None)
+                    let set = proposal.as_ref().map(|p| self.change_set(p, &run.owner_id));
+                    match self
+                        .store()
+                        .decide_step(
+                            &run_id,
+                            &step_id,
+                            &output.to_string(),
+                            &outcome,
+                            None,
+                            set.as_ref(),
+                        )
                         .await?
+                    {
+                        Decided::Done => true,
+                        Decided::NotWaiting => false,
+                        Decided::Conflicts(conflicts) => {
+                            let why = format!(
+                                "The timeout approved, but the changes cannot be applied: {}.",
+                                describe(&conflicts)
+                            );
+                            self.fail_expired(&run_id, &step_id, &why).await?
+                        }
+                    }
                 }
             };
             if done {
@@ -160,6 +238,111 @@ impl Engine {
             }
         }
         Ok(ended)
+    }
+
+    async fn fail_expired(
+        &self,
+        run_id: &str,
+        step_id: &str,
+        why: &str,
+    ) -> Result<bool, WorkflowError> {
+        Ok(self.store().fail_waiting_step(run_id, step_id, why).await?)
+    }
+
+    /// The change set `source` (an earlier step of the run) proposed, checked to be in one
+    /// of the run owner's projects: a step's output is the workflow's to shape, and must
+    /// never reach someone else's files.
+    async fn proposal(
+        &self,
+        run: &Run,
+        step_id: &str,
+        source: &str,
+    ) -> Result<Proposal, WorkflowError> {
+        let outputs = self.store().step_outputs(&run.id).await?;
+        let output = outputs
+            .iter()
+            .find(|(id, _)| id == source)
+            .map(|(_, output)| output.as_str())
+            .ok_or_else(|| {
+                WorkflowError::InvalidState(format!(
+                    "Step `{source}`, whose changes this approves, did not succeed."
+                ))
+            })?;
+        let changes = serde_json::from_str::<Value>(output)
+            .ok()
+            .and_then(|o| serde_json::from_value::<ProposedChanges>(o["changes"].clone()).ok())
+            .ok_or_else(|| {
+                WorkflowError::InvalidState(format!(
+                    "Step `{source}` proposed no changes (its output has no `changes` with a \
+                     project and files)."
+                ))
+            })?;
+        let project = self
+            .store()
+            .find_project(&run.owner_id, &changes.project)
+            .await?
+            .ok_or_else(|| {
+                WorkflowError::InvalidState(format!(
+                    "The changes are for a project that is not among the run owner's: `{}`.",
+                    changes.project
+                ))
+            })?;
+        let mut note = format!("Run {}, step {source}, approved at {step_id}", run.id);
+        note.truncate(200);
+        Ok(Proposal {
+            project_id: project.id,
+            files: changes.files,
+            note,
+        })
+    }
+
+    fn change_set<'a>(&self, proposal: &'a Proposal, author_id: &'a str) -> ChangeSet<'a> {
+        ChangeSet {
+            project_id: &proposal.project_id,
+            files: &proposal.files,
+            note: &proposal.note,
+            author_id,
+            limits: self.project_limits(),
+        }
+    }
+
+    /// The changes a waiting approval would apply, and what stands in the way of each
+    /// (for the approver to see before deciding). `None` when it applies nothing.
+    pub async fn pending_changes(
+        &self,
+        owner: &Principal,
+        run_id: &str,
+        step_id: &str,
+    ) -> Result<Option<PendingChanges>, WorkflowError> {
+        let run = self.run(owner, run_id).await?;
+        let dag = self.dag(&run).await?;
+        let Some(step) = dag.step(step_id).filter(|s| s.kind == StepKind::Approval) else {
+            return Err(WorkflowError::NotFound);
+        };
+        let config: ApprovalConfig = serde_json::from_value(step.config.clone())
+            .map_err(|e| WorkflowError::Unexpected(e.into()))?;
+        let Some(source) = config.apply else {
+            return Ok(None);
+        };
+        Ok(Some(match self.proposal(&run, step_id, &source).await {
+            Ok(p) => PendingChanges {
+                conflicts: self
+                    .store()
+                    .change_set_conflicts(&p.project_id, &p.files)
+                    .await?,
+                project_id: Some(p.project_id),
+                files: p.files,
+            },
+            Err(WorkflowError::InvalidState(reason)) => PendingChanges {
+                project_id: None,
+                files: Vec::new(),
+                conflicts: vec![Conflict {
+                    path: String::new(),
+                    reason,
+                }],
+            },
+            Err(err) => return Err(err),
+        }))
     }
 
     /// What a step that starts waiting records: the request it shows, when the wait ends
@@ -197,6 +380,31 @@ impl Engine {
             },
         })
     }
+}
+
+/// What an approval applied, for its output: the project and the files.
+fn applied(proposal: Option<&Proposal>) -> Value {
+    proposal.map_or(Value::Null, |p| {
+        json!({
+            "project": p.project_id,
+            "files": p.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+        })
+    })
+}
+
+/// Conflicts in one sentence: `a.py: It changed since …; b.py: …`.
+fn describe(conflicts: &[Conflict]) -> String {
+    conflicts
+        .iter()
+        .map(|c| {
+            if c.path.is_empty() {
+                c.reason.trim_end_matches('.').to_owned()
+            } else {
+                format!("{}: {}", c.path, c.reason.trim_end_matches('.'))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn not_waiting(status: Option<StepStatus>) -> WorkflowError {

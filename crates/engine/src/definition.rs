@@ -183,6 +183,10 @@ pub struct ApprovalConfig {
     /// What a timeout decides: reject (the default), approve, or fail the run.
     #[serde(default)]
     pub on_timeout: TimeoutOutcome,
+    /// An earlier step whose proposed changes (`output.changes`, as the `agent` step
+    /// makes them) are applied as revisions when this is approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply: Option<String>,
 }
 
 /// How an `approval` step's wait ends when nobody decides in time.

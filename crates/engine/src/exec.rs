@@ -235,6 +235,7 @@ impl Executors {
                             "message": message,
                             "timeout_at": until,
                             "on_timeout": config.on_timeout,
+                            "apply": config.apply,
                         }),
                         until,
                     }),

@@ -30,7 +30,7 @@ mod validate;
 mod workflows;
 mod workspace;
 
-pub use approvals::{Decision, MAX_COMMENT_CHARS};
+pub use approvals::{Decision, MAX_COMMENT_CHARS, PendingChanges};
 pub use dag::Dag;
 pub use dashboard::{Bucket, Dashboard, Range};
 pub use definition::{

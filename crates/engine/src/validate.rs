@@ -540,6 +540,17 @@ fn check_config(
                 } else {
                     scope.template(&at("message"), &c.message, problems);
                 }
+                if let Some(source) = &c.apply
+                    && !scope.upstream.contains(source.as_str())
+                {
+                    problems.add(
+                        step,
+                        at("apply"),
+                        format!(
+                            "`{source}` is not a step before this one; name the step whose changes an approval applies."
+                        ),
+                    );
+                }
                 if c.timeout_minutes
                     .is_some_and(|m| !(1..=MAX_APPROVAL_MINUTES).contains(&m))
                 {

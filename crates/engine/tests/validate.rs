@@ -193,6 +193,24 @@ fn configs_must_match_their_type_schema() {
 }
 
 #[test]
+fn an_approval_applies_only_an_earlier_steps_changes() {
+    let found = problems(json!({ "steps": [
+        { "id": "first", "type": "approval", "config": { "message": "ok", "apply": "later" }, "next": [{ "to": "later" }] },
+        { "id": "later", "type": "approval", "config": { "message": "ok", "apply": "first" } }
+    ]}));
+    assert_problem(
+        &found,
+        "first",
+        "config.apply",
+        "`later` is not a step before this one",
+    );
+    assert!(
+        !found.iter().any(|p| p.step.as_deref() == Some("later")),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn analysis_steps_name_a_project_or_text_in_a_known_language() {
     let found = problems(json!({ "steps": [
         { "id": "none", "type": "analysis", "config": {}, "next": [{ "to": "both" }] },

@@ -9,6 +9,7 @@
 mod api_keys;
 mod audit;
 pub mod backup;
+mod change_sets;
 mod dashboard;
 mod error;
 mod llm_usage;
@@ -29,6 +30,7 @@ mod workflows;
 pub use api_keys::{ApiKey, NewApiKey};
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use aura_types::{AuditAction, EventKind, RunStatus, Scope, StepStatus};
+pub use change_sets::{ChangeSet, Conflict, FileChange};
 pub use dashboard::{BucketCount, BucketTokens, FailingWorkflow, RunDurations};
 pub use error::StoreError;
 pub use llm_usage::{LlmBudget, LlmCall, LlmUsed};
@@ -46,7 +48,7 @@ pub use runs::{
 pub use schedules::{FireClaim, LastFire, ScheduleRow, ScheduleSettings};
 pub use sessions::SessionRow;
 pub use users::{NewUser, Role, User};
-pub use waits::NewWait;
+pub use waits::{Decided, NewWait};
 pub use webhooks::{WebhookActivity, WebhookRow, WebhookSettings};
 pub use workflow_secrets::WorkflowSecretRow;
 pub use workflows::{Workflow, WorkflowDraft, WorkflowVersion};

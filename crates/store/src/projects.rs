@@ -121,7 +121,7 @@ pub struct NewFile {
 }
 
 const PROJECT_COLUMNS: &str = "id, owner_id, name, slug, description, created_at, updated_at";
-const ENTRY_COLUMNS: &str =
+pub(crate) const ENTRY_COLUMNS: &str =
     "id, project_id, path, kind, size, current_revision, created_at, updated_at";
 
 /// The folders above `path`, outermost first: `a/b/c.rs` → `a`, `a/b`.
@@ -194,7 +194,7 @@ impl Store {
             if !known.insert(file.path.clone()) {
                 return Ok(Err(TreeRefusal::PathTaken(file.path.clone())));
             }
-            insert_file(&mut tx, &id, &file.path, &file.content, owner_id, now).await?;
+            insert_file(&mut tx, &id, &file.path, &file.content, "", owner_id, now).await?;
         }
         tx.commit().await?;
         Ok(Ok(self
@@ -431,6 +431,7 @@ impl Store {
                 project_id,
                 path,
                 content.unwrap_or_default(),
+                "",
                 author_id,
                 now,
             )
@@ -639,7 +640,7 @@ impl Store {
     }
 }
 
-async fn touch_project(
+pub(crate) async fn touch_project(
     tx: &mut Transaction<'static, Any>,
     project_id: &str,
     now: i64,
@@ -657,7 +658,7 @@ async fn touch_project(
 }
 
 /// `(entries, bytes)` of a project.
-async fn usage(
+pub(crate) async fn usage(
     tx: &mut Transaction<'static, Any>,
     project_id: &str,
 ) -> Result<(i64, i64), StoreError> {
@@ -700,7 +701,7 @@ async fn exists(
 /// Makes sure every folder above `path` exists (and `path` itself when `include_self`),
 /// refusing when one of them is a file. `known` remembers folders already checked in this
 /// transaction.
-async fn ensure_folders(
+pub(crate) async fn ensure_folders(
     tx: &mut Transaction<'static, Any>,
     project_id: &str,
     path: &str,
@@ -740,11 +741,12 @@ async fn ensure_folders(
     Ok(Ok(()))
 }
 
-async fn insert_file(
+pub(crate) async fn insert_file(
     tx: &mut Transaction<'static, Any>,
     project_id: &str,
     path: &str,
     content: &str,
+    note: &str,
     author_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -761,7 +763,7 @@ async fn insert_file(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    insert_revision(tx, &id, 1, content, "", author_id, now).await
+    insert_revision(tx, &id, 1, content, note, author_id, now).await
 }
 
 async fn insert_revision(
@@ -791,7 +793,7 @@ async fn insert_revision(
 
 /// Moves the entry to a new revision holding `content`, if it is still at the revision
 /// read. Returns whether it moved.
-async fn new_revision(
+pub(crate) async fn new_revision(
     tx: &mut Transaction<'static, Any>,
     entry: &Entry,
     content: &str,

@@ -7,7 +7,8 @@
 
 use crate::runs::{advance, count_run_end, end_failed_run, event};
 use crate::{
-    ClaimedStep, NewAuditEvent, NewNotification, Repeat, StepOutcome, Store, StoreError, now_millis,
+    ChangeSet, ClaimedStep, Conflict, NewAuditEvent, NewNotification, Repeat, StepOutcome, Store,
+    StoreError, now_millis,
 };
 use aura_types::EventKind;
 
@@ -20,6 +21,16 @@ pub struct NewWait<'a> {
     pub until: Option<i64>,
     /// The notice for the person who decides.
     pub notice: NewNotification,
+}
+
+/// What became of a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    Done,
+    /// The step is not waiting (someone decided first, the run was cancelled).
+    NotWaiting,
+    /// The change set to apply meets these; nothing was written.
+    Conflicts(Vec<Conflict>),
 }
 
 impl Store {
@@ -67,8 +78,8 @@ impl Store {
     }
 
     /// Ends a wait with `output` (the decision): the step succeeds and its successors move
-    /// on, with `audit` in the same transaction. `false` when the step is not waiting
-    /// (someone decided first, the run was cancelled).
+    /// on, with `audit` and the change set to `apply` (an approval of an agent's edits) in
+    /// the same transaction: all of it is written, or none.
     pub async fn decide_step(
         &self,
         run_id: &str,
@@ -76,7 +87,8 @@ impl Store {
         output: &str,
         outcome: &StepOutcome<'_>,
         audit: Option<&NewAuditEvent>,
-    ) -> Result<bool, StoreError> {
+        apply: Option<&ChangeSet<'_>>,
+    ) -> Result<Decided, StoreError> {
         let now = now_millis();
         let (_write, mut tx) = self.begin_write().await?;
         self.lock_run(&mut tx, run_id).await?;
@@ -91,7 +103,12 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Ok(false);
+            return Ok(Decided::NotWaiting);
+        }
+        if let Some(set) = apply
+            && let Err(conflicts) = crate::change_sets::apply(&mut tx, set).await?
+        {
+            return Ok(Decided::Conflicts(conflicts));
         }
         let ended = advance(
             &mut tx,
@@ -107,7 +124,7 @@ impl Store {
         }
         tx.commit().await?;
         count_run_end(ended);
-        Ok(true)
+        Ok(Decided::Done)
     }
 
     /// Ends a wait as a failure (its timeout said so): the run fails like it does for any
