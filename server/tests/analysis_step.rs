@@ -5,29 +5,7 @@
 mod common;
 
 use common::*;
-use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-
-async fn project_with(app: &TestApp, c: &Client, slug: &str, files: &[(&str, &str)]) -> String {
-    let res = c
-        .post(app.url("/api/v1/projects"))
-        .json(&json!({ "name": slug, "slug": slug }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = json(res).await["data"]["id"].as_str().unwrap().to_owned();
-    for (path, content) in files {
-        let res = c
-            .post(app.url(&format!("/api/v1/projects/{id}/files")))
-            .json(&json!({ "path": path, "content": content }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED, "{path}");
-    }
-    id
-}
 
 const RISKY: &str = "def run(code):\n    return eval(code)\n";
 const TIDY: &str = "def add(a, b):\n    # TODO: check types\n    return a + b\n";
@@ -45,18 +23,18 @@ fn files_of(output: &Value) -> Vec<&str> {
 async fn project_files_are_chosen_by_globs_and_reported_with_counts_and_metrics() {
     let app = spawn_app().await;
     let c = app.signed_in_client("ada@example.com").await;
-    let id = project_with(
-        &app,
-        &c,
-        "api",
-        &[
-            ("src/risky.py", RISKY),
-            ("src/lib/tidy.py", TIDY),
-            ("tools/gen.go", "package main\n\nfunc main() {}\n"),
-            ("README.md", "# not code\n"),
-        ],
-    )
-    .await;
+    let (id, _) = app
+        .project_with(
+            &c,
+            "api",
+            &[
+                ("src/risky.py", RISKY),
+                ("src/lib/tidy.py", TIDY),
+                ("tools/gen.go", "package main\n\nfunc main() {}\n"),
+                ("README.md", "# not code\n"),
+            ],
+        )
+        .await;
     let (_, data) = app
         .run_once(
             &c,
@@ -103,7 +81,8 @@ async fn project_files_are_chosen_by_globs_and_reported_with_counts_and_metrics(
 async fn fail_on_fails_the_step_naming_the_findings_at_that_severity() {
     let app = spawn_app().await;
     let c = app.signed_in_client("ada@example.com").await;
-    project_with(&app, &c, "api", &[("risky.py", RISKY), ("tidy.py", TIDY)]).await;
+    app.project_with(&c, "api", &[("risky.py", RISKY), ("tidy.py", TIDY)])
+        .await;
     let scan = |paths: Value, fail_on: &str| {
         json!([{ "id": "scan", "type": "analysis",
                  "config": { "project": "api", "paths": paths, "fail_on": fail_on } }])
@@ -165,7 +144,7 @@ async fn text_from_an_earlier_step_is_analysed_and_other_users_projects_are_out_
 
     // Eve's project is invisible to Ada's runs, by slug and by id.
     let eve = app.signed_in_client("eve@example.com").await;
-    let secret = project_with(&app, &eve, "secret", &[("a.py", RISKY)]).await;
+    let (secret, _) = app.project_with(&eve, "secret", &[("a.py", RISKY)]).await;
     for key in ["secret", secret.as_str()] {
         let (_, data) = app
             .run_once(

@@ -328,36 +328,6 @@ async fn a_waiting_run_survives_a_hard_restart() {
     );
 }
 
-/// Creates a project with these files; returns its id and each file's entry id by path.
-async fn project_with(
-    app: &TestApp,
-    c: &Client,
-    slug: &str,
-    files: &[(&str, &str)],
-) -> (String, std::collections::HashMap<String, String>) {
-    let res = c
-        .post(app.url("/api/v1/projects"))
-        .json(&json!({ "name": slug, "slug": slug }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = json(res).await["data"]["id"].as_str().unwrap().to_owned();
-    let mut entries = std::collections::HashMap::new();
-    for (path, content) in files {
-        let res = c
-            .post(app.url(&format!("/api/v1/projects/{id}/files")))
-            .json(&json!({ "path": path, "content": content }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let entry = json(res).await["data"]["id"].as_str().unwrap().to_owned();
-        entries.insert(path.to_string(), entry);
-    }
-    (id, entries)
-}
-
 async fn file(app: &TestApp, c: &Client, project: &str, entry: &str) -> Value {
     let res = c
         .get(app.url(&format!("/api/v1/projects/{project}/files/{entry}")))
@@ -398,7 +368,9 @@ fn proposing() -> Value {
 async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothing() {
     let app = spawn_app().await;
     let c = app.signed_in_client("ada@example.com").await;
-    let (project, entries) = project_with(&app, &c, "api", &[("app.py", "x = eval(y)\n")]).await;
+    let (project, entries) = app
+        .project_with(&c, "api", &[("app.py", "x = eval(y)\n")])
+        .await;
     let app_py = &entries["app.py"];
     let workflow = app.create_workflow(&c, proposing()).await;
     let change = |base: i64, content: &str, new_file: &str| {
@@ -489,7 +461,9 @@ async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothi
 
     // A change set naming someone else's project is never applied.
     let eve = app.signed_in_client("eve@example.com").await;
-    let (theirs, _) = project_with(&app, &eve, "theirs", &[("a.py", "x = 1\n")]).await;
+    let (theirs, _) = app
+        .project_with(&eve, "theirs", &[("a.py", "x = 1\n")])
+        .await;
     let run = app
         .start_run(
             &c,

@@ -108,21 +108,8 @@ impl Engine {
                 "approved": decision.approved, "comment": comment,
             }),
         );
-        let outcome = StepOutcome {
-            edges: taken_edges(step, None),
-            successors: dag.successors(),
-        };
-        let set = proposal.as_ref().map(|p| self.change_set(p, &run.owner_id));
         match self
-            .store()
-            .decide_step(
-                &run.id,
-                step_id,
-                &output.to_string(),
-                &outcome,
-                Some(&audit),
-                set.as_ref(),
-            )
+            .record_decision(&run, &dag, step, &output, Some(&audit), proposal.as_ref())
             .await?
         {
             Decided::Done => {}
@@ -203,21 +190,8 @@ impl Engine {
                         "timed_out": true,
                         "applied": applied(proposal.as_ref()),
                     });
-                    let outcome = StepOutcome {
-                        edges: taken_edges(step, None),
-                        successors: dag.successors(),
-                    };
-                    let set = proposal.as_ref().map(|p| self.change_set(p, &run.owner_id));
                     match self
-                        .store()
-                        .decide_step(
-                            &run_id,
-                            &step_id,
-                            &output.to_string(),
-                            &outcome,
-                            None,
-                            set.as_ref(),
-                        )
+                        .record_decision(&run, &dag, step, &output, None, proposal.as_ref())
                         .await?
                     {
                         Decided::Done => true,
@@ -238,6 +212,35 @@ impl Engine {
             }
         }
         Ok(ended)
+    }
+
+    /// Ends the wait of `step` with `output`, applying `proposal` and recording `audit`
+    /// in the same transaction, and moves the run on.
+    async fn record_decision(
+        &self,
+        run: &Run,
+        dag: &crate::Dag,
+        step: &crate::StepDefinition,
+        output: &Value,
+        audit: Option<&NewAuditEvent>,
+        proposal: Option<&Proposal>,
+    ) -> Result<Decided, WorkflowError> {
+        let outcome = StepOutcome {
+            edges: taken_edges(step, None),
+            successors: dag.successors(),
+        };
+        let set = proposal.map(|p| self.change_set(p, &run.owner_id));
+        Ok(self
+            .store()
+            .decide_step(
+                &run.id,
+                &step.id,
+                &output.to_string(),
+                &outcome,
+                audit,
+                set.as_ref(),
+            )
+            .await?)
     }
 
     async fn fail_expired(

@@ -92,17 +92,17 @@ impl Store {
         let now = now_millis();
         let (_write, mut tx) = self.begin_write().await?;
         self.lock_run(&mut tx, run_id).await?;
-        let done = sqlx::query(
-            "UPDATE step_runs SET status = 'succeeded', output = $1, finished_at = $2, wait_until = NULL \
-             WHERE run_id = $3 AND step_id = $4 AND status = 'waiting'",
+        if !end_wait(
+            &mut tx,
+            run_id,
+            step_id,
+            "succeeded",
+            Some(output),
+            None,
+            now,
         )
-        .bind(output)
-        .bind(now)
-        .bind(run_id)
-        .bind(step_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        .await?
+        {
             return Ok(Decided::NotWaiting);
         }
         if let Some(set) = apply
@@ -138,17 +138,7 @@ impl Store {
         let now = now_millis();
         let (_write, mut tx) = self.begin_write().await?;
         self.lock_run(&mut tx, run_id).await?;
-        let failed = sqlx::query(
-            "UPDATE step_runs SET status = 'failed', error = $1, finished_at = $2, wait_until = NULL \
-             WHERE run_id = $3 AND step_id = $4 AND status = 'waiting'",
-        )
-        .bind(error)
-        .bind(now)
-        .bind(run_id)
-        .bind(step_id)
-        .execute(&mut *tx)
-        .await?;
-        if failed.rows_affected() == 0 {
+        if !end_wait(&mut tx, run_id, step_id, "failed", None, Some(error), now).await? {
             return Ok(false);
         }
         let detail = serde_json::json!({ "error": error }).to_string();
@@ -183,4 +173,32 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// Moves a waiting step to `status` (`succeeded` with its output, or `failed` with its
+/// error); `false` when it was not waiting, so a decision and a timeout cannot both end
+/// one wait.
+async fn end_wait(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    run_id: &str,
+    step_id: &str,
+    status: &str,
+    output: Option<&str>,
+    error: Option<&str>,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let ended = sqlx::query(
+        "UPDATE step_runs SET status = $1, output = COALESCE($2, output), error = $3, \
+         finished_at = $4, wait_until = NULL \
+         WHERE run_id = $5 AND step_id = $6 AND status = 'waiting'",
+    )
+    .bind(status)
+    .bind(output)
+    .bind(error)
+    .bind(now)
+    .bind(run_id)
+    .bind(step_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(ended.rows_affected() == 1)
 }

@@ -191,6 +191,37 @@ pub trait Api {
         body["data"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a project (name and slug `slug`) with these files; returns its id and each
+    /// file's entry id by path.
+    async fn project_with(
+        &self,
+        c: &Client,
+        slug: &str,
+        files: &[(&str, &str)],
+    ) -> (String, HashMap<String, String>) {
+        let res = c
+            .post(self.url("/api/v1/projects"))
+            .json(&serde_json::json!({ "name": slug, "slug": slug }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let id = json(res).await["data"]["id"].as_str().unwrap().to_owned();
+        let mut entries = HashMap::new();
+        for (path, content) in files {
+            let res = c
+                .post(self.url(&format!("/api/v1/projects/{id}/files")))
+                .json(&serde_json::json!({ "path": path, "content": content }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED, "{path}");
+            let entry = json(res).await["data"]["id"].as_str().unwrap().to_owned();
+            entries.insert(path.to_string(), entry);
+        }
+        (id, entries)
+    }
+
     /// Starts a run through the API; returns its id.
     async fn start_run(&self, c: &Client, workflow: &str, input: Value) -> String {
         let res = c
