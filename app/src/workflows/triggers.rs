@@ -477,44 +477,29 @@ fn ShownOnce(shown: RwSignal<Option<Shown>>) -> impl IntoView {
     }
 }
 
+/// The triggers of one kind: a heading, the last action's error, and a row each, or what
+/// to do when there are none.
 #[component]
-fn WebhookList(hooks: Vec<HookRow>, act: ServerAction<WebhookAction>) -> impl IntoView {
-    let error = action_error(act);
+fn TriggerList(
+    /// `webhooks` or `schedules`: the heading's id and the list's label.
+    kind: &'static str,
+    title: &'static str,
+    empty: &'static str,
+    error: crate::shell::form::ActionError,
+    rows: Vec<AnyView>,
+) -> impl IntoView {
+    let heading_id = format!("{kind}-title");
+    let labelled_by = heading_id.clone();
     view! {
-        <section aria-labelledby="webhooks-title" class="mt-8">
-            <h2 id="webhooks-title" class="text-lg font-semibold">"Webhooks"</h2>
+        <section aria-labelledby=labelled_by class="mt-8">
+            <h2 id=heading_id class="text-lg font-semibold">{title}</h2>
             <FormAlert error/>
-            {if hooks.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-500">"No webhooks yet: make one below to start runs from GitHub, a form or curl."</p> }.into_any()
+            {if rows.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-500">{empty}</p> }.into_any()
             } else {
                 view! {
-                    <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900" aria-label="Webhooks">
-                        {hooks.into_iter().map(|h| {
-                            let toggle = if h.enabled { "disable" } else { "enable" };
-                            let name = h.name.clone();
-                            view! {
-                                <li class="flex flex-wrap items-center gap-3 px-4 py-3 text-sm">
-                                    <div class="min-w-0 flex-1">
-                                        <p class="font-medium">{h.name.clone()} {(!h.enabled).then(|| view! { <span class="ml-2 rounded bg-slate-200 px-1.5 text-xs dark:bg-slate-700">"disabled"</span> })}</p>
-                                        <p class="text-xs text-slate-500">{format!("{} /hooks/{}… · {} · {} · {} · {} refused", h.method, h.prefix, h.check, h.mode, if h.runs == 1 { "1 run".to_owned() } else { format!("{} runs", h.runs) }, h.rejected)}</p>
-                                        {h.last_run.map(|(run, status)| view! {
-                                            <p class="text-xs">"Last run: " <A href=format!("/runs/{run}") attr:class="text-indigo-600 hover:underline dark:text-indigo-400">{status}</A></p>
-                                        })}
-                                    </div>
-                                    {["regenerate", toggle, "delete"].into_iter().map(|what| {
-                                        let label = format!("{} webhook {name}", capitalised(what));
-                                        let id = h.id.clone();
-                                        view! {
-                                            <ActionForm action=act>
-                                                <input type="hidden" name="id" value=id/>
-                                                <input type="hidden" name="action" value=what/>
-                                                <button type="submit" class=SECONDARY_BUTTON_CLASS aria-label=label>{capitalised(if what == "regenerate" { "new URL" } else { what })}</button>
-                                            </ActionForm>
-                                        }
-                                    }).collect_view()}
-                                </li>
-                            }
-                        }).collect_view()}
+                    <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900" aria-label=title>
+                        {rows.into_iter().map(|row| view! { <li class="flex flex-wrap items-center gap-3 px-4 py-3 text-sm">{row}</li> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -522,50 +507,85 @@ fn WebhookList(hooks: Vec<HookRow>, act: ServerAction<WebhookAction>) -> impl In
     }
 }
 
+/// A trigger's name, marked when it is disabled.
+#[component]
+fn TriggerName(name: String, enabled: bool) -> impl IntoView {
+    view! {
+        <p class="font-medium">{name} {(!enabled).then(|| view! { <span class="ml-2 rounded bg-slate-200 px-1.5 text-xs dark:bg-slate-700">"disabled"</span> })}</p>
+    }
+}
+
+#[component]
+fn WebhookList(hooks: Vec<HookRow>, act: ServerAction<WebhookAction>) -> impl IntoView {
+    let rows = hooks
+        .into_iter()
+        .map(|h| {
+            let toggle = if h.enabled { "disable" } else { "enable" };
+            let name = h.name.clone();
+            view! {
+                <div class="min-w-0 flex-1">
+                    <TriggerName name=h.name.clone() enabled=h.enabled/>
+                    <p class="text-xs text-slate-500">{format!("{} /hooks/{}… · {} · {} · {} · {} refused", h.method, h.prefix, h.check, h.mode, if h.runs == 1 { "1 run".to_owned() } else { format!("{} runs", h.runs) }, h.rejected)}</p>
+                    {h.last_run.map(|(run, status)| view! {
+                        <p class="text-xs">"Last run: " <A href=format!("/runs/{run}") attr:class="text-indigo-600 hover:underline dark:text-indigo-400">{status}</A></p>
+                    })}
+                </div>
+                {["regenerate", toggle, "delete"].into_iter().map(|what| {
+                    let label = format!("{} webhook {name}", capitalised(what));
+                    let id = h.id.clone();
+                    view! {
+                        <ActionForm action=act>
+                            <input type="hidden" name="id" value=id/>
+                            <input type="hidden" name="action" value=what/>
+                            <button type="submit" class=SECONDARY_BUTTON_CLASS aria-label=label>{capitalised(if what == "regenerate" { "new URL" } else { what })}</button>
+                        </ActionForm>
+                    }
+                }).collect_view()}
+            }
+            .into_any()
+        })
+        .collect();
+    view! {
+        <TriggerList kind="webhooks" title="Webhooks" error=action_error(act) rows
+            empty="No webhooks yet: make one below to start runs from GitHub, a form or curl."/>
+    }
+}
+
 #[component]
 fn ScheduleList(schedules: Vec<ScheduleItem>, act: ServerAction<ScheduleAction>) -> impl IntoView {
-    let error = action_error(act);
+    let rows = schedules
+        .into_iter()
+        .map(|s| {
+            let toggle = if s.enabled { "disable" } else { "enable" };
+            let name = s.name.clone();
+            view! {
+                <div class="min-w-0 flex-1">
+                    <TriggerName name=s.name.clone() enabled=s.enabled/>
+                    <p class="text-xs text-slate-600 dark:text-slate-300">{format!("{} ({}) · overlap: {}", s.description, s.timezone, s.overlap)}</p>
+                    <p class="text-xs text-slate-500">{match s.next.first() { Some(next) => format!("Next: {next}"), None => "No next fire".into() }}</p>
+                    <p class="text-xs text-slate-500">
+                        {format!("Last fire: {}", s.last.unwrap_or_else(|| "none yet".into()))}
+                        {s.last_run.map(|(run, status)| view! { " · run " <A href=format!("/runs/{run}") attr:class="text-indigo-600 hover:underline dark:text-indigo-400">{status}</A> })}
+                    </p>
+                </div>
+                {[toggle, "delete"].into_iter().map(|what| {
+                    let label = format!("{} schedule {name}", capitalised(what));
+                    let id = s.id.clone();
+                    view! {
+                        <ActionForm action=act>
+                            <input type="hidden" name="id" value=id/>
+                            <input type="hidden" name="action" value=what/>
+                            <button type="submit" class=SECONDARY_BUTTON_CLASS aria-label=label>{capitalised(what)}</button>
+                        </ActionForm>
+                    }
+                }).collect_view()}
+            }
+            .into_any()
+        })
+        .collect();
     view! {
-        <section aria-labelledby="schedules-title" class="mt-8">
-            <h2 id="schedules-title" class="text-lg font-semibold">"Schedules"</h2>
-            <FormAlert error/>
-            {if schedules.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-500">"No schedules yet: make one below to run this workflow on a timetable."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900" aria-label="Schedules">
-                        {schedules.into_iter().map(|s| {
-                            let toggle = if s.enabled { "disable" } else { "enable" };
-                            let name = s.name.clone();
-                            view! {
-                                <li class="flex flex-wrap items-center gap-3 px-4 py-3 text-sm">
-                                    <div class="min-w-0 flex-1">
-                                        <p class="font-medium">{s.name.clone()} {(!s.enabled).then(|| view! { <span class="ml-2 rounded bg-slate-200 px-1.5 text-xs dark:bg-slate-700">"disabled"</span> })}</p>
-                                        <p class="text-xs text-slate-600 dark:text-slate-300">{format!("{} ({}) · overlap: {}", s.description, s.timezone, s.overlap)}</p>
-                                        <p class="text-xs text-slate-500">{match s.next.first() { Some(next) => format!("Next: {next}"), None => "No next fire".into() }}</p>
-                                        <p class="text-xs text-slate-500">
-                                            {format!("Last fire: {}", s.last.unwrap_or_else(|| "none yet".into()))}
-                                            {s.last_run.map(|(run, status)| view! { " · run " <A href=format!("/runs/{run}") attr:class="text-indigo-600 hover:underline dark:text-indigo-400">{status}</A> })}
-                                        </p>
-                                    </div>
-                                    {[toggle, "delete"].into_iter().map(|what| {
-                                        let label = format!("{} schedule {name}", capitalised(what));
-                                        let id = s.id.clone();
-                                        view! {
-                                            <ActionForm action=act>
-                                                <input type="hidden" name="id" value=id/>
-                                                <input type="hidden" name="action" value=what/>
-                                                <button type="submit" class=SECONDARY_BUTTON_CLASS aria-label=label>{capitalised(what)}</button>
-                                            </ActionForm>
-                                        }
-                                    }).collect_view()}
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
-        </section>
+        <TriggerList kind="schedules" title="Schedules" error=action_error(act) rows
+            empty="No schedules yet: make one below to run this workflow on a timetable."/>
     }
 }
 
