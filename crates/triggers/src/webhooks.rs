@@ -275,12 +275,16 @@ impl Webhooks {
         self.views(rows).await
     }
 
-    pub async fn get(&self, principal: &Principal, id: &str) -> Result<Webhook, WebhookError> {
-        let row = self
-            .store
+    /// The caller's trigger; `NotFound` for anyone else's, so existence does not leak.
+    async fn owned(&self, principal: &Principal, id: &str) -> Result<WebhookRow, WebhookError> {
+        self.store
             .find_webhook(principal.user_id(), id)
             .await?
-            .ok_or(WebhookError::NotFound)?;
+            .ok_or(WebhookError::NotFound)
+    }
+
+    pub async fn get(&self, principal: &Principal, id: &str) -> Result<Webhook, WebhookError> {
+        let row = self.owned(principal, id).await?;
         Ok(self.views(vec![row]).await?.remove(0))
     }
 
@@ -331,11 +335,7 @@ impl Webhooks {
         id: &str,
         spec: WebhookSpec,
     ) -> Result<Created, WebhookError> {
-        let current = self
-            .store
-            .find_webhook(principal.user_id(), id)
-            .await?
-            .ok_or(WebhookError::NotFound)?;
+        let current = self.owned(principal, id).await?;
         let (settings, secret) = self
             .settings(principal, &current.workflow_id, id, spec, Some(&current))
             .await?;
@@ -363,11 +363,7 @@ impl Webhooks {
         id: &str,
         enabled: bool,
     ) -> Result<Webhook, WebhookError> {
-        let current = self
-            .store
-            .find_webhook(principal.user_id(), id)
-            .await?
-            .ok_or(WebhookError::NotFound)?;
+        let current = self.owned(principal, id).await?;
         let settings = WebhookSettings {
             enabled,
             name: current.name,
@@ -404,11 +400,7 @@ impl Webhooks {
         id: &str,
     ) -> Result<Created, WebhookError> {
         let token = new_token()?;
-        let current = self
-            .store
-            .find_webhook(principal.user_id(), id)
-            .await?
-            .ok_or(WebhookError::NotFound)?;
+        let current = self.owned(principal, id).await?;
         let row = self
             .store
             .replace_webhook_token(
@@ -427,11 +419,7 @@ impl Webhooks {
     }
 
     pub async fn delete(&self, principal: &Principal, id: &str) -> Result<(), WebhookError> {
-        let current = self
-            .store
-            .find_webhook(principal.user_id(), id)
-            .await?
-            .ok_or(WebhookError::NotFound)?;
+        let current = self.owned(principal, id).await?;
         if self
             .store
             .delete_webhook(
