@@ -164,3 +164,29 @@ async fn text_from_an_earlier_step_is_analysed_and_other_users_projects_are_out_
         );
     }
 }
+
+#[tokio::test]
+async fn a_report_larger_than_the_output_cap_fails_naming_the_cap() {
+    let app = spawn_app_with(&[("AURA_STEP_OUTPUT_MAX_KB", "1")]).await;
+    let c = app.signed_in_client("ada@example.com").await;
+    let files: Vec<(String, &str)> = (0..20).map(|i| (format!("m{i}.py"), RISKY)).collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    app.project_with(&c, "big", &files).await;
+    let (_, data) = app
+        .run_once(
+            &c,
+            json!([{ "id": "scan", "type": "analysis", "config": { "project": "big" } }]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["run"]["status"], "failed");
+    let error = steps_by_id(&data)["scan"]["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.contains("AURA_STEP_OUTPUT_MAX_KB")
+            && error.contains("choose fewer files with paths"),
+        "{error}"
+    );
+}

@@ -218,7 +218,8 @@ fn analysis_steps_name_a_project_or_text_in_a_known_language() {
         { "id": "lang", "type": "analysis", "config": { "text": "{{ steps.none.output }}", "language": "cobol" }, "next": [{ "to": "nolang" }] },
         { "id": "nolang", "type": "analysis", "config": { "text": "x", "paths": ["a.py"] }, "next": [{ "to": "globs" }] },
         { "id": "globs", "type": "analysis", "config": { "project": "api", "paths": ["src/**/*.py", "/etc/passwd", "../up"], "fail_on": "error" }, "next": [{ "to": "sev" }] },
-        { "id": "sev", "type": "analysis", "config": { "project": "api", "fail_on": "critical" } }
+        { "id": "sev", "type": "analysis", "config": { "project": "api", "fail_on": "critical" }, "next": [{ "to": "many" }] },
+        { "id": "many", "type": "analysis", "config": { "project": "api", "paths": (0..101).map(|i| format!("f{i}.py")).collect::<Vec<_>>() } }
     ]}));
     assert_problem(&found, "none", "config.project", "Name the project");
     assert_problem(&found, "both", "config.text", "not both");
@@ -252,6 +253,7 @@ fn analysis_steps_name_a_project_or_text_in_a_known_language() {
         "{found:?}"
     );
     assert_problem(&found, "sev", "config", "unknown variant `critical`");
+    assert_problem(&found, "many", "config.paths", "at most 100 paths");
 }
 
 #[test]
