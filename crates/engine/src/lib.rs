@@ -9,6 +9,7 @@
 //! client, LLM providers). The crate knows nothing of HTTP routes or Leptos, and writes no
 //! SQL itself.
 
+mod agent;
 mod analyze;
 mod approvals;
 mod dag;
