@@ -126,3 +126,49 @@ async fn concurrent_first_sign_ups_make_exactly_one_admin() {
     }
     assert_eq!(admins, 1);
 }
+
+#[tokio::test]
+async fn an_agent_transcript_is_appended_once_per_entry_and_goes_with_its_run() {
+    let app = spawn_app().await;
+    let c = app.signed_in_client("ada@example.com").await;
+    let (run, _) = app
+        .run_once(
+            &c,
+            serde_json::json!([{ "id": "a", "type": "template", "config": { "template": "x" } }]),
+            serde_json::json!({}),
+        )
+        .await;
+    let store = &app.store;
+    assert!(
+        store
+            .append_agent_turn(&run, "a", 1, "model", "{\"text\":\"hi\"}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .append_agent_turn(&run, "a", 2, "tool_started", "{}")
+            .await
+            .unwrap()
+    );
+    // A second writer of entry 2 (a worker whose lease was taken over) is refused.
+    assert!(
+        !store
+            .append_agent_turn(&run, "a", 2, "tool_started", "{\"other\":1}")
+            .await
+            .unwrap()
+    );
+    let turns = store.agent_turns(&run, "a").await.unwrap();
+    assert_eq!(
+        turns
+            .iter()
+            .map(|t| (t.seq, t.kind.as_str(), t.body.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "model", "{\"text\":\"hi\"}"), (2, "tool_started", "{}")]
+    );
+    assert!(store.agent_turns(&run, "b").await.unwrap().is_empty());
+    // The retention job's delete of the run takes the transcript with it.
+    app.execute_sql("UPDATE runs SET finished_at = 1").await;
+    store.delete_runs_finished_before(2).await.unwrap();
+    assert!(store.agent_turns(&run, "a").await.unwrap().is_empty());
+}

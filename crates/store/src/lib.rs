@@ -6,6 +6,7 @@
 //! ids); only DDL differs, so migrations live per backend under `migrations/`. Callers get
 //! plain Rust records and [`StoreError`]; they never see a SQL string or a sqlx type.
 
+mod agent_turns;
 mod api_keys;
 mod audit;
 pub mod backup;
@@ -27,6 +28,7 @@ mod webhooks;
 mod workflow_secrets;
 mod workflows;
 
+pub use agent_turns::AgentTurn;
 pub use api_keys::{ApiKey, NewApiKey};
 pub use audit::{AuditEvent, AuditFilter, AuditPage, NewAuditEvent, Outcome};
 pub use aura_types::{AuditAction, EventKind, RunStatus, Scope, StepStatus};
