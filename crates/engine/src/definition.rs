@@ -199,6 +199,67 @@ pub enum TimeoutOutcome {
     Fail,
 }
 
+/// `agent`: a model works on a project through tools until it calls `finish` or a budget
+/// runs out. Its edits are a change set in its output (`changes`), for an `approval` with
+/// `apply` (or `apply: auto`) to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// What to achieve (a template), e.g. `Fix {{ steps.scan.output.summary.error }} findings`.
+    #[schemars(extend("x-template" = true))]
+    pub goal: String,
+    /// The project it works on: its slug or id.
+    pub project: String,
+    /// A model alias or a provider's model name (see Models).
+    pub model: String,
+    /// The tools it may use; empty, every tool but `http`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<AgentTool>,
+    /// Most model turns.
+    #[serde(default = "default_iterations")]
+    pub max_iterations: u32,
+    /// Most tokens, prompt and answer together, over every turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    /// Most cost, in US dollars, over every turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost_usd: Option<f64>,
+    /// Most wall time, in seconds, across attempts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seconds: Option<u64>,
+    /// `auto` applies the change set itself when it finishes; `approval` (the default)
+    /// leaves it to an `approval` step.
+    #[serde(default)]
+    pub apply: ApplyMode,
+}
+
+fn default_iterations() -> u32 {
+    20
+}
+
+/// A tool an `agent` may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentTool {
+    ListFiles,
+    ReadFile,
+    Search,
+    EditFile,
+    WriteFile,
+    Analyze,
+    RunScript,
+    Http,
+}
+
+/// Who applies an agent's change set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplyMode {
+    #[default]
+    Approval,
+    Auto,
+}
+
 /// The longest an `approval` step may wait: 30 days.
 pub const MAX_APPROVAL_MINUTES: u32 = 30 * 24 * 60;
 
