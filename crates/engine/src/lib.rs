@@ -35,9 +35,10 @@ pub use approvals::{Decision, MAX_COMMENT_CHARS, PendingChanges};
 pub use dag::Dag;
 pub use dashboard::{Bucket, Dashboard, Range};
 pub use definition::{
-    AnalysisConfig, ApprovalConfig, ConditionConfig, Edge, FailOn, HttpConfig, LlmConfig,
-    MAX_APPROVAL_MINUTES, MapConfig, MapStep, RetryPolicy, ScriptConfig, StepDefinition, StepKind,
-    TemplateConfig, TimeoutOutcome, WorkflowDefinition, config_schema,
+    AgentConfig, AgentTool, AnalysisConfig, ApplyMode, ApprovalConfig, ConditionConfig, Edge,
+    FailOn, HttpConfig, LlmConfig, MAX_APPROVAL_MINUTES, MapConfig, MapStep, RetryPolicy,
+    ScriptConfig, StepDefinition, StepKind, TemplateConfig, TimeoutOutcome, WorkflowDefinition,
+    config_schema,
 };
 pub use engine::{Engine, MAX_PAGE, RunDetail, RunPage, RunSignal};
 pub use evaluator::{EVALUATOR_ARG, EvaluatorProgram, serve_evaluations};

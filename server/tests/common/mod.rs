@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod model_script;
 pub mod upstream;
 
 use aura_server::config::{Config, Sources};
