@@ -58,10 +58,10 @@ pub struct Executors {
     evaluator: Evaluator,
     sandbox: Sandbox,
     http: HttpClient,
-    llm: Option<aura_ai::Llm>,
+    pub(crate) llm: Option<aura_ai::Llm>,
     limits: StepLimits,
     /// The run owners' projects; set when the engine is built on a store.
-    workspace: Option<Workspace>,
+    pub(crate) workspace: Option<Workspace>,
     /// Code analyses running at once in this process (CPU work, like scripts).
     analysis_slots: tokio::sync::Semaphore,
 }

@@ -17,6 +17,10 @@ impl Workspace {
         Self { store }
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The owner's project named by `key` (slug or id).
     pub(crate) async fn project(&self, owner_id: &str, key: &str) -> Result<Project, StepFailure> {
         match self.store.find_project_by_key(owner_id, key.trim()).await {

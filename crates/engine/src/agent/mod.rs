@@ -5,4 +5,5 @@
 
 pub(crate) mod workbench;
 
+pub(crate) mod run;
 pub(crate) mod transcript;

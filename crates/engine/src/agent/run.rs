@@ -1,0 +1,460 @@
+//! The agent's loop: model → tool calls → results → model, until `finish`, a budget, or
+//! the stuck detector ends it. Every model answer and tool result is committed to the
+//! transcript as it happens; an attempt starts by replaying it, so a restart resumes at
+//! the last committed entry without asking the model again for a turn it answered.
+
+use super::transcript::{self, ModelTurn, Replay, Start, ToolResult};
+use super::workbench::{BaseFile, Workbench, WorkbenchLimits};
+use crate::definition::{AgentConfig, AgentTool};
+use crate::step::StepFailure;
+use crate::workspace::Workspace;
+use aura_ai::{ChatRequest, Message, ToolCall, ToolSpec};
+use serde_json::{Value, json};
+
+/// The same call with the same answer this many times in a row, or this many failed edits
+/// in a row, and the agent is stuck.
+pub(crate) const STUCK_AFTER: usize = 3;
+
+/// Where the agent works and for whom.
+pub(crate) struct Session<'a> {
+    pub config: &'a AgentConfig,
+    pub goal: String,
+    pub workspace: &'a Workspace,
+    pub llm: &'a aura_ai::Llm,
+    pub caller: &'a aura_ai::CallContext,
+    pub run_id: &'a str,
+    pub step_id: &'a str,
+}
+
+/// How the loop ended, for the step's output.
+pub(crate) struct Finished {
+    pub summary: String,
+    pub replay: Replay,
+    pub workbench: Workbench,
+}
+
+impl Session<'_> {
+    fn store(&self) -> &aura_store::Store {
+        self.workspace.store()
+    }
+
+    async fn append(
+        &self,
+        seq: &mut i64,
+        kind: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<(), StepFailure> {
+        let body = serde_json::to_string(body).map_err(|e| StepFailure::fatal(e.to_string()))?;
+        let appended = self
+            .store()
+            .append_agent_turn(self.run_id, self.step_id, *seq, kind, &body)
+            .await
+            .map_err(|e| StepFailure::retryable(format!("Could not save the transcript: {e}")))?;
+        if !appended {
+            return Err(StepFailure::retryable(
+                "Another worker took this step over; this attempt stops.",
+            ));
+        }
+        *seq += 1;
+        Ok(())
+    }
+
+    /// Replays the transcript, or starts one: the goal and the files as found now.
+    async fn resume(&self) -> Result<(Replay, Workbench), StepFailure> {
+        let turns = self
+            .store()
+            .agent_turns(self.run_id, self.step_id)
+            .await
+            .map_err(|e| StepFailure::retryable(format!("Could not read the transcript: {e}")))?;
+        let mut replay = Replay::of(&turns).map_err(StepFailure::fatal)?;
+        if replay.start.is_none() {
+            let project = self
+                .workspace
+                .project(&self.caller.user_id, &self.config.project)
+                .await?;
+            let files = self.workspace.files(&project.id).await?;
+            let start = Start {
+                goal: self.goal.clone(),
+                project_id: project.id,
+                base: files
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.entry.path.clone(),
+                            f.entry.id.clone(),
+                            f.entry.current_revision,
+                        )
+                    })
+                    .collect(),
+                started_at: aura_store::now_millis(),
+            };
+            let mut seq = replay.next_seq;
+            self.append(&mut seq, transcript::START, &start).await?;
+            replay = Replay::of(
+                &self
+                    .store()
+                    .agent_turns(self.run_id, self.step_id)
+                    .await
+                    .map_err(|e| StepFailure::retryable(e.to_string()))?,
+            )
+            .map_err(StepFailure::fatal)?;
+        }
+        let start = replay
+            .start
+            .clone()
+            .unwrap_or_else(|| unreachable!("start was written"));
+        // Revisions never change: the files are exactly as the agent first saw them.
+        let mut base = Vec::with_capacity(start.base.len());
+        for (path, entry, revision) in &start.base {
+            let content = self
+                .store()
+                .read_revision(entry, *revision)
+                .await
+                .map_err(|e| StepFailure::retryable(e.to_string()))?
+                .unwrap_or_default();
+            base.push(BaseFile {
+                path: path.clone(),
+                revision: *revision,
+                content,
+            });
+        }
+        let mut workbench = Workbench::new(base, WorkbenchLimits::default());
+        for (call, result) in &replay.answered {
+            if !result.is_error && matches!(call.name.as_str(), "edit_file" | "write_file") {
+                let _ = apply_edit(&mut workbench, call);
+            }
+        }
+        Ok((replay, workbench))
+    }
+
+    /// Runs the loop to its end.
+    pub(crate) async fn run(&self) -> Result<Finished, StepFailure> {
+        let (mut replay, mut workbench) = self.resume().await?;
+        let mut seq = replay.next_seq;
+        let tools = tool_specs(&self.config.tools);
+        loop {
+            // Calls of the last answer not answered yet; one started but never answered
+            // (a restart in the middle) is answered as lost, never run again.
+            if let Some(call) = replay.pending.first().cloned() {
+                let (content, is_error) = if replay.started.contains(&call.id) {
+                    (
+                        "The result of this call was lost in a restart; it was not run again."
+                            .to_owned(),
+                        true,
+                    )
+                } else {
+                    match self.call(&mut workbench, &call) {
+                        Ok(text) => (text, false),
+                        Err(text) => (text, true),
+                    }
+                };
+                let result = ToolResult {
+                    call_id: call.id.clone(),
+                    name: call.name.clone(),
+                    content,
+                    is_error,
+                };
+                self.append(&mut seq, transcript::TOOL_RESULT, &result)
+                    .await?;
+                replay.pending.remove(0);
+                replay.answered.push((call.clone(), result));
+                if call.name == "finish" {
+                    let summary = call.arguments["summary"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    return Ok(Finished {
+                        summary,
+                        replay,
+                        workbench,
+                    });
+                }
+                if let Some(reason) = stuck(&replay.answered) {
+                    return Err(StepFailure::fatal(reason));
+                }
+                continue;
+            }
+            self.check_budgets(&replay)?;
+            let mut messages = vec![Message::user(self.goal.clone())];
+            messages.extend(rebuild(&replay));
+            let request = ChatRequest {
+                system: Some(SYSTEM.to_owned()),
+                messages,
+                tools: tools.clone(),
+                ..ChatRequest::default()
+            };
+            let answer = self
+                .llm
+                .chat(
+                    self.caller,
+                    &self.config.model,
+                    &request,
+                    Some(false),
+                    &mut |_| {},
+                )
+                .await
+                .map_err(|err| {
+                    let message = format!("The model call failed: {err}");
+                    if err.is_retryable() {
+                        StepFailure::retryable(message)
+                    } else {
+                        StepFailure::fatal(message)
+                    }
+                })?;
+            let usage = answer.response.usage.unwrap_or_default();
+            let turn = ModelTurn {
+                text: answer.response.text.clone(),
+                tool_calls: answer.response.tool_calls.clone(),
+                input_tokens: usage.input_tokens,
+                output_tokens: usage.output_tokens,
+                cost_micros: answer.cost_micros,
+            };
+            self.append(&mut seq, transcript::MODEL, &turn).await?;
+            replay.model_turns += 1;
+            replay.tokens += usage.input_tokens + usage.output_tokens;
+            replay.cost_micros += answer.cost_micros;
+            if turn.tool_calls.is_empty() {
+                // An answer without a call is the agent's last word.
+                return Ok(Finished {
+                    summary: turn.text.clone(),
+                    replay,
+                    workbench,
+                });
+            }
+            replay.messages.push(Message {
+                role: aura_ai::Role::Assistant,
+                parts: rebuild_turn(&turn),
+            });
+            replay.pending = turn.tool_calls;
+        }
+    }
+
+    fn check_budgets(&self, replay: &Replay) -> Result<(), StepFailure> {
+        let c = self.config;
+        if replay.model_turns >= c.max_iterations {
+            return Err(StepFailure::fatal(format!(
+                "The agent used its {} iterations (max_iterations) without finishing.",
+                c.max_iterations
+            )));
+        }
+        if let Some(max) = c.max_tokens
+            && replay.tokens >= max
+        {
+            return Err(StepFailure::fatal(format!(
+                "The agent used {} tokens, its budget of {max} (max_tokens), without finishing.",
+                replay.tokens
+            )));
+        }
+        if let Some(max) = c.max_cost_usd
+            && replay.cost_micros as f64 / 1e6 >= max
+        {
+            return Err(StepFailure::fatal(format!(
+                "The agent spent {}, its budget of ${max:.2} (max_cost_usd), without finishing.",
+                aura_ai::dollars(replay.cost_micros)
+            )));
+        }
+        if let (Some(max), Some(start)) = (c.max_seconds, &replay.start) {
+            let spent = (aura_store::now_millis() - start.started_at).max(0) as u64 / 1000;
+            if spent >= max {
+                return Err(StepFailure::fatal(format!(
+                    "The agent ran for {spent} s, its budget of {max} s (max_seconds), without finishing."
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one tool on the workbench.
+    fn call(&self, workbench: &mut Workbench, call: &ToolCall) -> Result<String, String> {
+        let allowed = |tool: AgentTool| {
+            self.config.tools.is_empty() && tool != AgentTool::Http
+                || self.config.tools.contains(&tool)
+        };
+        let a = &call.arguments;
+        let text = |key: &str| {
+            a[key]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("`{key}` is missing; give it as a string."))
+        };
+        let line = |key: &str| a[key].as_u64().map(|n| n as usize);
+        match call.name.as_str() {
+            "finish" => Ok("Finished.".to_owned()),
+            "list_files" if allowed(AgentTool::ListFiles) => {
+                workbench.list_files(a["folder"].as_str())
+            }
+            "read_file" if allowed(AgentTool::ReadFile) => {
+                workbench.read_file(&text("path")?, line("start_line"), line("end_line"))
+            }
+            "search" if allowed(AgentTool::Search) => {
+                workbench.search(&text("pattern")?, a["paths"].as_str())
+            }
+            "edit_file" | "write_file"
+                if allowed(if call.name == "edit_file" {
+                    AgentTool::EditFile
+                } else {
+                    AgentTool::WriteFile
+                }) =>
+            {
+                apply_edit(workbench, call)
+            }
+            "analyze" if allowed(AgentTool::Analyze) => {
+                let path = text("path")?;
+                let source = workbench
+                    .text(&path)
+                    .ok_or_else(|| format!("There is no file {path}."))?;
+                let language = aura_analysis::Language::from_path(&path)
+                    .ok_or_else(|| format!("Aura does not analyse files like {path}."))?;
+                let analysis = aura_analysis::analyze(language, source);
+                Ok(if analysis.findings.is_empty() {
+                    format!("{path}: no findings.")
+                } else {
+                    analysis
+                        .findings
+                        .iter()
+                        .map(|f| {
+                            format!("{path}:{}:{} {}: {}", f.line, f.column, f.rule, f.message)
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+            }
+            other => Err(format!("`{other}` is not a tool this agent may use.")),
+        }
+    }
+}
+
+/// An edit or write from a call's arguments.
+fn apply_edit(workbench: &mut Workbench, call: &ToolCall) -> Result<String, String> {
+    let a = &call.arguments;
+    let get = |key: &str| {
+        a[key]
+            .as_str()
+            .ok_or_else(|| format!("`{key}` is missing; give it as a string."))
+    };
+    match call.name.as_str() {
+        "edit_file" => workbench.edit_file(get("path")?, get("search")?, get("replace")?),
+        _ => workbench.write_file(get("path")?, get("content")?),
+    }
+}
+
+/// Why the agent is stuck, if it is: the same call with the same answer, or failed
+/// edits, [`STUCK_AFTER`] times in a row.
+fn stuck(answered: &[(ToolCall, ToolResult)]) -> Option<String> {
+    let last: Vec<_> = answered.iter().rev().take(STUCK_AFTER).collect();
+    if last.len() < STUCK_AFTER {
+        return None;
+    }
+    let (call, result) = last[0];
+    if last.iter().all(|(c, r)| {
+        c.name == call.name && c.arguments == call.arguments && r.content == result.content
+    }) {
+        return Some(format!(
+            "The agent is stuck: it called `{}` with the same arguments and got the same answer {STUCK_AFTER} times in a row.",
+            call.name
+        ));
+    }
+    if last
+        .iter()
+        .all(|(c, r)| c.name == "edit_file" && r.is_error)
+    {
+        return Some(format!(
+            "The agent is stuck: {STUCK_AFTER} edits in a row failed; the last said: {}",
+            result.content
+        ));
+    }
+    None
+}
+
+fn rebuild_turn(turn: &ModelTurn) -> Vec<aura_ai::Part> {
+    let mut parts = Vec::new();
+    if !turn.text.is_empty() {
+        parts.push(aura_ai::Part::Text {
+            text: turn.text.clone(),
+        });
+    }
+    parts.extend(turn.tool_calls.iter().cloned().map(aura_ai::Part::ToolCall));
+    parts
+}
+
+fn rebuild(replay: &Replay) -> Vec<Message> {
+    replay.messages.clone()
+}
+
+const SYSTEM: &str = "You are a careful coding agent working on a project through tools. \
+Read before you edit. Edit with edit_file, giving search text copied exactly from the file. \
+Your edits are proposals a person reviews; when the goal is met, call finish with a short summary.";
+
+/// The tools offered to the model.
+fn tool_specs(allowed: &[AgentTool]) -> Vec<ToolSpec> {
+    let spec = |name: &str, description: &str, parameters: Value| ToolSpec {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        parameters,
+    };
+    let string = json!({ "type": "string" });
+    let mut all = vec![
+        (
+            AgentTool::ListFiles,
+            spec(
+                "list_files",
+                "List the project's files, optionally under a folder.",
+                json!({ "type": "object", "properties": { "folder": string } }),
+            ),
+        ),
+        (
+            AgentTool::ReadFile,
+            spec(
+                "read_file",
+                "Read a file, optionally lines start_line to end_line (1-based).",
+                json!({ "type": "object", "properties": { "path": string, "start_line": { "type": "integer" }, "end_line": { "type": "integer" } }, "required": ["path"] }),
+            ),
+        ),
+        (
+            AgentTool::Search,
+            spec(
+                "search",
+                "Find lines matching a regular expression, optionally in paths matching a glob.",
+                json!({ "type": "object", "properties": { "pattern": string, "paths": string }, "required": ["pattern"] }),
+            ),
+        ),
+        (
+            AgentTool::EditFile,
+            spec(
+                "edit_file",
+                "Replace text that occurs exactly once in a file.",
+                json!({ "type": "object", "properties": { "path": string, "search": string, "replace": string }, "required": ["path", "search", "replace"] }),
+            ),
+        ),
+        (
+            AgentTool::WriteFile,
+            spec(
+                "write_file",
+                "Create a file or replace its whole content.",
+                json!({ "type": "object", "properties": { "path": string, "content": string }, "required": ["path", "content"] }),
+            ),
+        ),
+        (
+            AgentTool::Analyze,
+            spec(
+                "analyze",
+                "Run Aura's code analysis on a file as it is now.",
+                json!({ "type": "object", "properties": { "path": string }, "required": ["path"] }),
+            ),
+        ),
+    ];
+    all.retain(|(tool, _)| {
+        if allowed.is_empty() {
+            true
+        } else {
+            allowed.contains(tool)
+        }
+    });
+    let mut specs: Vec<ToolSpec> = all.into_iter().map(|(_, s)| s).collect();
+    specs.push(spec(
+        "finish",
+        "Stop: the goal is met (or cannot be). Say what you did.",
+        json!({ "type": "object", "properties": { "summary": string }, "required": ["summary"] }),
+    ));
+    specs
+}
