@@ -92,6 +92,7 @@ pub fn starter_config(kind: StepKind) -> Value {
         StepKind::Llm => json!({ "model": "", "prompt": "" }),
         StepKind::Analysis => json!({ "project": "", "paths": [] }),
         StepKind::Approval => json!({ "message": "" }),
+        StepKind::Agent => json!({ "goal": "", "project": "", "model": "" }),
     }
 }
 

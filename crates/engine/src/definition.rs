@@ -275,6 +275,7 @@ pub fn config_schema(kind: StepKind) -> serde_json::Value {
         StepKind::Llm => schemars::schema_for!(LlmConfig),
         StepKind::Analysis => schemars::schema_for!(AnalysisConfig),
         StepKind::Approval => schemars::schema_for!(ApprovalConfig),
+        StepKind::Agent => schemars::schema_for!(AgentConfig),
     };
     schema.to_value()
 }

@@ -222,6 +222,51 @@ impl Executors {
                 })
             }
             StepKind::Map => self.map(&parse(config)?, attempt).await,
+            StepKind::Agent => {
+                let config: crate::definition::AgentConfig = parse(config)?;
+                let goal = self.render(&config.goal, attempt).await?;
+                let (Some(workspace), Some(llm)) = (&self.workspace, &self.llm) else {
+                    return Err(StepFailure::fatal(
+                        "The agent needs projects and a model provider, and this server has not both.",
+                    ));
+                };
+                let (Some(run_id), Some(step_id)) =
+                    (&attempt.caller.run_id, &attempt.caller.step_id)
+                else {
+                    return Err(StepFailure::fatal(
+                        "The agent runs only as a step of a run.",
+                    ));
+                };
+                let caller = aura_ai::CallContext {
+                    source: "agent",
+                    ..attempt.caller.clone()
+                };
+                let session = crate::agent::run::Session {
+                    config: &config,
+                    goal,
+                    workspace,
+                    llm,
+                    caller: &caller,
+                    run_id,
+                    step_id,
+                };
+                let finished = session.run().await?;
+                let project_id = finished.replay.start.as_ref().map(|s| s.project_id.clone());
+                let files = finished.workbench.changes();
+                attempt.log.line(&format!(
+                    "agent: {} turns, {} tokens, {} files changed",
+                    finished.replay.model_turns,
+                    finished.replay.tokens,
+                    files.len()
+                ));
+                Ok(output_of(serde_json::json!({
+                    "summary": finished.summary,
+                    "changes": { "project": project_id, "files": files },
+                    "turns": finished.replay.model_turns,
+                    "tokens": finished.replay.tokens,
+                    "cost_usd": finished.replay.cost_micros as f64 / 1e6,
+                })))
+            }
             StepKind::Approval => {
                 let config: ApprovalConfig = parse(config)?;
                 let message = self.render(&config.message, attempt).await?;
@@ -428,9 +473,11 @@ impl Executors {
                 ));
                 Ok(output_of(output))
             }
-            StepKind::Map | StepKind::Condition | StepKind::Approval => Err(StepFailure::fatal(
-                "A map runs a single llm, script, http, template or analysis step per item.",
-            )),
+            StepKind::Map | StepKind::Condition | StepKind::Approval | StepKind::Agent => {
+                Err(StepFailure::fatal(
+                    "A map runs a single llm, script, http, template or analysis step per item.",
+                ))
+            }
         }
     }
 

@@ -8,9 +8,9 @@
 //! upstream steps.
 
 use crate::definition::{
-    AnalysisConfig, ApprovalConfig, ConditionConfig, HttpConfig, LlmConfig, MAX_APPROVAL_MINUTES,
-    MapConfig, RetryPolicy, ScriptConfig, StepDefinition, StepKind, TemplateConfig,
-    WorkflowDefinition,
+    AgentConfig, AnalysisConfig, ApprovalConfig, ConditionConfig, HttpConfig, LlmConfig,
+    MAX_APPROVAL_MINUTES, MapConfig, RetryPolicy, ScriptConfig, StepDefinition, StepKind,
+    TemplateConfig, WorkflowDefinition,
 };
 use crate::limits::{StepLimits, vars};
 use crate::templates::{environment, expression_references, template_references};
@@ -489,7 +489,7 @@ fn check_config(
                 }
                 if matches!(
                     c.step.kind,
-                    StepKind::Map | StepKind::Condition | StepKind::Approval
+                    StepKind::Map | StepKind::Condition | StepKind::Approval | StepKind::Agent
                 ) {
                     problems.add(
                         step,
@@ -525,6 +525,33 @@ fn check_config(
                 }
                 if c.max_tokens == Some(0) {
                     problems.add(step, at("max_tokens"), "Allow at least one token.");
+                }
+            }
+        }
+        StepKind::Agent => {
+            if let Some(c) = parse::<AgentConfig>(kind, config, field, scope, problems) {
+                if c.goal.trim().is_empty() {
+                    problems.add(step, at("goal"), "Say what the agent should achieve.");
+                } else {
+                    scope.template(&at("goal"), &c.goal, problems);
+                }
+                if c.project.trim().is_empty() {
+                    problems.add(step, at("project"), "Name the project the agent works on.");
+                }
+                if c.model.trim().is_empty() {
+                    problems.add(step, at("model"), "Enter the model to use.");
+                }
+                if !(1..=200).contains(&c.max_iterations) {
+                    problems.add(step, at("max_iterations"), "Use 1 to 200 iterations.");
+                }
+                if c.max_tokens == Some(0) {
+                    problems.add(step, at("max_tokens"), "Allow at least one token.");
+                }
+                if c.max_cost_usd.is_some_and(|d| d.is_nan() || d <= 0.0) {
+                    problems.add(step, at("max_cost_usd"), "Allow more than $0.");
+                }
+                if c.max_seconds == Some(0) {
+                    problems.add(step, at("max_seconds"), "Allow at least one second.");
                 }
             }
         }

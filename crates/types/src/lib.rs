@@ -148,6 +148,7 @@ names! {
         Template = "template",
         Analysis = "analysis",
         Approval = "approval",
+        Agent = "agent",
     }
 }
 

@@ -121,6 +121,7 @@ fn kind_label(kind: StepKind) -> &'static str {
         StepKind::Template => "Template",
         StepKind::Analysis => "Code analysis",
         StepKind::Approval => "Approval",
+        StepKind::Agent => "Coding agent",
     }
 }
 

@@ -156,8 +156,7 @@ impl Session<'_> {
                 };
                 self.append(&mut seq, transcript::TOOL_RESULT, &result)
                     .await?;
-                replay.pending.remove(0);
-                replay.answered.push((call.clone(), result));
+                replay.push_result(result);
                 if call.name == "finish" {
                     let summary = call.arguments["summary"]
                         .as_str()
@@ -176,7 +175,7 @@ impl Session<'_> {
             }
             self.check_budgets(&replay)?;
             let mut messages = vec![Message::user(self.goal.clone())];
-            messages.extend(rebuild(&replay));
+            messages.extend(replay.messages.iter().cloned());
             let request = ChatRequest {
                 system: Some(SYSTEM.to_owned()),
                 messages,
@@ -210,22 +209,16 @@ impl Session<'_> {
                 cost_micros: answer.cost_micros,
             };
             self.append(&mut seq, transcript::MODEL, &turn).await?;
-            replay.model_turns += 1;
-            replay.tokens += usage.input_tokens + usage.output_tokens;
-            replay.cost_micros += answer.cost_micros;
-            if turn.tool_calls.is_empty() {
+            let last_word = turn.tool_calls.is_empty().then(|| turn.text.clone());
+            replay.push_model(turn);
+            if let Some(summary) = last_word {
                 // An answer without a call is the agent's last word.
                 return Ok(Finished {
-                    summary: turn.text.clone(),
+                    summary,
                     replay,
                     workbench,
                 });
             }
-            replay.messages.push(Message {
-                role: aura_ai::Role::Assistant,
-                parts: rebuild_turn(&turn),
-            });
-            replay.pending = turn.tool_calls;
         }
     }
 
@@ -364,21 +357,6 @@ fn stuck(answered: &[(ToolCall, ToolResult)]) -> Option<String> {
         ));
     }
     None
-}
-
-fn rebuild_turn(turn: &ModelTurn) -> Vec<aura_ai::Part> {
-    let mut parts = Vec::new();
-    if !turn.text.is_empty() {
-        parts.push(aura_ai::Part::Text {
-            text: turn.text.clone(),
-        });
-    }
-    parts.extend(turn.tool_calls.iter().cloned().map(aura_ai::Part::ToolCall));
-    parts
-}
-
-fn rebuild(replay: &Replay) -> Vec<Message> {
-    replay.messages.clone()
 }
 
 const SYSTEM: &str = "You are a careful coding agent working on a project through tools. \

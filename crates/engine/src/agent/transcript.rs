@@ -68,20 +68,7 @@ impl Replay {
                 START => replay.start = Some(serde_json::from_str(&turn.body).map_err(bad)?),
                 MODEL => {
                     let model: ModelTurn = serde_json::from_str(&turn.body).map_err(bad)?;
-                    replay.model_turns += 1;
-                    replay.tokens += model.input_tokens + model.output_tokens;
-                    replay.cost_micros += model.cost_micros;
-                    let mut parts = Vec::new();
-                    if !model.text.is_empty() {
-                        parts.push(Part::Text { text: model.text });
-                    }
-                    parts.extend(model.tool_calls.iter().cloned().map(Part::ToolCall));
-                    replay.messages.push(Message {
-                        role: Role::Assistant,
-                        parts,
-                    });
-                    replay.pending = model.tool_calls;
-                    replay.started.clear();
+                    replay.push_model(model);
                 }
                 TOOL_STARTED => {
                     #[derive(Deserialize)]
@@ -93,30 +80,7 @@ impl Replay {
                 }
                 TOOL_RESULT => {
                     let result: ToolResult = serde_json::from_str(&turn.body).map_err(bad)?;
-                    let part = Part::ToolResult {
-                        call_id: result.call_id.clone(),
-                        content: result.content.clone(),
-                        is_error: result.is_error,
-                    };
-                    match replay.messages.last_mut() {
-                        Some(last)
-                            if last.role == Role::User
-                                && last
-                                    .parts
-                                    .iter()
-                                    .all(|p| matches!(p, Part::ToolResult { .. })) =>
-                        {
-                            last.parts.push(part)
-                        }
-                        _ => replay.messages.push(Message {
-                            role: Role::User,
-                            parts: vec![part],
-                        }),
-                    }
-                    if let Some(i) = replay.pending.iter().position(|c| c.id == result.call_id) {
-                        let call = replay.pending.remove(i);
-                        replay.answered.push((call, result));
-                    }
+                    replay.push_result(result);
                 }
                 other => {
                     return Err(format!(
@@ -127,6 +91,53 @@ impl Replay {
             }
         }
         Ok(replay)
+    }
+
+    /// A model answer: counted against the budgets, and its calls become pending.
+    pub(crate) fn push_model(&mut self, model: ModelTurn) {
+        self.model_turns += 1;
+        self.tokens += model.input_tokens + model.output_tokens;
+        self.cost_micros += model.cost_micros;
+        let mut parts = Vec::new();
+        if !model.text.is_empty() {
+            parts.push(Part::Text { text: model.text });
+        }
+        parts.extend(model.tool_calls.iter().cloned().map(Part::ToolCall));
+        self.messages.push(Message {
+            role: Role::Assistant,
+            parts,
+        });
+        self.pending = model.tool_calls;
+        self.started.clear();
+    }
+
+    /// A tool's answer: into the conversation (the results of one answer's calls share a
+    /// message), and its call is no longer pending.
+    pub(crate) fn push_result(&mut self, result: ToolResult) {
+        let part = Part::ToolResult {
+            call_id: result.call_id.clone(),
+            content: result.content.clone(),
+            is_error: result.is_error,
+        };
+        match self.messages.last_mut() {
+            Some(last)
+                if last.role == Role::User
+                    && last
+                        .parts
+                        .iter()
+                        .all(|p| matches!(p, Part::ToolResult { .. })) =>
+            {
+                last.parts.push(part)
+            }
+            _ => self.messages.push(Message {
+                role: Role::User,
+                parts: vec![part],
+            }),
+        }
+        if let Some(i) = self.pending.iter().position(|c| c.id == result.call_id) {
+            let call = self.pending.remove(i);
+            self.answered.push((call, result));
+        }
     }
 }
 
