@@ -263,7 +263,7 @@ async fn an_expired_lease_puts_the_step_back_and_fences_the_old_worker() {
     };
     assert!(
         !app.store
-            .complete_step(&dead, "w-dead", "\"late\"", None, &outcome)
+            .complete_step(&dead, "w-dead", "\"late\"", None, &outcome, None)
             .await
             .unwrap()
     );

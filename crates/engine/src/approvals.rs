@@ -38,11 +38,12 @@ pub struct PendingChanges {
     pub conflicts: Vec<Conflict>,
 }
 
-/// A change set read from a run, ready to apply.
-struct Proposal {
-    project_id: String,
-    files: Vec<FileChange>,
-    note: String,
+/// A change set read from a run (or made by an agent with `apply: auto`), ready to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Proposal {
+    pub project_id: String,
+    pub files: Vec<FileChange>,
+    pub note: String,
 }
 
 /// A person's answer to a waiting `approval` step.
@@ -299,7 +300,11 @@ impl Engine {
         })
     }
 
-    fn change_set<'a>(&self, proposal: &'a Proposal, author_id: &'a str) -> ChangeSet<'a> {
+    pub(crate) fn change_set<'a>(
+        &self,
+        proposal: &'a Proposal,
+        author_id: &'a str,
+    ) -> ChangeSet<'a> {
         ChangeSet {
             project_id: &proposal.project_id,
             files: &proposal.files,
@@ -386,7 +391,7 @@ impl Engine {
 }
 
 /// What an approval applied, for its output: the project and the files.
-fn applied(proposal: Option<&Proposal>) -> Value {
+pub(crate) fn applied(proposal: Option<&Proposal>) -> Value {
     proposal.map_or(Value::Null, |p| {
         json!({
             "project": p.project_id,
@@ -396,7 +401,7 @@ fn applied(proposal: Option<&Proposal>) -> Value {
 }
 
 /// Conflicts in one sentence: `a.py: It changed since …; b.py: …`.
-fn describe(conflicts: &[Conflict]) -> String {
+pub(crate) fn describe(conflicts: &[Conflict]) -> String {
     conflicts
         .iter()
         .map(|c| {

@@ -57,9 +57,9 @@ const CPU_ITEMS_PER_STEP: usize = 2;
 pub struct Executors {
     evaluator: Evaluator,
     sandbox: Sandbox,
-    http: HttpClient,
+    pub(crate) http: HttpClient,
     pub(crate) llm: Option<aura_ai::Llm>,
-    limits: StepLimits,
+    pub(crate) limits: StepLimits,
     /// The run owners' projects; set when the engine is built on a store.
     pub(crate) workspace: Option<Workspace>,
     /// Code analyses running at once in this process (CPU work, like scripts).
@@ -196,6 +196,45 @@ impl Executors {
         }
     }
 
+    /// Runs a script in the sandbox: its memory at most the operator's ceiling, for at
+    /// most `wall_time`.
+    pub(crate) async fn script(
+        &self,
+        code: &str,
+        memory_limit_mb: Option<u32>,
+        wall_time: Duration,
+        attempt: &Attempt<'_>,
+    ) -> Result<Value, StepFailure> {
+        let ceiling = self.limits.script_memory_mb;
+        let memory_mb = memory_limit_mb.map_or(ceiling, |m| m.min(ceiling));
+        let limits = ScriptLimits {
+            memory_bytes: memory_mb as usize * 1024 * 1024,
+            wall_time,
+            max_result_bytes: self.limits.max_output_bytes,
+        };
+        let item = attempt
+            .item
+            .map(|item| {
+                serde_json::to_string(&serde_json::json!({
+                    "item": item.value, "index": item.index
+                }))
+            })
+            .transpose()
+            .map_err(|e| StepFailure::fatal(format!("The item is not JSON: {e}")))?;
+        let job = ScriptJob {
+            code,
+            scope: attempt.context.json_text(),
+            item,
+            limits,
+            log: attempt.log.clone(),
+            cancel: attempt.cancel.clone(),
+        };
+        self.sandbox.run(job).await.map_err(|e| StepFailure {
+            retryable: matches!(e, ScriptError::Unavailable(_)),
+            message: e.to_string(),
+        })
+    }
+
     /// Runs one step of any type.
     pub(crate) async fn execute(
         &self,
@@ -244,8 +283,10 @@ impl Executors {
                 let session = crate::agent::run::Session {
                     config: &config,
                     goal,
+                    exec: self,
                     workspace,
                     llm,
+                    attempt,
                     caller: &caller,
                     run_id,
                     step_id,
@@ -259,13 +300,39 @@ impl Executors {
                     finished.replay.tokens,
                     files.len()
                 ));
-                Ok(output_of(serde_json::json!({
-                    "summary": finished.summary,
-                    "changes": { "project": project_id, "files": files },
-                    "turns": finished.replay.model_turns,
-                    "tokens": finished.replay.tokens,
-                    "cost_usd": finished.replay.cost_micros as f64 / 1e6,
-                })))
+                // `apply: auto`: the change set is written as the step completes, in the
+                // same transaction (see the runner).
+                let apply = match (&project_id, config.apply) {
+                    (Some(project), crate::definition::ApplyMode::Auto) if !files.is_empty() => {
+                        let mut note = format!("Run {run_id}, step {step_id}, applied automatically");
+                        note.truncate(200);
+                        Some(crate::approvals::Proposal {
+                            project_id: project.clone(),
+                            files: files
+                                .iter()
+                                .map(|f| aura_store::FileChange {
+                                    path: f.path.clone(),
+                                    base_revision: f.base_revision,
+                                    content: f.content.clone(),
+                                })
+                                .collect(),
+                            note,
+                        })
+                    }
+                    _ => None,
+                };
+                Ok(StepResult {
+                    output: serde_json::json!({
+                        "summary": finished.summary,
+                        "changes": { "project": project_id, "files": files },
+                        "applied": crate::approvals::applied(apply.as_ref()),
+                        "turns": finished.replay.model_turns,
+                        "tokens": finished.replay.tokens,
+                        "cost_usd": finished.replay.cost_micros as f64 / 1e6,
+                    }),
+                    apply,
+                    ..StepResult::default()
+                })
             }
             StepKind::Approval => {
                 let config: ApprovalConfig = parse(config)?;
@@ -314,38 +381,9 @@ impl Executors {
             }
             StepKind::Script => {
                 let config: ScriptConfig = parse(config)?;
-                let ceiling = self.limits.script_memory_mb;
-                let memory_mb = config.memory_limit_mb.map_or(ceiling, |m| m.min(ceiling));
-                let limits = ScriptLimits {
-                    memory_bytes: memory_mb as usize * 1024 * 1024,
-                    wall_time: attempt.timeout,
-                    max_result_bytes: self.limits.max_output_bytes,
-                };
-                let item = attempt
-                    .item
-                    .map(|item| {
-                        serde_json::to_string(&serde_json::json!({
-                            "item": item.value, "index": item.index
-                        }))
-                    })
-                    .transpose()
-                    .map_err(|e| StepFailure::fatal(format!("The item is not JSON: {e}")))?;
-                let job = ScriptJob {
-                    code: &config.code,
-                    scope: attempt.context.json_text(),
-                    item,
-                    limits,
-                    log: attempt.log.clone(),
-                    cancel: attempt.cancel.clone(),
-                };
-                self.sandbox
-                    .run(job)
+                self.script(&config.code, config.memory_limit_mb, attempt.timeout, attempt)
                     .await
                     .map(output)
-                    .map_err(|e| StepFailure {
-                        retryable: matches!(e, ScriptError::Unavailable(_)),
-                        message: e.to_string(),
-                    })
             }
             StepKind::Http => {
                 let config: HttpConfig = parse(config)?;

@@ -143,6 +143,10 @@ impl Runner {
         let ending = match ending {
             Ending::Done(Ok(mut result)) => {
                 result.output = masker.json(&result.output);
+                // What the approval path applies is the (masked) output; so is this.
+                for file in result.apply.iter_mut().flat_map(|p| p.files.iter_mut()) {
+                    file.content = masker.text(&file.content);
+                }
                 Ending::Done(Ok(result))
             }
             Ending::Done(Err(mut failure)) => {
@@ -176,19 +180,32 @@ impl Runner {
                     successors: dag.successors(),
                 };
                 let usage = result.usage.as_ref().map(Value::to_string);
-                let committed = store
+                let apply = result
+                    .apply
+                    .as_ref()
+                    .map(|p| self.engine.change_set(p, &run.owner_id));
+                match store
                     .complete_step(
                         &claim,
                         &self.config.worker_id,
                         &result.output.to_string(),
                         usage.as_deref(),
                         &outcome,
+                        apply.as_ref(),
                     )
-                    .await?;
-                if committed {
-                    self.engine.notify(&claim.run_id, false);
-                } else {
-                    tracing::warn!(run = %claim.run_id, step = %claim.step_id, "lease lost; result discarded");
+                    .await?
+                {
+                    Ok(true) => self.engine.notify(&claim.run_id, false),
+                    Ok(false) => {
+                        tracing::warn!(run = %claim.run_id, step = %claim.step_id, "lease lost; result discarded");
+                    }
+                    Err(conflicts) => {
+                        let message = format!(
+                            "The changes cannot be applied, and none were: {}.",
+                            crate::approvals::describe(&conflicts)
+                        );
+                        self.fail(&claim, &message, None).await?;
+                    }
                 }
             }
             Ending::Done(Err(failure)) => {

@@ -203,6 +203,9 @@ pub struct StepResult {
     pub branch: Option<String>,
     pub usage: Option<Value>,
     pub wait: Option<WaitFor>,
+    /// A change set to apply as the step completes, in the same transaction (an agent
+    /// with `apply: auto`).
+    pub(crate) apply: Option<crate::approvals::Proposal>,
 }
 
 /// A step that waits for a decision: what the approver is shown, and when the wait ends

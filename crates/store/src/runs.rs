@@ -478,8 +478,10 @@ impl Store {
         Ok(())
     }
 
-    /// Records a step's output and moves its successors on, in one transaction. Returns
-    /// `false` (and changes nothing) when the caller no longer holds the lease.
+    /// Records a step's output and moves its successors on, in one transaction, applying
+    /// `apply` (an agent's change set with `apply: auto`) in it too. `Ok(false)` (and
+    /// nothing changed) when the caller no longer holds the lease; `Err(conflicts)` (and
+    /// nothing changed) when the change set cannot be applied.
     pub async fn complete_step(
         &self,
         step: &ClaimedStep,
@@ -487,7 +489,8 @@ impl Store {
         output: &str,
         usage: Option<&str>,
         outcome: &Outcome<'_>,
-    ) -> Result<bool, StoreError> {
+        apply: Option<&crate::ChangeSet<'_>>,
+    ) -> Result<Result<bool, Vec<crate::Conflict>>, StoreError> {
         let now = now_millis();
         let (_write, mut tx) = self.begin_write().await?;
         self.lock_run(&mut tx, &step.run_id).await?;
@@ -506,12 +509,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Ok(false);
+            return Ok(Ok(false));
+        }
+        if let Some(set) = apply
+            && let Err(conflicts) = crate::change_sets::apply(&mut tx, set).await?
+        {
+            return Ok(Err(conflicts));
         }
         let ended = advance(&mut tx, &step.run_id, &step.step_id, outcome, None, now).await?;
         tx.commit().await?;
         count_run_end(ended);
-        Ok(true)
+        Ok(Ok(true))
     }
 
     /// Records a failed attempt: back in the queue at `retry_at`, or, when no retries are

@@ -1,8 +1,10 @@
 //! A model provider that follows a script, for the agent's tests: each chat request gets
 //! the next scripted turn (tool calls, or a final text) in the wire format it was asked in
 //! (OpenAI's `/v1/chat/completions` or Anthropic's `/v1/messages`), with the usage the
-//! script says. Every request is recorded, so a test can prove that no turn was asked
-//! for twice (a resumed agent must not pay for a finished model call again).
+//! script says. Every answered request is recorded, so a test can prove that no turn was
+//! asked for twice (a resumed agent must not pay for a finished model call again). One
+//! request can be held unanswered, for a test to act (kill the server, edit a file) while
+//! the agent waits for the model.
 
 use axum::Router;
 use axum::extract::State;
@@ -25,8 +27,14 @@ pub enum Turn {
 #[derive(Default)]
 struct Shared {
     turns: Mutex<VecDeque<(Turn, u64, u64)>>,
+    /// Requests answered, in order.
     requests: Mutex<Vec<Value>>,
+    /// Requests received, answered or not.
     calls: Mutex<u64>,
+    /// The request (1-based) to hold until `release`.
+    hold: Mutex<Option<u64>>,
+    held: tokio::sync::Notify,
+    release: tokio::sync::Notify,
 }
 
 pub struct ModelScript {
@@ -50,7 +58,27 @@ impl ModelScript {
         Self { url, shared }
     }
 
-    /// The request bodies received, in order.
+    /// Holds the `n`th request (1-based) unanswered until [`Self::release`].
+    pub fn hold(&self, n: u64) {
+        *self.shared.hold.lock().unwrap() = Some(n);
+    }
+
+    /// Waits until the held request has arrived.
+    pub async fn held(&self) {
+        self.shared.held.notified().await;
+    }
+
+    /// Lets the held request be answered (with the next turn, as it is then).
+    pub fn release(&self) {
+        self.shared.release.notify_one();
+    }
+
+    /// Requests received, answered or not.
+    pub fn received(&self) -> u64 {
+        *self.shared.calls.lock().unwrap()
+    }
+
+    /// The request bodies answered, in order.
     pub fn requests(&self) -> Vec<Value> {
         self.shared.requests.lock().unwrap().clone()
     }
@@ -62,12 +90,24 @@ impl ModelScript {
 }
 
 /// The next turn, or `None` when the script is done (answered 500, so a test sees it).
-fn next(shared: &Shared, body: Value) -> Option<(Turn, u64, u64, u64)> {
-    shared.requests.lock().unwrap().push(body);
-    let mut calls = shared.calls.lock().unwrap();
-    *calls += 1;
+/// The held request waits here for its release first.
+async fn next(shared: &Shared, body: Value) -> Option<(Turn, u64, u64, u64)> {
+    let n = {
+        let mut calls = shared.calls.lock().unwrap();
+        *calls += 1;
+        *calls
+    };
+    let held = {
+        let mut hold = shared.hold.lock().unwrap();
+        (*hold == Some(n)).then(|| hold.take()).is_some()
+    };
+    if held {
+        shared.held.notify_one();
+        shared.release.notified().await;
+    }
     let (turn, input, output) = shared.turns.lock().unwrap().pop_front()?;
-    Some((turn, input, output, *calls))
+    shared.requests.lock().unwrap().push(body);
+    Some((turn, input, output, n))
 }
 
 fn script_done() -> Response {
@@ -82,7 +122,7 @@ async fn openai(
     State(shared): State<Arc<Shared>>,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
-    let Some((turn, input, output, n)) = next(&shared, body) else {
+    let Some((turn, input, output, n)) = next(&shared, body).await else {
         return script_done();
     };
     let (message, finish) = match turn {
@@ -107,7 +147,7 @@ async fn anthropic(
     State(shared): State<Arc<Shared>>,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
-    let Some((turn, input, output, n)) = next(&shared, body) else {
+    let Some((turn, input, output, n)) = next(&shared, body).await else {
         return script_done();
     };
     let (content, stop) = match turn {

@@ -4,8 +4,10 @@
 //! the last committed entry without asking the model again for a turn it answered.
 
 use super::transcript::{self, ModelTurn, Replay, Start, ToolResult};
-use super::workbench::{BaseFile, Workbench, WorkbenchLimits};
+use super::workbench::{Answer, BaseFile, Workbench, WorkbenchLimits};
 use crate::definition::{AgentConfig, AgentTool};
+use crate::exec::{Attempt, Executors};
+use crate::http::HttpRequest;
 use crate::step::StepFailure;
 use crate::workspace::Workspace;
 use aura_ai::{ChatRequest, Message, ToolCall, ToolSpec};
@@ -19,8 +21,11 @@ pub(crate) const STUCK_AFTER: usize = 3;
 pub(crate) struct Session<'a> {
     pub config: &'a AgentConfig,
     pub goal: String,
+    pub exec: &'a Executors,
     pub workspace: &'a Workspace,
     pub llm: &'a aura_ai::Llm,
+    /// The step's attempt: its context, log, cancel flag and timeout (scripts use them).
+    pub attempt: &'a Attempt<'a>,
     pub caller: &'a aura_ai::CallContext,
     pub run_id: &'a str,
     pub step_id: &'a str,
@@ -138,16 +143,23 @@ impl Session<'_> {
             if let Some(call) = replay.pending.first().cloned() {
                 let (content, is_error) = if replay.started.contains(&call.id) {
                     (
-                        "The result of this call was lost in a restart; it was not run again."
+                        "The result of this call was lost when the step's attempt ended (a \
+                         restart or a timeout); it was not run again."
                             .to_owned(),
                         true,
                     )
                 } else {
-                    match self.call(&mut workbench, &call) {
+                    match self.call(&mut seq, &mut workbench, &call).await? {
                         Ok(text) => (text, false),
                         Err(text) => (text, true),
                     }
                 };
+                self.attempt.log.line(&format!(
+                    "  {} {}: {}",
+                    if is_error { "✗" } else { "←" },
+                    call.name,
+                    first_line(&content)
+                ));
                 let result = ToolResult {
                     call_id: call.id.clone(),
                     name: call.name.clone(),
@@ -209,6 +221,7 @@ impl Session<'_> {
                 cost_micros: answer.cost_micros,
             };
             self.append(&mut seq, transcript::MODEL, &turn).await?;
+            self.log_turn(&replay, &turn);
             let last_word = turn.tool_calls.is_empty().then(|| turn.text.clone());
             replay.push_model(turn);
             if let Some(summary) = last_word {
@@ -257,12 +270,101 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Runs one tool on the workbench.
-    fn call(&self, workbench: &mut Workbench, call: &ToolCall) -> Result<String, String> {
-        let allowed = |tool: AgentTool| {
-            self.config.tools.is_empty() && tool != AgentTool::Http
-                || self.config.tools.contains(&tool)
+    /// Whether the agent may use `tool`: the listed tools, or every tool but `http` when
+    /// none are listed.
+    fn allowed(&self, tool: AgentTool) -> bool {
+        may_use(&self.config.tools, tool)
+    }
+
+    /// One line per model answer in the step's log (which the run page follows live):
+    /// the turn, its text, the calls it makes and the budget used so far.
+    fn log_turn(&self, before: &Replay, turn: &ModelTurn) {
+        let tokens = before.tokens + turn.input_tokens + turn.output_tokens;
+        let cost = before.cost_micros + turn.cost_micros;
+        let mut line = format!(
+            "turn {} ({tokens} tokens, {} so far)",
+            before.model_turns + 1,
+            aura_ai::dollars(cost)
+        );
+        if !turn.text.trim().is_empty() {
+            line.push_str(&format!(": {}", first_line(&turn.text)));
+        }
+        self.attempt.log.line(&line);
+        for call in &turn.tool_calls {
+            let arguments = call.arguments.to_string();
+            self.attempt.log.line(&format!(
+                "  → {}({})",
+                call.name,
+                first_line(&arguments)
+            ));
+        }
+    }
+
+    /// The longest one script or request may take: half the attempt's timeout, so that
+    /// one call never uses up the attempt and the agent can still answer the model.
+    fn tool_time(&self) -> std::time::Duration {
+        self.attempt.timeout / 2
+    }
+
+    /// Commits that a call with side effects is starting, so that a restart answers it as
+    /// lost instead of running it a second time.
+    async fn started(&self, seq: &mut i64, call: &ToolCall) -> Result<(), StepFailure> {
+        self.append(seq, transcript::TOOL_STARTED, &json!({ "call_id": call.id }))
+            .await
+    }
+
+    /// Runs one tool: the workbench's tools, or a script or HTTP request (each committed
+    /// as started before it runs). `Err` only when the transcript cannot be written.
+    async fn call(
+        &self,
+        seq: &mut i64,
+        workbench: &mut Workbench,
+        call: &ToolCall,
+    ) -> Result<Answer, StepFailure> {
+        let a = &call.arguments;
+        let text = |key: &str| {
+            a[key]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("`{key}` is missing; give it as a string."))
         };
+        match call.name.as_str() {
+            "run_script" if self.allowed(AgentTool::RunScript) => {
+                let code = match text("code") {
+                    Ok(code) => code,
+                    Err(missing) => return Ok(Err(missing)),
+                };
+                self.started(seq, call).await?;
+                let wall_time = self.tool_time().min(self.exec.limits.script_time);
+                Ok(match self.exec.script(&code, None, wall_time, self.attempt).await {
+                    Ok(value) => Ok(workbench.cap(format!("The script returned: {value}"))),
+                    Err(failure) => Err(workbench.cap(failure.message)),
+                })
+            }
+            "http" if self.allowed(AgentTool::Http) => {
+                let request = match http_request(a, self.exec.limits.http_max_response_bytes) {
+                    Ok(request) => request,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                self.started(seq, call).await?;
+                let limit = self.tool_time();
+                let sent = self.exec.http.send(&request, self.attempt.log);
+                Ok(match tokio::time::timeout(limit, sent).await {
+                    Ok(Ok(value)) => Ok(workbench.cap(value.to_string())),
+                    Ok(Err(failure)) => Err(failure.message),
+                    Err(_) => Err(format!(
+                        "The request took longer than {} s and was stopped.",
+                        limit.as_secs_f64()
+                    )),
+                })
+            }
+            _ => Ok(self.tool(workbench, call)),
+        }
+    }
+
+    /// Runs one of the workbench's tools (no side effects: replaying them is safe).
+    fn tool(&self, workbench: &mut Workbench, call: &ToolCall) -> Answer {
+        let allowed = |tool: AgentTool| self.allowed(tool);
         let a = &call.arguments;
         let text = |key: &str| {
             a[key]
@@ -315,6 +417,59 @@ impl Session<'_> {
             other => Err(format!("`{other}` is not a tool this agent may use.")),
         }
     }
+}
+
+/// Whether an agent with `listed` tools may use `tool`: every tool but `http` when none
+/// are listed.
+fn may_use(listed: &[AgentTool], tool: AgentTool) -> bool {
+    if listed.is_empty() {
+        tool != AgentTool::Http
+    } else {
+        listed.contains(&tool)
+    }
+}
+
+/// The first line of `text`, at most 160 characters, for the log.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    let mut short: String = line.chars().take(160).collect();
+    if short.len() < line.len() || text.lines().nth(1).is_some() {
+        short.push('…');
+    }
+    short
+}
+
+/// An `http` call's arguments as a request: `method` (GET when absent), `url`, string
+/// `headers` and a string `body`. The egress guard checks the address when it is sent.
+fn http_request(a: &Value, max_response_bytes: u64) -> Result<HttpRequest, String> {
+    let url = a["url"]
+        .as_str()
+        .ok_or("`url` is missing; give it as a string.")?
+        .to_owned();
+    let mut headers = std::collections::BTreeMap::new();
+    if let Some(given) = a.get("headers").filter(|h| !h.is_null()) {
+        let given = given
+            .as_object()
+            .ok_or("`headers` must be an object of strings.")?;
+        for (name, value) in given {
+            let value = value
+                .as_str()
+                .ok_or_else(|| format!("Header `{name}` must be a string."))?;
+            headers.insert(name.clone(), value.to_owned());
+        }
+    }
+    let body = match a.get("body") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(body)) => Some(body.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    Ok(HttpRequest {
+        method: a["method"].as_str().unwrap_or("GET").to_owned(),
+        url,
+        headers,
+        body,
+        max_response_bytes,
+    })
 }
 
 /// An edit or write from a call's arguments.
@@ -420,14 +575,24 @@ fn tool_specs(allowed: &[AgentTool]) -> Vec<ToolSpec> {
                 json!({ "type": "object", "properties": { "path": string }, "required": ["path"] }),
             ),
         ),
+        (
+            AgentTool::RunScript,
+            spec(
+                "run_script",
+                "Run JavaScript in Aura's sandbox (no files, no network): the code is a function body whose `return` value is the answer. The run's input is `input`, earlier steps' outputs `steps`.",
+                json!({ "type": "object", "properties": { "code": string }, "required": ["code"] }),
+            ),
+        ),
+        (
+            AgentTool::Http,
+            spec(
+                "http",
+                "Send an HTTP request (public addresses only) and get its status, headers and body.",
+                json!({ "type": "object", "properties": { "method": string, "url": string, "headers": { "type": "object", "additionalProperties": string }, "body": string }, "required": ["url"] }),
+            ),
+        ),
     ];
-    all.retain(|(tool, _)| {
-        if allowed.is_empty() {
-            true
-        } else {
-            allowed.contains(tool)
-        }
-    });
+    all.retain(|(tool, _)| may_use(allowed, *tool));
     let mut specs: Vec<ToolSpec> = all.into_iter().map(|(_, s)| s).collect();
     specs.push(spec(
         "finish",

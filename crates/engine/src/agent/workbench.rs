@@ -259,7 +259,7 @@ impl Workbench {
     }
 
     /// Cuts an answer at the cap, on a line boundary, saying so.
-    fn cap(&self, text: String) -> String {
+    pub(crate) fn cap(&self, text: String) -> String {
         let max = self.limits.max_answer_bytes;
         if text.len() <= max {
             return text;
