@@ -6,7 +6,7 @@ mod editor;
 mod language;
 mod list;
 #[cfg(feature = "hydrate")]
-mod monaco;
+pub(crate) mod monaco;
 
 pub use assist::NO_MODEL;
 pub use editor::EditorPage;

@@ -2,6 +2,8 @@
 //! version on the read-only canvas, its steps and logs) following the run's event stream
 //! live.
 
+mod agent;
+
 use crate::error::AppError;
 use crate::shell::form::{
     BUTTON_CLASS, FormAlert, INPUT_CLASS, SECONDARY_BUTTON_CLASS, action_error,
@@ -42,6 +44,8 @@ pub struct StepRow {
     pub log: String,
     /// While an `approval` step waits: what the approver is asked.
     pub approval: Option<ApprovalAsk>,
+    /// An `agent` step's transcript, once it has begun.
+    pub transcript: Option<agent::AgentTranscript>,
 }
 
 /// What a waiting `approval` step asks, and what happens if nobody answers.
@@ -228,6 +232,7 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
                 pretty
             }
         };
+        let mut transcripts = engine.agent_transcripts(&principal, &id).await?;
         let mut asks = std::collections::HashMap::new();
         for step in steps.iter().filter(|s| s.status == StepStatus::Waiting) {
             let Some(mut ask) = approval_ask(step.output.as_deref()) else {
@@ -264,6 +269,7 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
                 .into_iter()
                 .map(|s| StepRow {
                     approval: asks.remove(&s.step_id),
+                    transcript: transcripts.remove(&s.step_id).map(agent::transcript_of),
                     log: log_of(&s.step_id),
                     output: s.output.as_deref().map(pretty),
                     id: s.step_id,
@@ -664,6 +670,7 @@ fn StepItem(step: StepRow, run: String, decide: ServerAction<DecideStep>) -> imp
             </div>
             {step.error.map(|e| view! { <p class="mt-2 text-sm text-red-700 dark:text-red-300">{e}</p> })}
             {approval}
+            {step.transcript.map(|transcript| view! { <agent::Transcript transcript/> })}
             {(!step.log.is_empty()).then(|| view! {
                 <pre class="mt-2 max-h-64 overflow-auto rounded-md bg-slate-950 p-3 text-xs text-slate-100" aria-label="Log">{step.log.clone()}</pre>
             })}
@@ -691,6 +698,10 @@ fn ApprovalPanel(
     let comment_id = format!("comment-{step}");
     let label = format!("Approval for {step}");
     let conflicted = !ask.blocked.is_empty() || ask.changes.iter().any(|c| c.conflict.is_some());
+    let paths: Vec<String> = ask.changes.iter().map(|c| c.path.clone()).collect();
+    let diffs = (!paths.is_empty()).then(|| {
+        view! { <agent::ChangeDiffs run=run.clone() step=step.clone() paths/> }
+    });
     let changes = (!ask.changes.is_empty() || !ask.blocked.is_empty()).then(|| {
         view! {
             <div class="mt-2 text-sm">
@@ -714,6 +725,7 @@ fn ApprovalPanel(
                         "These changes cannot be applied without overwriting newer work; reject them."
                     </p>
                 })}
+                {diffs}
             </div>
         }
     });

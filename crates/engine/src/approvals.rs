@@ -38,6 +38,16 @@ pub struct PendingChanges {
     pub conflicts: Vec<Conflict>,
 }
 
+/// One file of a proposed change: the text it was based on and the text proposed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeDiff {
+    pub path: String,
+    pub base_revision: Option<i64>,
+    /// The base revision's text; `None` for a new file or one deleted since.
+    pub original: Option<String>,
+    pub proposed: String,
+}
+
 /// A change set read from a run (or made by an agent with `apply: auto`), ready to apply.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Proposal {
@@ -351,6 +361,64 @@ impl Engine {
             },
             Err(err) => return Err(err),
         }))
+    }
+
+    /// One file a waiting approval would write: its text at the revision the change was
+    /// based on (none for a new file, or one gone since) and the proposed text, for the
+    /// approver's diff. `NotFound` when the approval proposes no such file.
+    pub async fn change_diff(
+        &self,
+        owner: &Principal,
+        run_id: &str,
+        step_id: &str,
+        path: &str,
+    ) -> Result<ChangeDiff, WorkflowError> {
+        let pending = self
+            .pending_changes(owner, run_id, step_id)
+            .await?
+            .ok_or(WorkflowError::NotFound)?;
+        let project = pending.project_id.ok_or(WorkflowError::NotFound)?;
+        let file = pending
+            .files
+            .into_iter()
+            .find(|f| f.path == path)
+            .ok_or(WorkflowError::NotFound)?;
+        let original = match file.base_revision {
+            Some(revision) => match self.store().find_entry_by_path(&project, path).await? {
+                Some(entry) => self.store().read_revision(&entry.id, revision).await?,
+                None => None,
+            },
+            None => None,
+        };
+        Ok(ChangeDiff {
+            path: file.path,
+            base_revision: file.base_revision,
+            original,
+            proposed: file.content,
+        })
+    }
+
+    /// Every agent transcript of the run, by step id (in the order of their entries).
+    pub async fn agent_transcripts(
+        &self,
+        owner: &Principal,
+        run_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, Vec<crate::TranscriptEntry>>, WorkflowError>
+    {
+        let run = self.run(owner, run_id).await?;
+        let mut by_step: std::collections::BTreeMap<String, Vec<aura_store::AgentTurn>> =
+            Default::default();
+        for (step, turn) in self.store().agent_turns_of_run(&run.id).await? {
+            by_step.entry(step).or_default().push(turn);
+        }
+        by_step
+            .into_iter()
+            .map(|(step, turns)| {
+                crate::agent::transcript::entries(&turns)
+                    .map(|entries| (step, entries))
+                    .map_err(|e| WorkflowError::Unexpected(anyhow::anyhow!(e)))
+            })
+            .collect()
     }
 
     /// What a step that starts waiting records: the request it shows, when the wait ends

@@ -31,7 +31,8 @@ mod validate;
 mod workflows;
 mod workspace;
 
-pub use approvals::{Decision, MAX_COMMENT_CHARS, PendingChanges};
+pub use agent::TranscriptEntry;
+pub use approvals::{Decision, MAX_COMMENT_CHARS, ChangeDiff, PendingChanges};
 pub use dag::Dag;
 pub use dashboard::{Bucket, Dashboard, Range};
 pub use definition::{

@@ -32,6 +32,34 @@ impl Store {
         .await?)
     }
 
+    /// Every agent transcript of a run: (step id, entry), by step then in order.
+    pub async fn agent_turns_of_run(
+        &self,
+        run_id: &str,
+    ) -> Result<Vec<(String, AgentTurn)>, StoreError> {
+        let rows: Vec<(String, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT step_id, seq, kind, body, created_at FROM agent_turns \
+             WHERE run_id = $1 ORDER BY step_id, seq",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(step, seq, kind, body, created_at)| {
+                (
+                    step,
+                    AgentTurn {
+                        seq,
+                        kind,
+                        body,
+                        created_at,
+                    },
+                )
+            })
+            .collect())
+    }
+
     /// Appends entry `seq`; `false` when the step already has one (another worker wrote
     /// it), so the caller knows it no longer owns the transcript.
     pub async fn append_agent_turn(

@@ -309,8 +309,10 @@ impl Session<'_> {
     /// Commits that a call with side effects is starting, so that a restart answers it as
     /// lost instead of running it a second time.
     async fn started(&self, seq: &mut i64, call: &ToolCall) -> Result<(), StepFailure> {
-        self.append(seq, transcript::TOOL_STARTED, &json!({ "call_id": call.id }))
-            .await
+        let started = transcript::Started {
+            call_id: call.id.clone(),
+        };
+        self.append(seq, transcript::TOOL_STARTED, &started).await
     }
 
     /// Runs one tool: the workbench's tools, or a script or HTTP request (each committed

@@ -33,6 +33,78 @@ pub(crate) struct ToolResult {
     pub is_error: bool,
 }
 
+/// One entry of a transcript as the run page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TranscriptEntry {
+    /// What the agent was asked.
+    Goal { goal: String },
+    /// A model answer: its text, the calls it made, and what it cost.
+    Model {
+        text: String,
+        calls: Vec<ToolCall>,
+        tokens: u64,
+        cost_micros: i64,
+    },
+    /// A call with side effects began (a script, a request) and has no answer yet.
+    Started { call_id: String },
+    /// A call's answer.
+    Result {
+        name: String,
+        content: String,
+        is_error: bool,
+    },
+}
+
+/// A stored transcript as entries, in order.
+pub fn entries(turns: &[aura_store::AgentTurn]) -> Result<Vec<TranscriptEntry>, String> {
+    let mut entries = Vec::with_capacity(turns.len());
+    for turn in turns {
+        let bad = |e: serde_json::Error| format!("transcript entry {} is damaged: {e}", turn.seq);
+        entries.push(match turn.kind.as_str() {
+            START => {
+                let start: Start = serde_json::from_str(&turn.body).map_err(bad)?;
+                TranscriptEntry::Goal { goal: start.goal }
+            }
+            MODEL => {
+                let model: ModelTurn = serde_json::from_str(&turn.body).map_err(bad)?;
+                TranscriptEntry::Model {
+                    text: model.text,
+                    calls: model.tool_calls,
+                    tokens: model.input_tokens + model.output_tokens,
+                    cost_micros: model.cost_micros,
+                }
+            }
+            TOOL_STARTED => {
+                let started: Started = serde_json::from_str(&turn.body).map_err(bad)?;
+                TranscriptEntry::Started {
+                    call_id: started.call_id,
+                }
+            }
+            TOOL_RESULT => {
+                let result: ToolResult = serde_json::from_str(&turn.body).map_err(bad)?;
+                TranscriptEntry::Result {
+                    name: result.name,
+                    content: result.content,
+                    is_error: result.is_error,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "transcript entry {} has an unknown kind `{other}`",
+                    turn.seq
+                ));
+            }
+        });
+    }
+    Ok(entries)
+}
+
+/// The body of a `tool_started` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Started {
+    pub call_id: String,
+}
+
 /// Entry kinds as stored.
 pub(crate) const START: &str = "start";
 pub(crate) const MODEL: &str = "model";
@@ -71,10 +143,6 @@ impl Replay {
                     replay.push_model(model);
                 }
                 TOOL_STARTED => {
-                    #[derive(Deserialize)]
-                    struct Started {
-                        call_id: String,
-                    }
                     let started: Started = serde_json::from_str(&turn.body).map_err(bad)?;
                     replay.started.push(started.call_id);
                 }
