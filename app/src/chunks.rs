@@ -1,6 +1,7 @@
 //! The pages whose code is a lazily loaded WASM chunk (`cargo leptos build --split`): the
-//! builder and a run's page. Other pages never download their code; the canvas the two
-//! share is a third chunk that either loads.
+//! builder, its triggers, a run's page and the review of a run's proposed changes. Other
+//! pages never download their code; the canvas the builder and the run page share is a
+//! chunk of its own that either loads.
 //!
 //! wasm-bindgen 0.2.130 cannot bind a closure signature (`Closure<dyn …>`) that only a
 //! chunk uses: the build panics in `descriptor.rs`. Closures in these pages use
@@ -48,6 +49,20 @@ impl LazyRoute for RunRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <crate::runs::RunPage/> }.into_any()
+    }
+}
+
+/// `/runs/{id}/changes/{step}`: the review of proposed changes, with Monaco's diff.
+pub struct ChangesRoute;
+
+#[lazy_route]
+impl LazyRoute for ChangesRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <crate::runs::ChangesPage/> }.into_any()
     }
 }
 
@@ -105,6 +120,9 @@ fn chunk_files(
         ["", "workflows", id] if !id.is_empty() => "__builder_route_view_",
         ["", "runs", id] if !id.is_empty() => "__run_route_view_",
         ["", "workflows", id, "triggers"] if !id.is_empty() => "__triggers_route_view_",
+        ["", "runs", id, "changes", step] if !id.is_empty() && !step.is_empty() => {
+            "__changes_route_view_"
+        }
         _ => return Vec::new(),
     };
     manifest
@@ -124,7 +142,8 @@ mod tests {
         let manifest: HashMap<String, Vec<String>> = serde_json::from_str(
             r#"{"__builder_route_view_1": ["chunk_3", "split___builder_route_view_1"],
                 "__run_route_view_2": ["chunk_3", "split___run_route_view_2"],
-                "__triggers_route_view_3": ["split___triggers_route_view_3"]}"#,
+                "__triggers_route_view_3": ["split___triggers_route_view_3"],
+                "__changes_route_view_4": ["split___changes_route_view_4"]}"#,
         )
         .unwrap();
         assert_eq!(
@@ -137,6 +156,10 @@ mod tests {
         assert_eq!(
             chunk_files(&manifest, "pkg", "/runs/01abc"),
             ["/pkg/chunk_3.wasm", "/pkg/split___run_route_view_2.wasm"]
+        );
+        assert_eq!(
+            chunk_files(&manifest, "pkg", "/runs/01abc/changes/review"),
+            ["/pkg/split___changes_route_view_4.wasm"]
         );
         assert_eq!(
             chunk_files(&manifest, "pkg", "/workflows/01abc/triggers"),

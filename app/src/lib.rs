@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("workflows/:id/triggers") view={Lazy::<chunks::TriggersRoute>::new()}/>
                         <Route path=path!("runs") view=runs::RunsPage/>
                         <Route path=path!("runs/:id") view={Lazy::<chunks::RunRoute>::new()}/>
+                        <Route path=path!("runs/:id/changes/:step") view={Lazy::<chunks::ChangesRoute>::new()}/>
                         <Route path=path!("audit") view=audit::AuditPage/>
                         <Route path=path!("settings") view=settings::SettingsPage/>
                         <Route path=path!("models") view=settings::models::ModelsPage/>

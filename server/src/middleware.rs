@@ -21,11 +21,12 @@ pub struct CspNonce(pub String);
 
 /// The policy of every response. HTML pages may carry `<style>` elements with the
 /// request's nonce (the builder positions its nodes with one until the browser takes
-/// over); `style` attributes stay forbidden. The editor page (`/projects/{id}`) alone allows inline
-/// styles, `blob:` workers and `data:` fonts, which Monaco needs (it injects `<style>`
-/// elements, starts its workers from blob URLs and inlines its icon font); its scripts still come only from this origin. Links into
-/// the editor make a full page load, so the relaxed policy never carries over to other
-/// pages and theirs never blocks the editor.
+/// over); `style` attributes stay forbidden. The pages with Monaco (the editor,
+/// `/projects/{id}`, and the review of proposed changes, `/runs/{id}/changes/{step}`)
+/// alone allow inline styles, `blob:` workers and `data:` fonts, which Monaco needs (it
+/// injects `<style>` elements, starts its workers from blob URLs and inlines its icon
+/// font); their scripts still come only from this origin. Links into them make a full
+/// page load, so another page's policy never blocks Monaco.
 fn content_security_policy(nonce: Option<&str>, editor: bool) -> String {
     let scripts = match nonce {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
@@ -50,10 +51,15 @@ fn content_security_policy(nonce: Option<&str>, editor: bool) -> String {
     )
 }
 
-/// Whether `path` is the editor page, `/projects/{id}`.
+/// Whether `path` is a page with Monaco: `/projects/{id}` or `/runs/{id}/changes/{step}`.
 fn is_editor_page(path: &str) -> bool {
-    path.strip_prefix("/projects/")
-        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+    let segments = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .map(|rest| rest.split('/').collect::<Vec<_>>())
+            .filter(|parts| parts.iter().all(|p| !p.is_empty()))
+    };
+    matches!(segments("/projects/").as_deref(), Some([_]))
+        || matches!(segments("/runs/").as_deref(), Some([_, "changes", _]))
 }
 
 /// Adds the security headers to every response. HTML pages get a CSP carrying the nonce
@@ -500,11 +506,22 @@ mod tests {
         assert!(csp.contains("worker-src 'self' blob:"));
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
         assert!(is_editor_page("/projects/0192"));
+        assert!(is_editor_page("/runs/0192/changes/review"));
         // Elsewhere only `<style>` elements with the nonce: no style attributes.
         let csp = content_security_policy(Some("abc"), false);
         assert!(csp.contains("style-src 'self' 'nonce-abc';"));
         assert!(!csp.contains("unsafe-inline"));
-        for other in ["/projects", "/projects/", "/projects/a/b", "/runs/1", "/"] {
+        for other in [
+            "/projects",
+            "/projects/",
+            "/projects/a/b",
+            "/runs/1",
+            "/runs/1/changes",
+            "/runs/1/changes/",
+            "/runs/1/other/review",
+            "/runs/1/changes/review/x",
+            "/",
+        ] {
             assert!(!is_editor_page(other), "{other}");
         }
     }

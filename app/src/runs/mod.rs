@@ -3,6 +3,9 @@
 //! live.
 
 mod agent;
+mod changes;
+
+pub use changes::ChangesPage;
 
 use crate::error::AppError;
 use crate::shell::form::{
@@ -242,25 +245,7 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
                 .pending_changes(&principal, &run.id, &step.step_id)
                 .await?
             {
-                ask.changes = pending
-                    .files
-                    .iter()
-                    .map(|f| ChangeRow {
-                        path: f.path.clone(),
-                        new_file: f.base_revision.is_none(),
-                        conflict: pending
-                            .conflicts
-                            .iter()
-                            .find(|c| c.path == f.path)
-                            .map(|c| c.reason.clone()),
-                    })
-                    .collect();
-                ask.blocked = pending
-                    .conflicts
-                    .into_iter()
-                    .filter(|c| c.path.is_empty())
-                    .map(|c| c.reason)
-                    .collect();
+                (ask.changes, ask.blocked) = change_rows(pending);
             }
             asks.insert(step.step_id.clone(), ask);
         }
@@ -334,6 +319,32 @@ pub async fn control_run(id: String, command: String) -> Result<RunStatus, AppEr
         Ok(run.status)
     })
     .await
+}
+
+/// A waiting approval's changes as rows (each file and its conflict), and what stands in
+/// the way of the whole change set.
+#[cfg(feature = "ssr")]
+fn change_rows(pending: aura_engine::PendingChanges) -> (Vec<ChangeRow>, Vec<String>) {
+    let rows = pending
+        .files
+        .iter()
+        .map(|f| ChangeRow {
+            path: f.path.clone(),
+            new_file: f.base_revision.is_none(),
+            conflict: pending
+                .conflicts
+                .iter()
+                .find(|c| c.path == f.path)
+                .map(|c| c.reason.clone()),
+        })
+        .collect();
+    let blocked = pending
+        .conflicts
+        .into_iter()
+        .filter(|c| c.path.is_empty())
+        .map(|c| c.reason)
+        .collect();
+    (rows, blocked)
 }
 
 /// What a waiting step's stored request asks.
@@ -698,9 +709,14 @@ fn ApprovalPanel(
     let comment_id = format!("comment-{step}");
     let label = format!("Approval for {step}");
     let conflicted = !ask.blocked.is_empty() || ask.changes.iter().any(|c| c.conflict.is_some());
-    let paths: Vec<String> = ask.changes.iter().map(|c| c.path.clone()).collect();
-    let diffs = (!paths.is_empty()).then(|| {
-        view! { <agent::ChangeDiffs run=run.clone() step=step.clone() paths/> }
+    // A full page load: the review page's Monaco needs the editor's style policy.
+    let review = (!ask.changes.is_empty()).then(|| {
+        view! {
+            <a href=format!("/runs/{run}/changes/{step}") rel="external" data-testid="review-changes"
+                class="mt-2 inline-block text-indigo-700 hover:underline dark:text-indigo-300">
+                "Review the diff →"
+            </a>
+        }
     });
     let changes = (!ask.changes.is_empty() || !ask.blocked.is_empty()).then(|| {
         view! {
@@ -725,7 +741,7 @@ fn ApprovalPanel(
                         "These changes cannot be applied without overwriting newer work; reject them."
                     </p>
                 })}
-                {diffs}
+                {review}
             </div>
         }
     });
