@@ -49,7 +49,7 @@ async fn the_agent_reads_edits_analyses_and_finishes_with_a_change_set() {
         &[("app.py", "def run(code):\n    return eval(code)\n")],
     )
     .await;
-    let (_, data) = app
+    let (run, data) = app
         .run_once(
             &c,
             json!([{ "id": "fix", "type": "agent", "config": {
@@ -76,6 +76,19 @@ async fn the_agent_reads_edits_analyses_and_finishes_with_a_change_set() {
     let requests = model.requests();
     assert_eq!(requests.len(), 4);
     assert_eq!(model.left(), 0);
+    // The transcript the run page shows: the goal, then each answer and result.
+    let ada = principal_of(&app, "ada@example.com").await;
+    let transcripts = app.engine.agent_transcripts(&ada, &run).await.unwrap();
+    let entries = &transcripts["fix"];
+    assert_eq!(entries.len(), 9);
+    assert_eq!(
+        entries[0],
+        aura_engine::TranscriptEntry::Goal {
+            goal: "Remove eval from app.py".into()
+        }
+    );
+    assert!(matches!(&entries[1], aura_engine::TranscriptEntry::Model { calls, tokens: 110, .. } if calls[0].name == "read_file"));
+    assert!(matches!(&entries[4], aura_engine::TranscriptEntry::Result { name, is_error: false, .. } if name == "edit_file"));
     // The model saw the goal rendered, then each tool's result.
     assert!(requests[0].to_string().contains("Remove eval from app.py"));
     assert!(

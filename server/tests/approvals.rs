@@ -443,6 +443,31 @@ async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothi
     let conflicts = pending.conflicts;
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
     assert_eq!(conflicts[0].path, "app.py");
+    // The approver's diff: the text the change was based on beside the proposal.
+    let ada = principal_of(&app, "ada@example.com").await;
+    let diff = app
+        .engine
+        .change_diff(&ada, &run, "review", "app.py")
+        .await
+        .unwrap();
+    assert_eq!(diff.base_revision, Some(2));
+    assert_eq!(diff.proposed, "from the run\n");
+    assert_eq!(diff.original.as_deref(), Some("x = int(y)\n"));
+    let created = app
+        .engine
+        .change_diff(&ada, &run, "review", "lib/late.py")
+        .await
+        .unwrap();
+    assert_eq!((created.base_revision, created.original), (None, None));
+    // Only the proposed files, and only for the run's owner.
+    app.signed_in_client("mallory@example.com").await;
+    let mallory = principal_of(&app, "mallory@example.com").await;
+    for (who, path) in [(&ada, "nowhere.py"), (&mallory, "app.py")] {
+        assert!(matches!(
+            app.engine.change_diff(who, &run, "review", path).await,
+            Err(aura_engine::WorkflowError::NotFound)
+        ));
+    }
     let (status, body) = decide(&app, &c, &run, "review", json!({ "approved": true })).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(
@@ -480,12 +505,3 @@ async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothi
     );
 }
 
-async fn principal_of(app: &TestApp, email: &str) -> aura_store::Principal {
-    let (user, _) = app
-        .store
-        .find_user_credentials(email)
-        .await
-        .unwrap()
-        .unwrap();
-    aura_store::Principal::session(user, aura_store::Origin::default())
-}

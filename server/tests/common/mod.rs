@@ -342,3 +342,14 @@ pub fn steps_by_id(data: &Value) -> HashMap<String, Value> {
         .map(|s| (s["step_id"].as_str().unwrap().to_owned(), s.clone()))
         .collect()
 }
+
+/// The principal of a signed-up user, for calling services directly.
+pub async fn principal_of(app: &TestApp, email: &str) -> aura_store::Principal {
+    let (user, _) = app
+        .store
+        .find_user_credentials(email)
+        .await
+        .unwrap()
+        .unwrap();
+    aura_store::Principal::session(user, aura_store::Origin::default())
+}
