@@ -599,3 +599,94 @@ async fn a_server_killed_mid_agent_resumes_without_repeating_a_model_request_or_
         assert_eq!(last.matches(expected).count(), 1, "{expected}: {last}");
     }
 }
+
+/// The README's example workflow, as written there.
+fn readme_example() -> Value {
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("An example: fix the security findings")
+        .expect("the README has the example");
+    let block = &readme[start..];
+    let json_start = block.find("```json\n").unwrap() + "```json\n".len();
+    let json_end = json_start + block[json_start..].find("```").unwrap();
+    serde_json::from_str(&block[json_start..json_end]).expect("the example is JSON")
+}
+
+#[tokio::test]
+async fn the_readme_example_scans_fixes_waits_for_approval_applies_and_rechecks() {
+    let model = ModelScript::start(vec![
+        (
+            Turn::Tools(vec![("search", json!({ "pattern": "eval\\(", "paths": "src/**" }))]),
+            (300, 20),
+        ),
+        (
+            Turn::Tools(vec![(
+                "edit_file",
+                json!({ "path": "src/pay.py", "search": "eval(amount)", "replace": "float(amount)" }),
+            )]),
+            (400, 30),
+        ),
+        (
+            Turn::Tools(vec![("analyze", json!({ "path": "src/pay.py" }))]),
+            (450, 10),
+        ),
+        (
+            Turn::Tools(vec![("finish", json!({ "summary": "Parsed the amount instead of evaluating it." }))]),
+            (500, 10),
+        ),
+    ])
+    .await;
+    let (app, c) = agent_app(&model).await;
+    let res = c
+        .put(app.url("/api/v1/models/aliases/coder"))
+        .json(&json!({ "targets": ["openai/scripted"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let (project, entries) = app
+        .project_with(
+            &c,
+            "payments",
+            &[("src/pay.py", "def charge(amount):\n    return eval(amount)\n")],
+        )
+        .await;
+    let workflow = app
+        .create_workflow(&c, readme_example()["steps"].clone())
+        .await;
+    let run = app.start_run(&c, &workflow, json!({})).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let data = loop {
+        let data = app.run(&c, &run).await;
+        if data["run"]["status"] == "waiting" {
+            break data;
+        }
+        assert!(Instant::now() < deadline, "never waited: {data}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let steps = steps_by_id(&data);
+    assert_eq!(steps["scan"]["output"]["summary"]["error"], 1);
+    assert_eq!(
+        steps["review"]["output"]["message"],
+        "Parsed the amount instead of evaluating it. Apply it?"
+    );
+    assert!(
+        model.requests()[0]
+            .to_string()
+            .contains("Fix the 1 errors Aura's analysis finds in src/"),
+        "{}",
+        model.requests()[0]
+    );
+    let res = c
+        .post(app.url(&format!("/api/v1/runs/{run}/steps/review/decision")))
+        .json(&json!({ "approved": true, "comment": "good" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let data = app.finished_run(&c, &run).await;
+    assert_eq!(data["run"]["status"], "succeeded", "{data}");
+    assert_eq!(steps_by_id(&data)["recheck"]["output"]["summary"]["error"], 0);
+    let file = file_of(&app, &c, &project, &entries["src/pay.py"]).await;
+    assert_eq!(file["content"], "def charge(amount):\n    return float(amount)\n");
+}
