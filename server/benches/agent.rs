@@ -44,7 +44,10 @@ fn call_for(answered: usize) -> (String, Value) {
     }
     match answered % 4 {
         0 => ("read_file".into(), json!({ "path": file })),
-        1 => ("search".into(), json!({ "pattern": "def f\\d+\\(", "paths": "pkg/**" })),
+        1 => (
+            "search".into(),
+            json!({ "pattern": "def f\\d+\\(", "paths": "pkg/**" }),
+        ),
         2 => (
             "edit_file".into(),
             json!({ "path": format!("pkg/m{}.py", (answered / 4) % FILES),
@@ -80,7 +83,9 @@ async fn chat(State(model): State<Arc<Model>>, Json(body): Json<Value>) -> Json<
 /// A Python module of 50 small functions.
 fn module(i: usize) -> String {
     (0..50)
-        .map(|f| format!("def f{f}(x):\n    \"\"\"Module {i}, function {f}.\"\"\"\n    return x + 0\n\n"))
+        .map(|f| {
+            format!("def f{f}(x):\n    \"\"\"Module {i}, function {f}.\"\"\"\n    return x + 0\n\n")
+        })
         .collect()
 }
 
@@ -210,7 +215,11 @@ async fn measure(label: &str, runs: usize) -> Vec<Measured> {
             model.tokens.load(Ordering::Relaxed),
         );
         let requests_before = model.requests.load(Ordering::Relaxed);
-        let run = runtime.engine.start(&owner, &workflow, &json!({})).await.unwrap();
+        let run = runtime
+            .engine
+            .start(&owner, &workflow, &json!({}))
+            .await
+            .unwrap();
         let started = Instant::now();
         while runner.run_one().await.unwrap() {}
         let wall_ms = started.elapsed().as_secs_f64() * 1000.0;

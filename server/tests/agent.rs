@@ -87,8 +87,12 @@ async fn the_agent_reads_edits_analyses_and_finishes_with_a_change_set() {
             goal: "Remove eval from app.py".into()
         }
     );
-    assert!(matches!(&entries[1], aura_engine::TranscriptEntry::Model { calls, tokens: 110, .. } if calls[0].name == "read_file"));
-    assert!(matches!(&entries[4], aura_engine::TranscriptEntry::Result { name, is_error: false, .. } if name == "edit_file"));
+    assert!(
+        matches!(&entries[1], aura_engine::TranscriptEntry::Model { calls, tokens: 110, .. } if calls[0].name == "read_file")
+    );
+    assert!(
+        matches!(&entries[4], aura_engine::TranscriptEntry::Result { name, is_error: false, .. } if name == "edit_file")
+    );
     // The model saw the goal rendered, then each tool's result.
     assert!(requests[0].to_string().contains("Remove eval from app.py"));
     assert!(
@@ -250,7 +254,12 @@ async fn anthropic_provider(app: &TestApp, c: &reqwest::Client, model: &ModelScr
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
 }
 
 #[tokio::test]
@@ -259,7 +268,10 @@ async fn on_anthropics_protocol_every_call_is_billed_to_the_run_and_step_and_the
     // $1.00 a turn: after two turns $2.00 is spent, over a budget of $1.50.
     let model = ModelScript::start(vec![
         (
-            Turn::Tools(vec![("read_file", json!({ "path": "app.py", "start_line": 2 }))]),
+            Turn::Tools(vec![(
+                "read_file",
+                json!({ "path": "app.py", "start_line": 2 }),
+            )]),
             (10_000, 0),
         ),
         (
@@ -451,10 +463,15 @@ async fn apply_auto_writes_the_changes_as_the_step_completes_and_a_concurrent_ed
             fixing_turns("int(code)", "float(code)"),
         ]
         .concat(),
-    ).await;
+    )
+    .await;
     let (app, c) = agent_app(&model).await;
     let (project, entries) = app
-        .project_with(&c, "auto", &[("app.py", "def run(code):\n    return eval(code)\n")])
+        .project_with(
+            &c,
+            "auto",
+            &[("app.py", "def run(code):\n    return eval(code)\n")],
+        )
         .await;
     let app_py = &entries["app.py"];
     let steps = json!([{ "id": "fix", "type": "agent", "config": {
@@ -470,13 +487,17 @@ async fn apply_auto_writes_the_changes_as_the_step_completes_and_a_concurrent_ed
     assert_eq!(file["revision"], 2);
     assert_eq!(file["content"], "def run(code):\n    return int(code)\n");
     let res = c
-        .get(app.url(&format!("/api/v1/projects/{project}/files/{app_py}/revisions")))
+        .get(app.url(&format!(
+            "/api/v1/projects/{project}/files/{app_py}/revisions"
+        )))
         .send()
         .await
         .unwrap();
     let history = json(res).await;
     assert!(
-        history.to_string().contains(&format!("Run {run}, step fix, applied automatically")),
+        history
+            .to_string()
+            .contains(&format!("Run {run}, step fix, applied automatically")),
         "{history}"
     );
 
@@ -529,7 +550,10 @@ async fn a_server_killed_mid_agent_resumes_without_repeating_a_model_request_or_
             (100, 10),
         ),
         (
-            Turn::Tools(vec![("finish", json!({ "summary": "Done after a restart." }))]),
+            Turn::Tools(vec![(
+                "finish",
+                json!({ "summary": "Done after a restart." }),
+            )]),
             (100, 10),
         ),
     ])
@@ -548,7 +572,11 @@ async fn a_server_killed_mid_agent_resumes_without_repeating_a_model_request_or_
     let mut first = Binary::start(&env).await;
     let c = first.signed_in_client("ada@example.com").await;
     first
-        .project_with(&c, "api", &[("app.py", "def run(code):\n    return eval(code)\n")])
+        .project_with(
+            &c,
+            "api",
+            &[("app.py", "def run(code):\n    return eval(code)\n")],
+        )
         .await;
     let workflow = first
         .create_workflow(
@@ -595,7 +623,11 @@ async fn a_server_killed_mid_agent_resumes_without_repeating_a_model_request_or_
     }
     // The resumed request carries the three results from before the kill, each once.
     let last = requests[3].to_string();
-    for expected in ["return eval(code)", "Edited app.py", "The script returned: 2"] {
+    for expected in [
+        "return eval(code)",
+        "Edited app.py",
+        "The script returned: 2",
+    ] {
         assert_eq!(last.matches(expected).count(), 1, "{expected}: {last}");
     }
 }
@@ -643,12 +675,20 @@ async fn the_readme_example_scans_fixes_waits_for_approval_applies_and_rechecks(
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
     let (project, entries) = app
         .project_with(
             &c,
             "payments",
-            &[("src/pay.py", "def charge(amount):\n    return eval(amount)\n")],
+            &[(
+                "src/pay.py",
+                "def charge(amount):\n    return eval(amount)\n",
+            )],
         )
         .await;
     let workflow = app
@@ -686,7 +726,13 @@ async fn the_readme_example_scans_fixes_waits_for_approval_applies_and_rechecks(
     assert_eq!(res.status(), StatusCode::OK);
     let data = app.finished_run(&c, &run).await;
     assert_eq!(data["run"]["status"], "succeeded", "{data}");
-    assert_eq!(steps_by_id(&data)["recheck"]["output"]["summary"]["error"], 0);
+    assert_eq!(
+        steps_by_id(&data)["recheck"]["output"]["summary"]["error"],
+        0
+    );
     let file = file_of(&app, &c, &project, &entries["src/pay.py"]).await;
-    assert_eq!(file["content"], "def charge(amount):\n    return float(amount)\n");
+    assert_eq!(
+        file["content"],
+        "def charge(amount):\n    return float(amount)\n"
+    );
 }

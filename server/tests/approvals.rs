@@ -504,4 +504,3 @@ async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothi
         "{body}"
     );
 }
-

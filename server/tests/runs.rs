@@ -261,11 +261,12 @@ async fn an_expired_lease_puts_the_step_back_and_fences_the_old_worker() {
         edges: vec![],
         successors: &successors,
     };
-    assert!(
-        !app.store
+    assert_eq!(
+        app.store
             .complete_step(&dead, "w-dead", "\"late\"", None, &outcome, None)
             .await
-            .unwrap()
+            .unwrap(),
+        Ok(false)
     );
     assert!(!app.store.heartbeat(&dead, "w-dead", 1_000).await.unwrap());
     let steps = app.store.step_runs(&run.id).await.unwrap();

@@ -64,7 +64,10 @@ pub async fn change_diff(
         let title = match (diff.base_revision, &diff.original) {
             (None, _) => format!("{}: a new file (right)", diff.path),
             (Some(revision), Some(_)) => {
-                format!("{}: revision {revision} (left) and the proposal (right)", diff.path)
+                format!(
+                    "{}: revision {revision} (left) and the proposal (right)",
+                    diff.path
+                )
             }
             (Some(revision), None) => format!(
                 "{}: revision {revision} is gone; the proposal (right)",

@@ -304,7 +304,8 @@ impl Executors {
                 // same transaction (see the runner).
                 let apply = match (&project_id, config.apply) {
                     (Some(project), crate::definition::ApplyMode::Auto) if !files.is_empty() => {
-                        let mut note = format!("Run {run_id}, step {step_id}, applied automatically");
+                        let mut note =
+                            format!("Run {run_id}, step {step_id}, applied automatically");
                         note.truncate(200);
                         Some(crate::approvals::Proposal {
                             project_id: project.clone(),
@@ -381,9 +382,14 @@ impl Executors {
             }
             StepKind::Script => {
                 let config: ScriptConfig = parse(config)?;
-                self.script(&config.code, config.memory_limit_mb, attempt.timeout, attempt)
-                    .await
-                    .map(output)
+                self.script(
+                    &config.code,
+                    config.memory_limit_mb,
+                    attempt.timeout,
+                    attempt,
+                )
+                .await
+                .map(output)
             }
             StepKind::Http => {
                 let config: HttpConfig = parse(config)?;

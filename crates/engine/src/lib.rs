@@ -32,7 +32,7 @@ mod workflows;
 mod workspace;
 
 pub use agent::TranscriptEntry;
-pub use approvals::{Decision, MAX_COMMENT_CHARS, ChangeDiff, PendingChanges};
+pub use approvals::{ChangeDiff, Decision, MAX_COMMENT_CHARS, PendingChanges};
 pub use dag::Dag;
 pub use dashboard::{Bucket, Dashboard, Range};
 pub use definition::{

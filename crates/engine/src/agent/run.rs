@@ -292,11 +292,9 @@ impl Session<'_> {
         self.attempt.log.line(&line);
         for call in &turn.tool_calls {
             let arguments = call.arguments.to_string();
-            self.attempt.log.line(&format!(
-                "  → {}({})",
-                call.name,
-                first_line(&arguments)
-            ));
+            self.attempt
+                .log
+                .line(&format!("  → {}({})", call.name, first_line(&arguments)));
         }
     }
 
@@ -338,10 +336,12 @@ impl Session<'_> {
                 };
                 self.started(seq, call).await?;
                 let wall_time = self.tool_time().min(self.exec.limits.script_time);
-                Ok(match self.exec.script(&code, None, wall_time, self.attempt).await {
-                    Ok(value) => Ok(workbench.cap(format!("The script returned: {value}"))),
-                    Err(failure) => Err(workbench.cap(failure.message)),
-                })
+                Ok(
+                    match self.exec.script(&code, None, wall_time, self.attempt).await {
+                        Ok(value) => Ok(workbench.cap(format!("The script returned: {value}"))),
+                        Err(failure) => Err(workbench.cap(failure.message)),
+                    },
+                )
             }
             "http" if self.allowed(AgentTool::Http) => {
                 let request = match http_request(a, self.exec.limits.http_max_response_bytes) {
