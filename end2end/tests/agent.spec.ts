@@ -1,6 +1,6 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { test, expect, hydrated, signIn, signUp, createWorkflow, projectWithFile, ADMIN } from "./fixtures";
+import { test, expect, hydrated, signIn, signUp, createWorkflow, projectWithFile, expectNewestRevision, ADMIN } from "./fixtures";
 
 /** A model server playing a coding agent over OpenAI's protocol: it reads app.py, replaces
  *  eval with int, and finishes, one call per request (chosen by how many tool results the
@@ -112,13 +112,7 @@ test("an agent's transcript streams into the run page, its diff opens in Monaco,
     await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 20_000 });
     expect(model.state.requests).toBe(3);
 
-    await page.goto(`/projects/${project}?file=${file}`);
-    await hydrated(page);
-    await expect(page.getByRole("tab", { name: "app.py" })).toHaveAttribute("aria-selected", "true");
-    await page.getByRole("button", { name: "History" }).click();
-    const history = page.getByTestId("history");
-    await expect(history).toContainText("Revision 2");
-    await expect(history.getByTestId("revision-note").first()).toContainText(`Run ${run}, step fix`);
+    await expectNewestRevision(page, project, file, "app.py", 2, `Run ${run}, step fix`);
   } finally {
     const list = await admin.request.get("/api/v1/models/providers");
     for (const p of (await list.json()).data ?? []) {

@@ -84,3 +84,15 @@ export async function projectWithFile(page: Page, path: string, content: string)
   expect(file.status()).toBe(201);
   return { id, file: (await file.json()).data.id as string };
 }
+
+/** Opens `file` of `project` in the editor and checks that its history's newest revision
+ *  is `revision`, with a note containing `note`. */
+export async function expectNewestRevision(page: Page, project: string, file: string, path: string, revision: number, note: string) {
+  await page.goto(`/projects/${project}?file=${file}`);
+  await hydrated(page);
+  await expect(page.getByRole("tab", { name: path })).toHaveAttribute("aria-selected", "true");
+  await page.getByRole("button", { name: "History" }).click();
+  const history = page.getByTestId("history");
+  await expect(history).toContainText(`Revision ${revision}`);
+  await expect(history.getByTestId("revision-note").first()).toContainText(note);
+}

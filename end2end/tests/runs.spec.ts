@@ -1,4 +1,4 @@
-import { test, expect, hydrated, signIn, signUp, createWorkflow, projectWithFile, ADMIN } from "./fixtures";
+import { test, expect, hydrated, signIn, signUp, createWorkflow, projectWithFile, expectNewestRevision, ADMIN } from "./fixtures";
 
 // Each step busy-waits so the run takes a few seconds and the page has to follow it live.
 const slowStep = (id: string, next: string[]) => ({
@@ -142,11 +142,5 @@ test("approving a proposed change set writes it as revisions the editor's histor
   await panel.getByRole("button", { name: "Approve" }).click();
   await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 20_000 });
 
-  await page.goto(`/projects/${project}?file=${file}`);
-  await hydrated(page);
-  await expect(page.getByRole("tab", { name: "app.py" })).toHaveAttribute("aria-selected", "true");
-  await page.getByRole("button", { name: "History" }).click();
-  const history = page.getByTestId("history");
-  await expect(history).toContainText("Revision 2");
-  await expect(history.getByTestId("revision-note").first()).toContainText(`Run ${run}, step propose`);
+  await expectNewestRevision(page, project, file, "app.py", 2, `Run ${run}, step propose`);
 });

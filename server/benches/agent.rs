@@ -14,6 +14,8 @@
 //! and the tools themselves. Prints a Markdown table of medians over `AURA_BENCH_AGENT_RUNS`
 //! runs (default 11) for docs/benchmarks.md.
 
+mod common;
+
 use aura_engine::{RunnerConfig, WorkflowDefinition, WorkflowInput, Workflows};
 use aura_server::config::{Config, Sources};
 use axum::Json;
@@ -89,27 +91,6 @@ fn module(i: usize) -> String {
         .collect()
 }
 
-async fn database_url(label: &str) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    match label {
-        "PostgreSQL" => {
-            use sqlx::Connection;
-            let admin = std::env::var("AURA_TEST_POSTGRES_URL").unwrap();
-            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::raw_sql(&format!("CREATE DATABASE bench_{id}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            format!("{}/bench_{id}", admin.rsplit_once('/').unwrap().0)
-        }
-        _ => {
-            let dir = std::env::temp_dir().join("aura-bench");
-            std::fs::create_dir_all(&dir).unwrap();
-            format!("sqlite://{}/{id}.db", dir.display())
-        }
-    }
-}
-
 struct Measured {
     wall_ms: f64,
     model_ms: f64,
@@ -127,7 +108,7 @@ async fn measure(label: &str, runs: usize) -> Vec<Measured> {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let env: HashMap<String, String> = [
-        ("AURA_DATABASE_URL", database_url(label).await),
+        ("AURA_DATABASE_URL", common::database_url(label).await),
         (
             "AURA_SECRET_KEY",
             "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f".into(),

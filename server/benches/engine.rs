@@ -9,6 +9,8 @@
 //! (medians) for docs/benchmarks.md. The engine runs in this process exactly as in the
 //! server (same store, executors and runners; no HTTP), so its peak RSS is the engine's.
 
+mod common;
+
 use aura_engine::{
     Engine, ExecutorConfig, Executors, Range, Runner, RunnerConfig, WorkflowDefinition,
     WorkflowInput, Workflows,
@@ -23,23 +25,7 @@ async fn fresh_store(label: &str) -> Store {
 
 /// A new empty database, and its URL.
 async fn fresh_store_at(label: &str) -> (Store, String) {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let url = match label {
-        "PostgreSQL" => {
-            use sqlx::Connection;
-            let admin = std::env::var("AURA_TEST_POSTGRES_URL").unwrap();
-            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::raw_sql(&format!("CREATE DATABASE bench_{id}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            format!("{}/bench_{id}", admin.rsplit_once('/').unwrap().0)
-        }
-        _ => format!(
-            "sqlite://{}/aura-bench/{id}.db",
-            std::env::temp_dir().display()
-        ),
-    };
+    let url = common::database_url(label).await;
     let store = Store::connect(
         &url,
         &PoolSettings {

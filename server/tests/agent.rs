@@ -16,39 +16,16 @@ use std::time::{Duration, Instant};
 #[tokio::test]
 async fn the_agent_reads_edits_analyses_and_finishes_with_a_change_set() {
     let model = ModelScript::start(vec![
+        (call("read_file", json!({ "path": "app.py" })), (100, 10)),
+        (eval_to_int(), (150, 20)),
+        (call("analyze", json!({ "path": "app.py" })), (180, 10)),
         (
-            Turn::Tools(vec![("read_file", json!({ "path": "app.py" }))]),
-            (100, 10),
-        ),
-        (
-            Turn::Tools(vec![(
-                "edit_file",
-                json!({ "path": "app.py", "search": "eval(code)", "replace": "int(code)" }),
-            )]),
-            (150, 20),
-        ),
-        (
-            Turn::Tools(vec![("analyze", json!({ "path": "app.py" }))]),
-            (180, 10),
-        ),
-        (
-            Turn::Tools(vec![(
-                "finish",
-                json!({ "summary": "Replaced eval with int." }),
-            )]),
+            call("finish", json!({ "summary": "Replaced eval with int." })),
             (200, 10),
         ),
     ])
     .await;
-    let llm = format!("{}/v1", model.url);
-    let app = spawn_app_with(&[("AURA_LLM_BASE_URL", &llm), ("AURA_LLM_API_KEY", "sk-test")]).await;
-    let c = app.signed_in_client("ada@example.com").await;
-    app.project_with(
-        &c,
-        "api",
-        &[("app.py", "def run(code):\n    return eval(code)\n")],
-    )
-    .await;
+    let (app, c) = agent_app(&model).await;
     let (run, data) = app
         .run_once(
             &c,
@@ -109,6 +86,19 @@ async fn the_agent_reads_edits_analyses_and_finishes_with_a_change_set() {
     );
 }
 
+/// A turn calling one tool.
+fn call(name: &'static str, arguments: Value) -> Turn {
+    Turn::Tools(vec![(name, arguments)])
+}
+
+/// A turn replacing `eval(code)` with `int(code)` in app.py.
+fn eval_to_int() -> Turn {
+    call(
+        "edit_file",
+        json!({ "path": "app.py", "search": "eval(code)", "replace": "int(code)" }),
+    )
+}
+
 /// An app whose default model provider is `model`, with a project `api` holding app.py.
 async fn agent_app(model: &ModelScript) -> (TestApp, reqwest::Client) {
     let llm = format!("{}/v1", model.url);
@@ -147,17 +137,11 @@ async fn agent_step(
 async fn a_missing_search_text_is_refused_precisely_and_a_corrected_edit_lands() {
     let model = ModelScript::start(vec![
         (
-            Turn::Tools(vec![(
-                "edit_file",
-                json!({ "path": "app.py", "search": "return  eval(code)", "replace": "return int(code)" }),
-            )]),
+            call("edit_file", json!({ "path": "app.py", "search": "return  eval(code)", "replace": "return int(code)" })),
             (10, 1),
         ),
         (
-            Turn::Tools(vec![(
-                "edit_file",
-                json!({ "path": "app.py", "search": "return eval(code)", "replace": "return int(code)" }),
-            )]),
+            call("edit_file", json!({ "path": "app.py", "search": "return eval(code)", "replace": "return int(code)" })),
             (10, 1),
         ),
         (Turn::Text("Done."), (10, 1)),
@@ -181,9 +165,8 @@ async fn a_missing_search_text_is_refused_precisely_and_a_corrected_edit_lands()
 
 #[tokio::test]
 async fn budgets_and_the_stuck_detector_stop_the_agent_with_a_reason() {
-    let read = || Turn::Tools(vec![("read_file", json!({ "path": "app.py" }))]);
-    let list =
-        |folder: &'static str| Turn::Tools(vec![("list_files", json!({ "folder": folder }))]);
+    let read = || call("read_file", json!({ "path": "app.py" }));
+    let list = |folder: &'static str| call("list_files", json!({ "folder": folder }));
     // Iterations: two turns allowed, a third is never asked for.
     let model = ModelScript::start(vec![
         (list("a"), (10, 1)),
@@ -268,19 +251,10 @@ async fn on_anthropics_protocol_every_call_is_billed_to_the_run_and_step_and_the
     // $1.00 a turn: after two turns $2.00 is spent, over a budget of $1.50.
     let model = ModelScript::start(vec![
         (
-            Turn::Tools(vec![(
-                "read_file",
-                json!({ "path": "app.py", "start_line": 2 }),
-            )]),
+            call("read_file", json!({ "path": "app.py", "start_line": 2 })),
             (10_000, 0),
         ),
-        (
-            Turn::Tools(vec![(
-                "edit_file",
-                json!({ "path": "app.py", "search": "eval(code)", "replace": "int(code)" }),
-            )]),
-            (9_000, 1_000),
-        ),
+        (eval_to_int(), (9_000, 1_000)),
         (Turn::Text("never asked"), (1, 1)),
     ])
     .await;
@@ -343,7 +317,7 @@ async fn scripts_and_http_run_once_each_and_only_listed_tools_are_offered() {
             (10, 1),
         ),
         (
-            Turn::Tools(vec![("run_script", json!({ "code": "while (true) {}" }))]),
+            call("run_script", json!({ "code": "while (true) {}" })),
             (10, 1),
         ),
         (Turn::Text("Checked."), (10, 1)),
@@ -421,37 +395,24 @@ async fn scripts_and_http_run_once_each_and_only_listed_tools_are_offered() {
     );
 }
 
-async fn file_of(app: &TestApp, c: &reqwest::Client, project: &str, entry: &str) -> Value {
-    let res = c
-        .get(app.url(&format!("/api/v1/projects/{project}/files/{entry}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    json(res).await["data"].clone()
-}
-
 /// Replaces `from` with `to` in app.py, writes a test file, and finishes.
 fn fixing_turns(from: &str, to: &str) -> Vec<(Turn, (u64, u64))> {
     vec![
         (
-            Turn::Tools(vec![(
+            call(
                 "edit_file",
                 json!({ "path": "app.py", "search": from, "replace": to }),
-            )]),
+            ),
             (10, 1),
         ),
         (
-            Turn::Tools(vec![(
+            call(
                 "write_file",
                 json!({ "path": "tests/test_app.py", "content": format!("assert {to}\n") }),
-            )]),
+            ),
             (10, 1),
         ),
-        (
-            Turn::Tools(vec![("finish", json!({ "summary": "Fixed." }))]),
-            (10, 1),
-        ),
+        (call("finish", json!({ "summary": "Fixed." })), (10, 1)),
     ]
 }
 
@@ -483,23 +444,11 @@ async fn apply_auto_writes_the_changes_as_the_step_completes_and_a_concurrent_ed
         step["output"]["applied"]["files"],
         json!(["app.py", "tests/test_app.py"])
     );
-    let file = file_of(&app, &c, &project, app_py).await;
+    let file = app.file_at(&c, &project, app_py).await;
     assert_eq!(file["revision"], 2);
     assert_eq!(file["content"], "def run(code):\n    return int(code)\n");
-    let res = c
-        .get(app.url(&format!(
-            "/api/v1/projects/{project}/files/{app_py}/revisions"
-        )))
-        .send()
-        .await
-        .unwrap();
-    let history = json(res).await;
-    assert!(
-        history
-            .to_string()
-            .contains(&format!("Run {run}, step fix, applied automatically")),
-        "{history}"
-    );
+    let note = app.newest_note(&c, &project, app_py).await;
+    assert_eq!(note, format!("Run {run}, step fix, applied automatically"));
 
     // The second run waits on the model while a person saves app.py: its change set
     // conflicts, the step fails saying so, and nothing of it is written.
@@ -525,7 +474,7 @@ async fn apply_auto_writes_the_changes_as_the_step_completes_and_a_concurrent_ed
         "{error}"
     );
     assert_eq!(
-        file_of(&app, &c, &project, app_py).await["content"],
+        app.file_at(&c, &project, app_py).await["content"],
         "a person's edit\n"
     );
     assert_eq!(model.left(), 0);
@@ -534,26 +483,14 @@ async fn apply_auto_writes_the_changes_as_the_step_completes_and_a_concurrent_ed
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_agent_resumes_without_repeating_a_model_request_or_a_tool() {
     let model = ModelScript::start(vec![
+        (call("read_file", json!({ "path": "app.py" })), (100, 10)),
+        (eval_to_int(), (100, 10)),
         (
-            Turn::Tools(vec![("read_file", json!({ "path": "app.py" }))]),
+            call("run_script", json!({ "code": "return 1 + 1;" })),
             (100, 10),
         ),
         (
-            Turn::Tools(vec![(
-                "edit_file",
-                json!({ "path": "app.py", "search": "eval(code)", "replace": "int(code)" }),
-            )]),
-            (100, 10),
-        ),
-        (
-            Turn::Tools(vec![("run_script", json!({ "code": "return 1 + 1;" }))]),
-            (100, 10),
-        ),
-        (
-            Turn::Tools(vec![(
-                "finish",
-                json!({ "summary": "Done after a restart." }),
-            )]),
+            call("finish", json!({ "summary": "Done after a restart." })),
             (100, 10),
         ),
     ])
@@ -648,22 +585,19 @@ fn readme_example() -> Value {
 async fn the_readme_example_scans_fixes_waits_for_approval_applies_and_rechecks() {
     let model = ModelScript::start(vec![
         (
-            Turn::Tools(vec![("search", json!({ "pattern": "eval\\(", "paths": "src/**" }))]),
+            call("search", json!({ "pattern": "eval\\(", "paths": "src/**" })),
             (300, 20),
         ),
         (
-            Turn::Tools(vec![(
-                "edit_file",
-                json!({ "path": "src/pay.py", "search": "eval(amount)", "replace": "float(amount)" }),
-            )]),
+            call("edit_file", json!({ "path": "src/pay.py", "search": "eval(amount)", "replace": "float(amount)" })),
             (400, 30),
         ),
         (
-            Turn::Tools(vec![("analyze", json!({ "path": "src/pay.py" }))]),
+            call("analyze", json!({ "path": "src/pay.py" })),
             (450, 10),
         ),
         (
-            Turn::Tools(vec![("finish", json!({ "summary": "Parsed the amount instead of evaluating it." }))]),
+            call("finish", json!({ "summary": "Parsed the amount instead of evaluating it." })),
             (500, 10),
         ),
     ])
@@ -730,7 +664,7 @@ async fn the_readme_example_scans_fixes_waits_for_approval_applies_and_rechecks(
         steps_by_id(&data)["recheck"]["output"]["summary"]["error"],
         0
     );
-    let file = file_of(&app, &c, &project, &entries["src/pay.py"]).await;
+    let file = app.file_at(&c, &project, &entries["src/pay.py"]).await;
     assert_eq!(
         file["content"],
         "def charge(amount):\n    return float(amount)\n"

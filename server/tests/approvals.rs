@@ -328,16 +328,6 @@ async fn a_waiting_run_survives_a_hard_restart() {
     );
 }
 
-async fn file(app: &TestApp, c: &Client, project: &str, entry: &str) -> Value {
-    let res = c
-        .get(app.url(&format!("/api/v1/projects/{project}/files/{entry}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    json(res).await["data"].clone()
-}
-
 async fn paths(app: &TestApp, c: &Client, project: &str) -> Vec<String> {
     let res = c
         .get(app.url(&format!("/api/v1/projects/{project}/files")))
@@ -390,18 +380,10 @@ async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothi
     let data = app.finished_run(&c, &run).await;
     let applied = &steps_by_id(&data)["review"]["output"]["applied"];
     assert_eq!(applied["files"], json!(["app.py", "lib/safe.py"]));
-    let read = file(&app, &c, &project, app_py).await;
+    let read = app.file_at(&c, &project, app_py).await;
     assert_eq!(read["content"], "x = int(y)\n");
     assert_eq!(read["revision"], 2);
-    let res = c
-        .get(app.url(&format!(
-            "/api/v1/projects/{project}/files/{app_py}/revisions"
-        )))
-        .send()
-        .await
-        .unwrap();
-    let revisions = json(res).await;
-    let note = revisions["data"][0]["note"].as_str().unwrap();
+    let note = app.newest_note(&c, &project, app_py).await;
     assert!(note.contains(&format!("Run {run}, step propose")), "{note}");
     assert_eq!(paths(&app, &c, &project).await, ["app.py", "lib/safe.py"]);
 
@@ -417,7 +399,7 @@ async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothi
         steps_by_id(&data)["review"]["output"]["applied"],
         Value::Null
     );
-    assert_eq!(file(&app, &c, &project, app_py).await["revision"], 2);
+    assert_eq!(app.file_at(&c, &project, app_py).await["revision"], 2);
     assert_eq!(paths(&app, &c, &project).await, ["app.py", "lib/safe.py"]);
 
     // A person saves app.py while the run waits: approving is refused with the conflict,
@@ -476,7 +458,7 @@ async fn approving_applies_the_change_set_as_revisions_and_conflicts_apply_nothi
         "{body}"
     );
     assert_eq!(
-        file(&app, &c, &project, app_py).await["content"],
+        app.file_at(&c, &project, app_py).await["content"],
         "a person's edit\n"
     );
     assert_eq!(paths(&app, &c, &project).await, ["app.py", "lib/safe.py"]);

@@ -460,14 +460,7 @@ impl Executors {
                         },
                     )
                     .await
-                    .map_err(|err| {
-                        let message = format!("The model call failed: {err}");
-                        if err.is_retryable() {
-                            StepFailure::retryable(message)
-                        } else {
-                            StepFailure::fatal(message)
-                        }
-                    })?;
+                    .map_err(model_failure)?;
                 log.write(&format!(
                     "\n[answered by {}{}]\n",
                     answer.target,
@@ -673,6 +666,16 @@ fn sum_usage<'a>(usages: impl Iterator<Item = &'a Value>) -> Option<Value> {
 }
 
 /// An evaluator answered a different kind of task than it was given.
+/// A failed model call as the step's failure: retried when the call may succeed later.
+pub(crate) fn model_failure(err: aura_ai::LlmError) -> StepFailure {
+    let message = format!("The model call failed: {err}");
+    if err.is_retryable() {
+        StepFailure::retryable(message)
+    } else {
+        StepFailure::fatal(message)
+    }
+}
+
 fn unexpected(outcome: Outcome) -> StepFailure {
     tracing::error!(?outcome, "an evaluator answered out of turn");
     StepFailure::retryable("The template evaluator gave an unexpected answer.")

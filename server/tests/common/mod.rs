@@ -192,6 +192,33 @@ pub trait Api {
         body["data"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// A project file as the API reads it: `{path, revision, content, …}`.
+    async fn file_at(&self, c: &Client, project: &str, entry: &str) -> Value {
+        let res = c
+            .get(self.url(&format!("/api/v1/projects/{project}/files/{entry}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        json(res).await["data"].clone()
+    }
+
+    /// The note of a file's newest revision.
+    async fn newest_note(&self, c: &Client, project: &str, entry: &str) -> String {
+        let res = c
+            .get(self.url(&format!(
+                "/api/v1/projects/{project}/files/{entry}/revisions"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        json(res).await["data"][0]["note"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Creates a project (name and slug `slug`) with these files; returns its id and each
     /// file's entry id by path.
     async fn project_with(

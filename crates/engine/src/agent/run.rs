@@ -204,14 +204,7 @@ impl Session<'_> {
                     &mut |_| {},
                 )
                 .await
-                .map_err(|err| {
-                    let message = format!("The model call failed: {err}");
-                    if err.is_retryable() {
-                        StepFailure::retryable(message)
-                    } else {
-                        StepFailure::fatal(message)
-                    }
-                })?;
+                .map_err(crate::exec::model_failure)?;
             let usage = answer.response.usage.unwrap_or_default();
             let turn = ModelTurn {
                 text: answer.response.text.clone(),
@@ -322,12 +315,7 @@ impl Session<'_> {
         call: &ToolCall,
     ) -> Result<Answer, StepFailure> {
         let a = &call.arguments;
-        let text = |key: &str| {
-            a[key]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("`{key}` is missing; give it as a string."))
-        };
+        let text = |key: &str| string_arg(a, key).map(str::to_owned);
         match call.name.as_str() {
             "run_script" if self.allowed(AgentTool::RunScript) => {
                 let code = match text("code") {
@@ -368,12 +356,7 @@ impl Session<'_> {
     fn tool(&self, workbench: &mut Workbench, call: &ToolCall) -> Answer {
         let allowed = |tool: AgentTool| self.allowed(tool);
         let a = &call.arguments;
-        let text = |key: &str| {
-            a[key]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("`{key}` is missing; give it as a string."))
-        };
+        let text = |key: &str| string_arg(a, key).map(str::to_owned);
         let line = |key: &str| a[key].as_u64().map(|n| n as usize);
         match call.name.as_str() {
             "finish" => Ok("Finished.".to_owned()),
@@ -474,14 +457,16 @@ fn http_request(a: &Value, max_response_bytes: u64) -> Result<HttpRequest, Strin
     })
 }
 
+/// A call's string argument `key`, or what the model must fix.
+fn string_arg<'a>(arguments: &'a Value, key: &str) -> Result<&'a str, String> {
+    arguments[key]
+        .as_str()
+        .ok_or_else(|| format!("`{key}` is missing; give it as a string."))
+}
+
 /// An edit or write from a call's arguments.
 fn apply_edit(workbench: &mut Workbench, call: &ToolCall) -> Result<String, String> {
-    let a = &call.arguments;
-    let get = |key: &str| {
-        a[key]
-            .as_str()
-            .ok_or_else(|| format!("`{key}` is missing; give it as a string."))
-    };
+    let get = |key: &str| string_arg(&call.arguments, key);
     match call.name.as_str() {
         "edit_file" => workbench.edit_file(get("path")?, get("search")?, get("replace")?),
         _ => workbench.write_file(get("path")?, get("content")?),
