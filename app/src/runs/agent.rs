@@ -27,6 +27,11 @@ pub struct TranscriptRow {
 #[cfg(feature = "ssr")]
 const MAX_ROW_CHARS: usize = 2_000;
 
+/// Most rows a transcript shows: the goal and the newest ones (the page reloads it as the
+/// run moves on, so it stays small however long the agent works).
+#[cfg(feature = "ssr")]
+const MAX_ROWS: usize = 150;
+
 #[cfg(feature = "ssr")]
 fn shortened(text: &str) -> String {
     let count = text.chars().count();
@@ -102,6 +107,17 @@ pub(super) fn transcript_of(entries: Vec<aura_engine::TranscriptEntry>) -> Agent
             .push(row("running", "Running a tool…".to_owned(), ""));
     }
     transcript.cost_usd = cost_micros as f64 / 1_000_000.0;
+    if transcript.rows.len() > MAX_ROWS {
+        let hidden = transcript.rows.len() - MAX_ROWS;
+        let newest = transcript.rows.split_off(hidden + 1);
+        transcript.rows.truncate(1);
+        transcript.rows.push(row(
+            "note",
+            format!("{hidden} earlier entries are not shown"),
+            "",
+        ));
+        transcript.rows.extend(newest);
+    }
     transcript
 }
 
@@ -137,5 +153,63 @@ pub(super) fn Transcript(transcript: AgentTranscript) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </section>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use aura_engine::TranscriptEntry;
+
+    #[test]
+    fn a_transcript_shows_calls_results_and_budget_and_keeps_the_goal_and_newest_rows() {
+        let call = |n: usize| aura_ai::ToolCall {
+            id: format!("c{n}"),
+            name: "read_file".into(),
+            arguments: serde_json::json!({ "path": format!("f{n}.py") }),
+        };
+        let mut entries = vec![TranscriptEntry::Goal {
+            goal: "Fix it".into(),
+        }];
+        for n in 0..100 {
+            entries.push(TranscriptEntry::Model {
+                text: String::new(),
+                calls: vec![call(n)],
+                tokens: 10,
+                cost_micros: 1_000,
+            });
+            entries.push(TranscriptEntry::Result {
+                name: "read_file".into(),
+                content: "x".repeat(if n == 99 { 5_000 } else { 1 }),
+                is_error: n == 98,
+            });
+        }
+        entries.push(TranscriptEntry::Started {
+            call_id: "c100".into(),
+        });
+        let t = transcript_of(entries);
+        assert_eq!((t.turns, t.tokens), (100, 1_000));
+        assert!((t.cost_usd - 0.1).abs() < 1e-9);
+        assert_eq!(t.rows.len(), MAX_ROWS + 1);
+        assert_eq!(t.rows[0].text, "Fix it");
+        assert_eq!(t.rows[1].label, "152 earlier entries are not shown");
+        let last = t.rows.last().unwrap();
+        assert_eq!(
+            (last.kind.as_str(), last.label.as_str()),
+            ("running", "Running a tool…")
+        );
+        let big = &t.rows[t.rows.len() - 2];
+        assert!(
+            big.text.ends_with("… (3000 more characters)"),
+            "{}",
+            big.text
+        );
+        assert_eq!(t.rows[t.rows.len() - 5].kind, "error");
+        assert_eq!(t.rows[t.rows.len() - 4].label, "Turn 100 · 10 tokens");
+        assert!(
+            t.rows[t.rows.len() - 3]
+                .text
+                .contains("\"path\": \"f99.py\"")
+        );
     }
 }
