@@ -670,3 +670,61 @@ async fn the_readme_example_scans_fixes_waits_for_approval_applies_and_rechecks(
         "def charge(amount):\n    return float(amount)\n"
     );
 }
+
+#[tokio::test]
+async fn a_run_resumed_after_the_agent_failed_continues_from_its_transcript() {
+    // Two turns, then the model fails (the script is out of turns): the step fails.
+    let model = ModelScript::start(vec![
+        (call("read_file", json!({ "path": "app.py" })), (100, 10)),
+        (eval_to_int(), (100, 10)),
+    ])
+    .await;
+    let (app, c) = agent_app(&model).await;
+    let (run, data) = app
+        .run_once(
+            &c,
+            json!([{ "id": "fix", "type": "agent", "retry": { "max_attempts": 1 }, "config": {
+                "goal": "Fix app.py", "project": "api", "model": "scripted" } }]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["run"]["status"], "failed", "{data}");
+    assert!(
+        steps_by_id(&data)["fix"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("The model call failed"),
+        "{data}"
+    );
+    assert_eq!(model.requests().len(), 2);
+
+    // Resumed once the model answers again: the agent picks up after its edit.
+    model.push(vec![(
+        call("finish", json!({ "summary": "Finished after a resume." })),
+        (100, 10),
+    )]);
+    let res = c
+        .post(app.url(&format!("/api/v1/runs/{run}/resume")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let data = app.finished_run(&c, &run).await;
+    assert_eq!(data["run"]["status"], "succeeded", "{data}");
+    let output = &steps_by_id(&data)["fix"]["output"];
+    assert_eq!(output["summary"], "Finished after a resume.");
+    assert_eq!(output["turns"], 3);
+    assert_eq!(
+        output["changes"]["files"][0]["content"],
+        "def run(code):\n    return int(code)\n"
+    );
+    let requests = model.requests();
+    assert_eq!(requests.len(), 3);
+    let last = requests[2].to_string();
+    assert_eq!(last.matches("Edited app.py").count(), 1, "{last}");
+    assert_eq!(
+        last.matches("2 |     return eval(code)").count(),
+        1,
+        "{last}"
+    );
+}

@@ -58,6 +58,15 @@ impl ModelScript {
         Self { url, shared }
     }
 
+    /// Adds turns to the end of the script.
+    pub fn push(&self, turns: Vec<(Turn, (u64, u64))>) {
+        self.shared
+            .turns
+            .lock()
+            .unwrap()
+            .extend(turns.into_iter().map(|(t, (i, o))| (t, i, o)));
+    }
+
     /// Holds the `n`th request (1-based) unanswered until [`Self::release`].
     pub fn hold(&self, n: u64) {
         *self.shared.hold.lock().unwrap() = Some(n);
