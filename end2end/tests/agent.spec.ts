@@ -105,11 +105,14 @@ test("an agent's transcript streams into the run page, its diff opens in Monaco,
     const diff = page.getByTestId("change-diff").locator(".monaco-diff-editor");
     await expect(diff).toContainText("x = int(y)");
     await expect(diff).toContainText("x = eval(y)");
-    await page.getByRole("link", { name: "Back to the run" }).click();
-    await expect(page).toHaveURL(new RegExp(`/runs/${run}$`));
 
-    await panel.getByRole("button", { name: "Approve" }).click();
+    // Approved from the review page, which leads back to the run as it finishes.
+    const decision = page.getByRole("region", { name: "Decision" });
+    await decision.getByLabel("Comment (optional)").fill("looks right");
+    await decision.getByRole("button", { name: "Approve" }).click();
+    await expect(page).toHaveURL(new RegExp(`/runs/${run}$`));
     await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 20_000 });
+    await expect(page.getByTestId("step-review")).toContainText("looks right");
     expect(model.state.requests).toBe(3);
 
     await expectNewestRevision(page, project, file, "app.py", 2, `Run ${run}, step fix`);

@@ -3,13 +3,13 @@
 //! own, entered with a full page load, because Monaco needs the relaxed style policy the
 //! editor page has (see the server's CSP), which the run page does not.
 
-use super::ChangeRow;
+use super::{ChangeRow, DecideStep, DecisionForm};
 use crate::error::AppError;
 use crate::shell::form::SECONDARY_BUTTON_CLASS;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 use serde::{Deserialize, Serialize};
 
 /// What a waiting approval would write.
@@ -111,12 +111,20 @@ pub fn ChangesPage() -> impl IntoView {
     );
     let host = NodeRef::<leptos::html::Div>::new();
     show_diff(host, diff);
+    // Decided here: back to the run, which goes on.
+    let decide = ServerAction::<DecideStep>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = decide.value().get() {
+            navigate(&format!("/runs/{}", run()), Default::default());
+        }
+    });
     view! {
         <Title text="Proposed changes"/>
         <p class="text-sm"><A href=move || format!("/runs/{}", run()) attr:class="text-indigo-600 hover:underline dark:text-indigo-400">"← Back to the run"</A></p>
         <h1 class="mt-4 text-2xl font-semibold">"Proposed changes"</h1>
         <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
-            {move || format!("What step {} would write once approved. Approve or reject it on the run's page.", step())}
+            {move || format!("What step {} would write once approved.", step())}
         </p>
         <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading the changes…"</p> }>
             {move || Suspend::new(async move {
@@ -162,6 +170,23 @@ pub fn ChangesPage() -> impl IntoView {
             }}
         </p>
         <div node_ref=host class="mt-2 h-[65vh] rounded-md border border-slate-200 dark:border-slate-800" data-testid="change-diff"></div>
+        <Transition>
+            {move || Suspend::new(async move {
+                changes.await.ok().map(|view| {
+                    let conflicted = !view.blocked.is_empty() || view.files.iter().any(|f| f.conflict.is_some());
+                    view! {
+                        <section class="mt-4 max-w-xl" aria-label="Decision">
+                            {conflicted.then(|| view! {
+                                <p class="text-sm text-red-700 dark:text-red-300" role="status">
+                                    {super::CONFLICTED}
+                                </p>
+                            })}
+                            <DecisionForm run=run() step=step() decide conflicted/>
+                        </section>
+                    }
+                })
+            })}
+        </Transition>
     }
 }
 

@@ -704,9 +704,6 @@ fn ApprovalPanel(
     step: String,
     decide: ServerAction<DecideStep>,
 ) -> impl IntoView {
-    let error = action_error(decide);
-    let comment_error = move || error.get().and_then(|e| e.field("comment"));
-    let comment_id = format!("comment-{step}");
     let label = format!("Approval for {step}");
     let conflicted = !ask.blocked.is_empty() || ask.changes.iter().any(|c| c.conflict.is_some());
     // A full page load: the review page's Monaco needs the editor's style policy.
@@ -738,7 +735,7 @@ fn ApprovalPanel(
                 }).collect_view()}
                 {conflicted.then(|| view! {
                     <p class="mt-1 text-red-700 dark:text-red-300" role="status">
-                        "These changes cannot be applied without overwriting newer work; reject them."
+                        {CONFLICTED}
                     </p>
                 })}
                 {review}
@@ -758,20 +755,41 @@ fn ApprovalPanel(
             <p class="mt-1 whitespace-pre-wrap text-sm" data-testid="approval-message">{ask.message}</p>
             <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{timeout}</p>
             {changes}
-            <ActionForm action=decide attr:class="mt-3 space-y-2">
-                <input type="hidden" name="run" value=run/>
-                <input type="hidden" name="step" value=step/>
-                <label for=comment_id.clone() class="block text-sm font-medium text-slate-700 dark:text-slate-300">"Comment (optional)"</label>
-                <textarea id=comment_id name="comment" rows="2" maxlength="2000" class=INPUT_CLASS
-                    aria-invalid=move || comment_error().is_some().to_string()></textarea>
-                <p class="text-sm text-red-600 dark:text-red-400" role="alert">{comment_error}</p>
-                <div class="flex flex-wrap items-center gap-3">
-                    <button type="submit" name="decision" value="approve" class=BUTTON_CLASS disabled=move || conflicted || decide.pending().get()>"Approve"</button>
-                    <button type="submit" name="decision" value="reject" class=SECONDARY_BUTTON_CLASS disabled=move || decide.pending().get()>"Reject"</button>
-                </div>
-                <FormAlert error/>
-            </ActionForm>
+            <DecisionForm run step decide conflicted/>
         </section>
+    }
+}
+
+/// Said when a change set cannot be applied.
+const CONFLICTED: &str =
+    "These changes cannot be applied without overwriting newer work; reject them.";
+
+/// A comment and the two answers to a waiting approval. Either button submits the form
+/// with its own `decision`; Approve is disabled while the changes conflict.
+#[component]
+fn DecisionForm(
+    run: String,
+    step: String,
+    decide: ServerAction<DecideStep>,
+    conflicted: bool,
+) -> impl IntoView {
+    let error = action_error(decide);
+    let comment_error = move || error.get().and_then(|e| e.field("comment"));
+    let comment_id = format!("comment-{step}");
+    view! {
+        <ActionForm action=decide attr:class="mt-3 space-y-2">
+            <input type="hidden" name="run" value=run/>
+            <input type="hidden" name="step" value=step/>
+            <label for=comment_id.clone() class="block text-sm font-medium text-slate-700 dark:text-slate-300">"Comment (optional)"</label>
+            <textarea id=comment_id name="comment" rows="2" maxlength="2000" class=INPUT_CLASS
+                aria-invalid=move || comment_error().is_some().to_string()></textarea>
+            <p class="text-sm text-red-600 dark:text-red-400" role="alert">{comment_error}</p>
+            <div class="flex flex-wrap items-center gap-3">
+                <button type="submit" name="decision" value="approve" class=BUTTON_CLASS disabled=move || conflicted || decide.pending().get()>"Approve"</button>
+                <button type="submit" name="decision" value="reject" class=SECONDARY_BUTTON_CLASS disabled=move || decide.pending().get()>"Reject"</button>
+            </div>
+            <FormAlert error/>
+        </ActionForm>
     }
 }
 
