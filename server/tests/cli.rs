@@ -453,6 +453,53 @@ async fn a_waiting_approval_is_shown_and_decided_from_the_cli() {
         };
         assert_eq!(detail["output"], comment, "{detail}");
     }
+    // `--wait` waits through the approval and says so on stderr; stdout is the output.
+    let waiting = aura(
+        &scratch,
+        &[
+            "runs",
+            "start",
+            "gate",
+            "--input",
+            r#"{"v": "3.0"}"#,
+            "--wait",
+        ],
+        "",
+    );
+    let decide = async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = aura(
+                &scratch,
+                &["--json", "runs", "list", "--status", "waiting"],
+                "",
+            )
+            .await;
+            let page: Value = serde_json::from_str(&ok(&out, "list")).unwrap();
+            if let Some(run) = page["runs"][0]["id"].as_str() {
+                let out = aura(
+                    &scratch,
+                    &["runs", "approve", run, "review", "--comment", "three"],
+                    "",
+                )
+                .await;
+                ok(&out, "approve");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "never waited");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (out, ()) = tokio::join!(waiting, decide);
+    assert_eq!(ok(&out, "start --wait").trim(), r#""three""#);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "step review waits for a decision: Ship 3.0? (decide with `aura runs approve|reject"
+        ),
+        "{stderr}"
+    );
+
     // Deciding twice: a clear error and exit code 1.
     let out = aura(&scratch, &["runs", "approve", &runs[0], "review"], "").await;
     assert_eq!(out.status.code(), Some(1));

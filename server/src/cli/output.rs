@@ -187,6 +187,16 @@ impl Spinner {
         }
     }
 
+    /// Prints a line on stderr with the spinner's line cleared first; the next frame is
+    /// drawn below it.
+    pub fn eprintln(&self, line: &str) {
+        let _guard = self.message.lock();
+        if self.task.is_some() {
+            eprint!("\r\x1b[2K");
+        }
+        eprintln!("{line}");
+    }
+
     /// Prints a line on stdout with the spinner's line cleared first; the next frame is
     /// drawn below it.
     pub fn println(&self, line: &str) {

@@ -336,6 +336,15 @@ async fn stream_events(
                     None => println!("{line}"),
                 }
             }
+        } else if !json && event.kind == EventKind::StepWaiting.as_str() {
+            // `--wait` keeps stdout for the output; that the run now waits for a person
+            // (and how to decide) is said on stderr.
+            for line in event_lines(run_id, &event, &Style::stderr(), false) {
+                match &spinner {
+                    Some(spinner) => spinner.eprintln(&line),
+                    None => eprintln!("{line}"),
+                }
+            }
         }
     })
     .await
