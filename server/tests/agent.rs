@@ -70,6 +70,43 @@ async fn the_agent_reads_edits_analyses_and_finishes_with_a_change_set() {
     assert!(
         matches!(&entries[4], aura_engine::TranscriptEntry::Result { name, is_error: false, .. } if name == "edit_file")
     );
+    // The same over REST, for the run's owner only.
+    let res = c
+        .get(app.url(&format!("/api/v1/runs/{run}/steps/fix/transcript")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = json(res).await;
+    let kinds: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "goal", "model", "result", "model", "result", "model", "result", "model", "result"
+        ]
+    );
+    assert_eq!(body["data"][1]["calls"][0]["name"], "read_file");
+    assert_eq!(body["data"][1]["calls"][0]["arguments"]["path"], "app.py");
+    assert_eq!(body["data"][1]["tokens"], 110);
+    assert_eq!(body["data"][8]["content"], "Finished.");
+    let res = c
+        .get(app.url(&format!("/api/v1/runs/{run}/steps/other/transcript")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(res).await["data"], json!([]));
+    let eve = app.signed_in_client("eve@example.com").await;
+    let res = eve
+        .get(app.url(&format!("/api/v1/runs/{run}/steps/fix/transcript")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // The model saw the goal rendered, then each tool's result.
     assert!(requests[0].to_string().contains("Remove eval from app.py"));
     assert!(

@@ -41,6 +41,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/runs/{id}/cancel"),
     ("post", "/api/v1/runs/{id}/resume"),
     ("post", "/api/v1/runs/{id}/steps/{step_id}/decision"),
+    ("get", "/api/v1/runs/{id}/steps/{step_id}/transcript"),
     ("get", "/api/v1/runs/{id}/events"),
     ("get", "/api/v1/projects"),
     ("post", "/api/v1/projects"),

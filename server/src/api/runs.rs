@@ -1,5 +1,6 @@
 //! `/api/v1/runs`: start a run, list runs with filters, read one with its steps, cancel,
-//! resume, decide a waiting approval, and follow its events live (server-sent events).
+//! resume, decide a waiting approval, read an agent step's transcript, and follow its
+//! events live (server-sent events).
 
 use super::{ApiPath, ApiResult, Data, Signed, bad_body, respond};
 use crate::AppState;
@@ -33,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel))
         .routes(routes!(resume))
         .routes(routes!(decide))
+        .routes(routes!(transcript))
         .routes(routes!(events))
 }
 
@@ -340,6 +342,101 @@ async fn decide(
         .await
         .map_err(AppError::from)?;
     Ok(respond(StatusCode::OK, RunView::from(run)))
+}
+
+/// One entry of an agent step's transcript, in order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum TranscriptEntryView {
+    /// What the agent was asked (the goal, rendered).
+    Goal { goal: String },
+    /// A model answer: its text, the tools it called, and what it cost.
+    Model {
+        text: String,
+        calls: Vec<ToolCallView>,
+        tokens: u64,
+        cost_usd: f64,
+    },
+    /// A call with side effects (a script, a request) began and has no answer yet.
+    Started { call_id: String },
+    /// A tool's answer; `is_error` when the tool refused or failed.
+    Result {
+        name: String,
+        content: String,
+        is_error: bool,
+    },
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct ToolCallView {
+    id: String,
+    name: String,
+    #[schema(value_type = Object)]
+    arguments: Value,
+}
+
+impl From<aura_engine::TranscriptEntry> for TranscriptEntryView {
+    fn from(entry: aura_engine::TranscriptEntry) -> Self {
+        use aura_engine::TranscriptEntry as E;
+        match entry {
+            E::Goal { goal } => Self::Goal { goal },
+            E::Model {
+                text,
+                calls,
+                tokens,
+                cost_micros,
+            } => Self::Model {
+                text,
+                calls: calls
+                    .into_iter()
+                    .map(|c| ToolCallView {
+                        id: c.id,
+                        name: c.name,
+                        arguments: c.arguments,
+                    })
+                    .collect(),
+                tokens,
+                cost_usd: cost_micros as f64 / 1_000_000.0,
+            },
+            E::Started { call_id } => Self::Started { call_id },
+            E::Result {
+                name,
+                content,
+                is_error,
+            } => Self::Result {
+                name,
+                content,
+                is_error,
+            },
+        }
+    }
+}
+
+/// An `agent` step's transcript: the goal, each model answer and each tool result as
+/// they were committed. Empty until the agent starts (and for other step types).
+#[utoipa::path(get, operation_id = "runs.transcript", path = "/runs/{id}/steps/{step_id}/transcript", tag = "runs",
+    params(("id" = String, Path), ("step_id" = String, Path)),
+    responses(
+        (status = 200, description = "The transcript, oldest first", body = Data<Vec<TranscriptEntryView>>),
+        (status = 404, description = "No such run of yours", body = ErrorBody)))]
+async fn transcript(
+    State(state): State<AppState>,
+    Signed(principal): Signed,
+    ApiPath((id, step_id)): ApiPath<(String, String)>,
+) -> ApiResult {
+    let mut transcripts = state
+        .services
+        .engine
+        .agent_transcripts(&principal, &id)
+        .await
+        .map_err(AppError::from)?;
+    let entries: Vec<TranscriptEntryView> = transcripts
+        .remove(&step_id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(TranscriptEntryView::from)
+        .collect();
+    Ok(respond(StatusCode::OK, entries))
 }
 
 enum Control {
