@@ -125,3 +125,35 @@ test("an agent's transcript streams into the run page, its diff opens in Monaco,
     model.close();
   }
 });
+
+test("the builder's form for a coding agent chooses its tools with a checkbox each", async ({ page }) => {
+  await signUp(page, "Agent Builder");
+  await page.goto("/workflows/new");
+  await hydrated(page);
+  await page.getByLabel("Workflow name").fill("Agent from the builder");
+  await page.locator('[data-node="start"]').click();
+  await page.getByRole("button", { name: "Add a Coding agent step" }).click();
+  await page.getByLabel("Goal", { exact: true }).fill("Fix {{ input.file }}");
+  await page.getByLabel("Project", { exact: true }).fill("api");
+  await page.getByLabel("Model", { exact: true }).fill("coder");
+  const tools = page.getByRole("group", { name: "Tools (optional)" });
+  await expect(tools.getByRole("checkbox")).toHaveCount(8);
+  // Chosen out of order, saved in the schema's order; unchecking removes one.
+  await tools.getByRole("checkbox", { name: "edit_file" }).check();
+  await tools.getByRole("checkbox", { name: "read_file" }).check();
+  await tools.getByRole("checkbox", { name: "http" }).check();
+  await tools.getByRole("checkbox", { name: "http" }).uncheck();
+  await page.keyboard.press("Control+s");
+  await expect(page.getByTestId("builder-status")).toHaveText("Version 1 · saved");
+  const id = page.url().split("/").pop()!;
+  const saved = await (await page.request.get(`/api/v1/workflows/${id}`)).json();
+  const agent = saved.data.definition.steps.find((s: { type: string }) => s.type === "agent");
+  expect(agent.config).toMatchObject({ goal: "Fix {{ input.file }}", project: "api", model: "coder", tools: ["read_file", "edit_file"] });
+
+  // After a reload the boxes show what was saved.
+  await page.reload();
+  await hydrated(page);
+  await page.locator(`[data-node="${agent.id}"]`).click();
+  await expect(page.getByRole("group", { name: "Tools (optional)" }).getByRole("checkbox", { name: "read_file" })).toBeChecked();
+  await expect(page.getByRole("group", { name: "Tools (optional)" }).getByRole("checkbox", { name: "search" })).not.toBeChecked();
+});

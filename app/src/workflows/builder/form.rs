@@ -4,8 +4,9 @@
 //!
 //! What the schema says decides the input: text (a text area for templates and code), a
 //! number, a checkbox (or Default/Yes/No when the setting may be left unset), a choice
-//! for an `enum`, one line per entry for a map of strings, a nested group for an object
-//! with properties, and JSON for anything else.
+//! for an `enum`, a checkbox per choice for a list of `enum` values, one line per entry for
+//! a map of strings, a nested group for an object with properties, and JSON for anything
+//! else.
 
 use leptos::either::{Either, EitherOf3, EitherOf7};
 use leptos::prelude::*;
@@ -240,6 +241,7 @@ fn field(
     set: impl Fn(Path, Option<Value>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let Context {
+        root,
         current,
         error_of,
         read_only,
@@ -279,6 +281,73 @@ fn field(
             .collect()
     });
 
+    // A list of fixed choices (an agent's tools): a checkbox each.
+    let item_choices: Option<Vec<String>> = prop
+        .get("items")
+        .filter(|_| kind == Some("array"))
+        .and_then(|items| {
+            root.with_value(|r| {
+                resolve(r, items)
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .map(|e| {
+                        e.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+            })
+        });
+    if let Some(options) = item_choices {
+        let chosen: Vec<String> = existing
+            .as_ref()
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let all = options.clone();
+        let boxes = options
+            .into_iter()
+            .map(|option| {
+                let checked = chosen.contains(&option);
+                let (path, all, value) = (path.clone(), all.clone(), option.clone());
+                view! {
+                    <label class="inline-flex items-center gap-1 text-sm">
+                        <input type="checkbox" class="h-4 w-4 rounded border-slate-300" checked=checked disabled=read_only
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                let now: Vec<String> = current.with_value(|v| {
+                                    field_at(v, &path)
+                                        .and_then(Value::as_array)
+                                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                                        .unwrap_or_default()
+                                });
+                                // In the schema's order; none chosen leaves it unset.
+                                let next: Vec<Value> = all
+                                    .iter()
+                                    .filter(|o| if **o == value { on } else { now.contains(o) })
+                                    .map(|o| Value::String(o.clone()))
+                                    .collect();
+                                set(path.clone(), (!next.is_empty()).then_some(Value::Array(next)));
+                            }/>
+                        <span class="font-mono">{option}</span>
+                    </label>
+                }
+            })
+            .collect_view();
+        return Either::Left(view! {
+            <div class="mt-3">
+                <p id=id.clone() class="block text-sm font-medium">{label.clone()}</p>
+                <div role="group" aria-labelledby=id aria-describedby=describedby class="mt-1 flex flex-wrap gap-x-4 gap-y-1">{boxes}</div>
+                <p id=help_id class="mt-1 text-xs text-slate-500 dark:text-slate-400">{description}</p>
+                <p id=error_id role="alert" class="mt-1 text-xs text-red-600 dark:text-red-400">{error}</p>
+            </div>
+        });
+    }
     let input = match (kind, choices) {
         (_, Some(choices)) => {
             let now = existing
@@ -428,14 +497,14 @@ fn field(
             })
         }
     };
-    view! {
+    Either::Right(view! {
         <div class="mt-3">
             <label for=id class="block text-sm font-medium">{label}</label>
             {input}
             <p id=help_id class="mt-1 text-xs text-slate-500 dark:text-slate-400">{description}</p>
             <p id=error_id role="alert" class="mt-1 text-xs text-red-600 dark:text-red-400">{error}</p>
         </div>
-    }
+    })
 }
 
 /// The word being typed just before the caret: letters, digits, `_` and `.`.
