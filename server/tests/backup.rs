@@ -171,7 +171,12 @@ fn scratch_dir() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_during_writes_restores_to_an_instance_serving_the_same_data() {
     let source_url = fresh_database_url().await;
-    let source = Arc::new(Binary::start(&[("AURA_DATABASE_URL", &source_url)]).await);
+    // Short leases: a step that was running when the backup was taken holds the source's
+    // lease in the copy, and the restored instance runs it again once that expires. With
+    // the default 30 s lease, that wait alone could use up a run's 30 s to finish.
+    let source = Arc::new(
+        Binary::start(&[("AURA_DATABASE_URL", &source_url), ("AURA_LEASE_SECS", "3")]).await,
+    );
     let c = source.signed_in_client(OWNER).await;
 
     // History before the backup: finished runs, a project with revised files.
@@ -257,7 +262,11 @@ async fn a_backup_taken_during_writes_restores_to_an_instance_serving_the_same_d
     })
     .await
     .unwrap();
-    let restored = Binary::start(&[("AURA_DATABASE_URL", &restored_url)]).await;
+    let restored = Binary::start(&[
+        ("AURA_DATABASE_URL", &restored_url),
+        ("AURA_LEASE_SECS", "3"),
+    ])
+    .await;
     let rc = client();
     let res = restored.sign_in(&rc, OWNER, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK, "the account came back");
