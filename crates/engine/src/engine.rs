@@ -72,8 +72,6 @@ pub struct Engine {
     laying_out: Arc<Mutex<std::collections::HashSet<String>>>,
     /// Users' workflow secrets; without them, templates cannot read `secrets`.
     secrets: Option<Secrets>,
-    /// The caps an approved change set must keep a project within.
-    project_limits: aura_store::ProjectLimits,
 }
 
 impl std::fmt::Debug for Engine {
@@ -145,22 +143,21 @@ impl Engine {
             layouts: Arc::new((Mutex::default(), tokio::sync::Semaphore::new(1))),
             laying_out: Arc::default(),
             secrets: None,
-            project_limits: aura_store::ProjectLimits {
-                max_project_bytes: 20 * 1024 * 1024,
-                max_entries: 5_000,
-            },
         }
     }
 
     /// The caps (the operator's, as the projects service has them) within which approved
-    /// change sets must keep a project.
+    /// change sets must keep a project, and an agent's edits must stay. Set while the
+    /// engine is built, before it is shared.
     pub fn with_project_limits(mut self, limits: aura_store::ProjectLimits) -> Self {
-        self.project_limits = limits;
+        Arc::get_mut(&mut self.executors)
+            .expect("project limits are set before the engine is shared")
+            .project_limits = limits;
         self
     }
 
     pub(crate) fn project_limits(&self) -> aura_store::ProjectLimits {
-        self.project_limits
+        self.executors.project_limits
     }
 
     /// Lets templates read their run owner's secrets (and masks them in what runs show).

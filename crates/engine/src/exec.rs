@@ -63,7 +63,10 @@ pub struct Executors {
     /// The run owners' projects; set when the engine is built on a store.
     pub(crate) workspace: Option<Workspace>,
     /// Code analyses running at once in this process (CPU work, like scripts).
-    analysis_slots: tokio::sync::Semaphore,
+    pub(crate) analysis_slots: tokio::sync::Semaphore,
+    /// The operator's caps on a project: what applied change sets must keep to, and how
+    /// much an agent's edits may hold.
+    pub(crate) project_limits: aura_store::ProjectLimits,
 }
 
 /// What a step's templates and scripts read: `{input, steps: {id: {output}}}`. Built once
@@ -132,6 +135,10 @@ impl Executors {
             limits: config.limits,
             workspace: None,
             analysis_slots: tokio::sync::Semaphore::new(config.script_threads.max(1)),
+            project_limits: aura_store::ProjectLimits {
+                max_project_bytes: 20 * 1024 * 1024,
+                max_entries: 5_000,
+            },
         })
     }
 
@@ -293,7 +300,13 @@ impl Executors {
                 };
                 let finished = session.run().await?;
                 let project_id = finished.replay.start.as_ref().map(|s| s.project_id.clone());
-                let files = finished.workbench.changes();
+                // Diffs of every changed file: CPU work, off the async workers.
+                let workbench = finished.workbench;
+                let files = tokio::task::spawn_blocking(move || workbench.changes())
+                    .await
+                    .map_err(|e| {
+                        StepFailure::retryable(format!("The diff stopped unexpectedly: {e}"))
+                    })?;
                 attempt.log.line(&format!(
                     "agent: {} turns, {} tokens, {} files changed",
                     finished.replay.model_turns,

@@ -95,14 +95,8 @@ impl Session<'_> {
             };
             let mut seq = replay.next_seq;
             self.append(&mut seq, transcript::START, &start).await?;
-            replay = Replay::of(
-                &self
-                    .store()
-                    .agent_turns(self.run_id, self.step_id)
-                    .await
-                    .map_err(|e| StepFailure::retryable(e.to_string()))?,
-            )
-            .map_err(StepFailure::fatal)?;
+            replay.start = Some(start);
+            replay.next_seq = seq;
         }
         let start = replay
             .start
@@ -123,7 +117,12 @@ impl Session<'_> {
                 content,
             });
         }
-        let mut workbench = Workbench::new(base, WorkbenchLimits::default());
+        let limits = WorkbenchLimits {
+            max_total_bytes: usize::try_from(self.exec.project_limits.max_project_bytes)
+                .unwrap_or(usize::MAX),
+            ..WorkbenchLimits::default()
+        };
+        let mut workbench = Workbench::new(base, limits);
         for (call, result) in &replay.answered {
             if !result.is_error && matches!(call.name.as_str(), "edit_file" | "write_file") {
                 let _ = apply_edit(&mut workbench, call);
@@ -348,59 +347,73 @@ impl Session<'_> {
                     )),
                 })
             }
-            _ => Ok(self.tool(workbench, call)),
+            _ => {
+                // CPU work on the project's text (searches, analyses, edits): off the
+                // async workers, at most as many at once as the analysis step may run.
+                let _slot =
+                    self.exec.analysis_slots.acquire().await.map_err(|_| {
+                        StepFailure::retryable("The analysis pool is shutting down.")
+                    })?;
+                let (tools, call) = (self.config.tools.clone(), call.clone());
+                let mut bench = std::mem::take(workbench);
+                let (bench, answer) = tokio::task::spawn_blocking(move || {
+                    let answer = tool(&tools, &mut bench, &call);
+                    (bench, answer)
+                })
+                .await
+                .map_err(|e| StepFailure::retryable(format!("A tool stopped unexpectedly: {e}")))?;
+                *workbench = bench;
+                Ok(answer)
+            }
         }
     }
+}
 
-    /// Runs one of the workbench's tools (no side effects: replaying them is safe).
-    fn tool(&self, workbench: &mut Workbench, call: &ToolCall) -> Answer {
-        let allowed = |tool: AgentTool| self.allowed(tool);
-        let a = &call.arguments;
-        let text = |key: &str| string_arg(a, key).map(str::to_owned);
-        let line = |key: &str| a[key].as_u64().map(|n| n as usize);
-        match call.name.as_str() {
-            "finish" => Ok("Finished.".to_owned()),
-            "list_files" if allowed(AgentTool::ListFiles) => {
-                workbench.list_files(a["folder"].as_str())
-            }
-            "read_file" if allowed(AgentTool::ReadFile) => {
-                workbench.read_file(&text("path")?, line("start_line"), line("end_line"))
-            }
-            "search" if allowed(AgentTool::Search) => {
-                workbench.search(&text("pattern")?, a["paths"].as_str())
-            }
-            "edit_file" | "write_file"
-                if allowed(if call.name == "edit_file" {
-                    AgentTool::EditFile
-                } else {
-                    AgentTool::WriteFile
-                }) =>
-            {
-                apply_edit(workbench, call)
-            }
-            "analyze" if allowed(AgentTool::Analyze) => {
-                let path = text("path")?;
-                let source = workbench
-                    .text(&path)
-                    .ok_or_else(|| format!("There is no file {path}."))?;
-                let language = aura_analysis::Language::from_path(&path)
-                    .ok_or_else(|| format!("Aura does not analyse files like {path}."))?;
-                let analysis = aura_analysis::analyze(language, source);
-                Ok(if analysis.findings.is_empty() {
-                    format!("{path}: no findings.")
-                } else {
-                    analysis
-                        .findings
-                        .iter()
-                        .map(|f| {
-                            format!("{path}:{}:{} {}: {}", f.line, f.column, f.rule, f.message)
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
-            }
-            other => Err(format!("`{other}` is not a tool this agent may use.")),
+/// Runs one of the workbench's tools, if `tools` allows it (no side effects: replaying
+/// them is safe).
+fn tool(tools: &[AgentTool], workbench: &mut Workbench, call: &ToolCall) -> Answer {
+    let allowed = |tool: AgentTool| may_use(tools, tool);
+    let a = &call.arguments;
+    let text = |key: &str| string_arg(a, key).map(str::to_owned);
+    let line = |key: &str| a[key].as_u64().map(|n| n as usize);
+    match call.name.as_str() {
+        "finish" => Ok("Finished.".to_owned()),
+        "list_files" if allowed(AgentTool::ListFiles) => workbench.list_files(a["folder"].as_str()),
+        "read_file" if allowed(AgentTool::ReadFile) => {
+            workbench.read_file(&text("path")?, line("start_line"), line("end_line"))
         }
+        "search" if allowed(AgentTool::Search) => {
+            workbench.search(&text("pattern")?, a["paths"].as_str())
+        }
+        "edit_file" | "write_file"
+            if allowed(if call.name == "edit_file" {
+                AgentTool::EditFile
+            } else {
+                AgentTool::WriteFile
+            }) =>
+        {
+            apply_edit(workbench, call)
+        }
+        "analyze" if allowed(AgentTool::Analyze) => {
+            let path = text("path")?;
+            let source = workbench
+                .text(&path)
+                .ok_or_else(|| format!("There is no file {path}."))?;
+            let language = aura_analysis::Language::from_path(&path)
+                .ok_or_else(|| format!("Aura does not analyse files like {path}."))?;
+            let analysis = aura_analysis::analyze(language, source);
+            Ok(if analysis.findings.is_empty() {
+                format!("{path}: no findings.")
+            } else {
+                analysis
+                    .findings
+                    .iter()
+                    .map(|f| format!("{path}:{}:{} {}: {}", f.line, f.column, f.rule, f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        other => Err(format!("`{other}` is not a tool this agent may use.")),
     }
 }
 

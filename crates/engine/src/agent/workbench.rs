@@ -37,6 +37,8 @@ pub(crate) struct WorkbenchLimits {
     pub max_file_bytes: usize,
     /// Most matches one search lists.
     pub max_matches: usize,
+    /// Most bytes all files may hold together (the operator's project cap).
+    pub max_total_bytes: usize,
 }
 
 impl Default for WorkbenchLimits {
@@ -45,6 +47,7 @@ impl Default for WorkbenchLimits {
             max_answer_bytes: 32 * 1024,
             max_file_bytes: 1024 * 1024,
             max_matches: 100,
+            max_total_bytes: 20 * 1024 * 1024,
         }
     }
 }
@@ -52,11 +55,13 @@ impl Default for WorkbenchLimits {
 /// What a tool answers: text for the model, and whether it is an error.
 pub(crate) type Answer = Result<String, String>;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Workbench {
     base: BTreeMap<String, BaseFile>,
     /// Every file's current text: the base, edited.
     files: BTreeMap<String, String>,
+    /// The bytes of `files` together.
+    total_bytes: usize,
     limits: WorkbenchLimits,
 }
 
@@ -67,11 +72,14 @@ impl Workbench {
             .map(|f| (f.path.clone(), f.content.clone()))
             .collect();
         let base = base.into_iter().map(|f| (f.path.clone(), f)).collect();
-        Self {
+        let mut bench = Self {
             base,
             files,
+            total_bytes: 0,
             limits,
-        }
+        };
+        bench.total_bytes = bench.files.values().map(String::len).sum();
+        bench
     }
 
     /// The files, one per line with their size, under `folder` when given.
@@ -193,7 +201,7 @@ impl Workbench {
             .lines()
             .count()
             .max(1);
-        self.files.insert(path.clone(), updated);
+        self.put(path.clone(), updated);
         Ok(format!("Edited {path} at line {line}."))
     }
 
@@ -211,10 +219,7 @@ impl Workbench {
             return Err(format!("{parent} is a file, so it cannot hold {path}."));
         }
         self.check_size(&path, content)?;
-        let existed = self
-            .files
-            .insert(path.clone(), content.to_owned())
-            .is_some();
+        let existed = self.put(path.clone(), content.to_owned());
         Ok(format!(
             "{} {path} ({} lines).",
             if existed { "Replaced" } else { "Created" },
@@ -255,7 +260,27 @@ impl Workbench {
                 self.limits.max_file_bytes
             ));
         }
+        let now = self.files.get(path).map_or(0, String::len);
+        let total = self.total_bytes - now + content.len();
+        if total > self.limits.max_total_bytes {
+            return Err(format!(
+                "The project would hold {total} bytes, more than the {} it may have.",
+                self.limits.max_total_bytes
+            ));
+        }
         Ok(())
+    }
+
+    /// Sets a file's text (checked with `check_size` first); whether it existed.
+    fn put(&mut self, path: String, text: String) -> bool {
+        self.total_bytes += text.len();
+        match self.files.insert(path, text) {
+            Some(old) => {
+                self.total_bytes -= old.len();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Cuts an answer at the cap, on a line boundary, saying so.
@@ -452,6 +477,7 @@ mod tests {
             max_answer_bytes: 64,
             max_file_bytes: 10,
             max_matches: 100,
+            max_total_bytes: 320,
         };
         let mut b = Workbench::new(
             vec![BaseFile {
@@ -468,5 +494,16 @@ mod tests {
                 .unwrap_err()
                 .contains("more than the 10 a file may have")
         );
+        // The project's cap holds for all files together: long.txt has 300 bytes.
+        assert!(b.write_file("a.txt", "0123456789").is_ok());
+        assert!(b.write_file("b.txt", "0123456789").is_ok());
+        let over = b.write_file("c.txt", "0123456789").unwrap_err();
+        assert!(
+            over.contains("would hold 330 bytes, more than the 320"),
+            "{over}"
+        );
+        // Replacing a file counts its new size, not both.
+        assert!(b.write_file("b.txt", "01234").is_ok());
+        assert!(b.write_file("c.txt", "01234").is_ok());
     }
 }
